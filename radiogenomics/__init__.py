@@ -1,0 +1,15 @@
+"""Radiogenomic multi-omics analysis in MuData.
+
+Pair radiomic features with RNA-seq, mutations and clinical outcome per patient,
+then integrate, model survival and test pathways.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from . import _compat
+from . import datasets, errors, get, io
+
+__all__ = ["datasets", "errors", "get", "io"]
+__version__ = version("radiogenomics")

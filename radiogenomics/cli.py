@@ -1,0 +1,128 @@
+"""Command-line entry point: ``radiogenomics demo | info | export``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mudata import MuData
+
+
+def summary(mdata: MuData) -> str:
+    """Return a short text summary of a cohort: modalities, sizes, pairing and stored results.
+
+    Parameters
+    ----------
+    mdata
+        Cohort container.
+
+    Returns
+    -------
+    Multi-line text.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> from radiogenomics.cli import summary
+    >>> print(summary(rg.datasets.synthetic_cohort(n_patients=20, n_genes=100, seed=0)).splitlines()[0])
+    Cohort: 20 patients, 3 modalities
+    """
+    from . import get
+
+    lines = [f"Cohort: {mdata.n_obs} patients, {len(mdata.mod)} modalities"]
+    for name, mod in mdata.mod.items():
+        lines.append(f"  {name:<12} {mod.n_obs:>6} patients x {mod.n_vars:>6} features")
+    clinical = [c for c in mdata.obs.columns if not c.startswith("has_")]
+    lines.append(f"Clinical columns ({len(clinical)}): {', '.join(clinical[:12])}{' ...' if len(clinical) > 12 else ''}")
+    for col in mdata.obs.columns:
+        if col.endswith("_months") and f"{col[:-7]}_event" in mdata.obs:
+            events = mdata.obs[f"{col[:-7]}_event"]
+            lines.append(
+                f"Endpoint {col[:-7]}: {int(events.notna().sum())} patients with follow-up, {int(events.sum())} events, "
+                f"median follow-up {mdata.obs[col].median():.1f} months"
+            )
+    if "pairing" in mdata.uns:
+        lines.append("Pairing (input IDs per source):")
+        table = get.pairing_summary(mdata)
+        lines.extend("  " + row for row in table.to_string().splitlines())
+    stored = get.stored_results(mdata)
+    if len(stored):
+        lines.append("Stored results:")
+        lines.extend(f"  {r.location}: {r.key} ({r.kind})" for r in stored.itertuples())
+    return "\n".join(lines)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import datasets, io
+
+    out = Path(args.out)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        mdata = datasets.tcga_glioma()
+    notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning) and "build_mudata" in str(w.message)]
+    path = io.write_h5mu(mdata, out / "cohort.h5mu")
+    tables = io.export_tables(mdata, out / "r_tables", rds=not args.no_rds)
+    text = summary(mdata) + "\n" + "\n".join(f"Note: {n}" for n in notes)
+    (out / "summary.txt").write_text(text + "\n")
+    sys.stdout.write(text + "\n")
+    sys.stdout.write(f"\nWrote {path}\nWrote R tables to {tables} (in R: source('{tables / 'load.R'}'))\n")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from . import io
+
+    sys.stdout.write(summary(io.read_h5mu(args.file)) + "\n")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from . import io
+
+    out = io.export_tables(io.read_h5mu(args.file), args.outdir, rds=not args.no_rds)
+    sys.stdout.write(f"Wrote R tables to {out} (in R: source('{out / 'load.R'}'))\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``radiogenomics`` command line.
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name; ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    Exit status (0 on success).
+    """
+    parser = argparse.ArgumentParser(prog="radiogenomics", description="Radiogenomic cohorts in MuData.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="build the bundled TCGA glioma cohort, write cohort.h5mu, R tables and a summary")
+    demo.add_argument("--out", default="radiogenomics_demo", help="output folder (default: ./radiogenomics_demo)")
+    demo.add_argument("--no-rds", action="store_true", help="write CSV only, no .rds files")
+    demo.set_defaults(func=_demo)
+    info = sub.add_parser("info", help="summarise an .h5mu cohort: modalities, sizes, pairing, stored results")
+    info.add_argument("file")
+    info.set_defaults(func=_info)
+    export = sub.add_parser("export", help="export an .h5mu cohort as CSV/RDS tables with manifest.json and load.R")
+    export.add_argument("file")
+    export.add_argument("outdir")
+    export.add_argument("--no-rds", action="store_true", help="write CSV only, no .rds files")
+    export.set_defaults(func=_export)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        sys.stderr.write(f"radiogenomics {args.command}: {err}\n")
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
