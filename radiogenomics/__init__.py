@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-from . import _compat
-from . import datasets, errors, get, io
+from . import _compat, datasets, enrich, errors, get, imaging, integrate, io, omics, pl, survival
 
-__all__ = ["datasets", "errors", "get", "io"]
+__all__ = ["datasets", "enrich", "errors", "get", "imaging", "integrate", "io", "omics", "pl", "survival"]
 __version__ = version("radiogenomics")

@@ -39,7 +39,9 @@ def summary(mdata: MuData) -> str:
     for name, mod in mdata.mod.items():
         lines.append(f"  {name:<12} {mod.n_obs:>6} patients x {mod.n_vars:>6} features")
     clinical = [c for c in mdata.obs.columns if not c.startswith("has_")]
-    lines.append(f"Clinical columns ({len(clinical)}): {', '.join(clinical[:12])}{' ...' if len(clinical) > 12 else ''}")
+    lines.append(
+        f"Clinical columns ({len(clinical)}): {', '.join(clinical[:12])}{' ...' if len(clinical) > 12 else ''}"
+    )
     for col in mdata.obs.columns:
         if col.endswith("_months") and f"{col[:-7]}_event" in mdata.obs:
             events = mdata.obs[f"{col[:-7]}_event"]
@@ -104,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="radiogenomics", description="Radiogenomic cohorts in MuData.")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="build the bundled TCGA glioma cohort, write cohort.h5mu, R tables and a summary")
+    demo = sub.add_parser(
+        "demo", help="build the bundled TCGA glioma cohort, write cohort.h5mu, R tables and a summary"
+    )
     demo.add_argument("--out", default="radiogenomics_demo", help="output folder (default: ./radiogenomics_demo)")
     demo.add_argument("--no-rds", action="store_true", help="write CSV only, no .rds files")
     demo.set_defaults(func=_demo)

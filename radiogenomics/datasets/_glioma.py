@@ -17,13 +17,24 @@ __all__ = ["tcga_glioma"]
 _DATA = files("radiogenomics.datasets") / "data"
 
 _CLINICAL = {
-    "Study": "study", "Histology": "histology", "Grade": "grade", "Age (years at diagnosis)": "age",
-    "Gender": "sex", "Survival (months)": "os_months", "Vital status (1=dead)": "os_event",
-    "Karnofsky Performance Score": "kps", "IDH status": "idh_status", "1p/19q codeletion": "codel_1p19q",
-    "IDH/codel subtype": "idh_codel_subtype", "MGMT promoter status": "mgmt_status",
-    "TERT promoter status": "tert_promoter_status", "ATRX status": "atrx_status",
-    "Chr 7 gain/Chr 10 loss": "chr7_gain_chr10_loss", "Original Subtype": "original_subtype",
-    "Transcriptome Subtype": "transcriptome_subtype", "Tissue source site": "tissue_source_site",
+    "Study": "study",
+    "Histology": "histology",
+    "Grade": "grade",
+    "Age (years at diagnosis)": "age",
+    "Gender": "sex",
+    "Survival (months)": "os_months",
+    "Vital status (1=dead)": "os_event",
+    "Karnofsky Performance Score": "kps",
+    "IDH status": "idh_status",
+    "1p/19q codeletion": "codel_1p19q",
+    "IDH/codel subtype": "idh_codel_subtype",
+    "MGMT promoter status": "mgmt_status",
+    "TERT promoter status": "tert_promoter_status",
+    "ATRX status": "atrx_status",
+    "Chr 7 gain/Chr 10 loss": "chr7_gain_chr10_loss",
+    "Original Subtype": "original_subtype",
+    "Transcriptome Subtype": "transcriptome_subtype",
+    "Tissue source site": "tissue_source_site",
 }
 
 SOURCES = {
@@ -72,7 +83,10 @@ def _feature_annotation(names: pd.Index) -> pd.DataFrame:
 
 def _radiomics() -> tuple[ad.AnnData, pd.DataFrame]:
     frames = []
-    for project, name in (("TCGA-GBM", "bakas2017_tcga_gbm_radiomics.csv.gz"), ("TCGA-LGG", "bakas2017_tcga_lgg_radiomics.csv.gz")):
+    for project, name in (
+        ("TCGA-GBM", "bakas2017_tcga_gbm_radiomics.csv.gz"),
+        ("TCGA-LGG", "bakas2017_tcga_lgg_radiomics.csv.gz"),
+    ):
         frames.append(_read(name, dtype=str).set_index("ID").assign(project=project))
     raw = pd.concat(frames)
     meta = raw[["project", "Date"]].rename(columns={"Date": "scan_date"})
@@ -89,7 +103,9 @@ def _radiomics() -> tuple[ad.AnnData, pd.DataFrame]:
     adata.obs["n_missing"] = values.isna().sum(axis=1).to_numpy()
     adata.uns["coerced_cells"] = coerced
     adata.uns["missing_by_region"] = (
-        var.groupby("region")["n_missing"].agg(["size", "sum"]).rename(columns={"size": "n_features", "sum": "n_missing_cells"})
+        var.groupby("region")["n_missing"]
+        .agg(["size", "sum"])
+        .rename(columns={"size": "n_features", "sum": "n_missing_cells"})
     )
     return adata, coerced
 
@@ -103,7 +119,9 @@ def _clinical() -> pd.DataFrame:
     clinical["os_event"] = clinical["os_event"].map({1.0: True, 0.0: False}).astype("boolean")
     clinical["idh_mutant"] = clinical["idh_status"].map({"Mutant": True, "WT": False}).astype("boolean")
     clinical["codel_1p19q"] = clinical["codel_1p19q"].map({"codel": True, "non-codel": False}).astype("boolean")
-    clinical["mgmt_methylated"] = clinical["mgmt_status"].map({"Methylated": True, "Unmethylated": False}).astype("boolean")
+    clinical["mgmt_methylated"] = (
+        clinical["mgmt_status"].map({"Methylated": True, "Unmethylated": False}).astype("boolean")
+    )
     clinical["grade"] = pd.Categorical(clinical["grade"], categories=["G2", "G3", "G4"], ordered=True)
     for col in ("study", "histology", "idh_status", "idh_codel_subtype", "mgmt_status", "sex"):
         clinical[col] = clinical[col].astype("category")
@@ -112,7 +130,7 @@ def _clinical() -> pd.DataFrame:
 
 def _mutations() -> ad.AnnData:
     table = _read("tasci2022_uci_glioma_mutations.csv.gz", encoding="utf-8-sig").set_index("Case_ID")
-    genes = list(table.columns[table.columns.get_loc("IDH1"):])
+    genes = list(table.columns[table.columns.get_loc("IDH1") :])
     unknown = ~table[genes].isin(["MUTATED", "NOT_MUTATED"])
     if unknown.any().any():
         msg = f"Unexpected mutation codes {sorted(set(table[genes].to_numpy()[unknown.to_numpy()]))}; expected MUTATED/NOT_MUTATED."
@@ -169,8 +187,11 @@ def tcga_glioma(*, expression: bool = True, mutations: bool = True):
     --------
     >>> import warnings
     >>> import radiogenomics as rg
-    >>> with warnings.catch_warnings(record=True):
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
     ...     mdata = rg.datasets.tcga_glioma()
+    >>> "dropped 1825 input IDs" in str(caught[0].message)  # clinical, mutation and expression rows of other patients
+    True
     >>> mdata.n_obs, mdata["radiomics"].n_vars
     (167, 724)
     >>> int(mdata.obs["idh_mutant"].notna().sum()), int(mdata.obs["os_event"].sum())
@@ -187,7 +208,7 @@ def tcga_glioma(*, expression: bool = True, mutations: bool = True):
         mdata = build_mudata(modalities, _clinical(), how="radiomics")
     for w in caught:
         if str(w.message).startswith("build_mudata"):
-                warnings.warn(f"tcga_glioma: {w.message}", w.category, stacklevel=2)
+            warnings.warn(f"tcga_glioma: {w.message}", w.category, stacklevel=2)
     mdata.uns["source"] = {key: text for key, text in SOURCES.items() if key in modalities or key == "clinical"}
     mdata.uns["source"]["notes"] = (
         f"{len(coerced)} non-numeric radiomic cells set to missing (see mod['radiomics'].uns['coerced_cells']). "

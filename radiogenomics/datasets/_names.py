@@ -4,37 +4,108 @@ from __future__ import annotations
 
 PYRADIOMICS_FEATURES = {
     "firstorder": [
-        "10Percentile", "90Percentile", "Energy", "Entropy", "InterquartileRange", "Kurtosis", "Maximum",
-        "MeanAbsoluteDeviation", "Mean", "Median", "Minimum", "Range", "RobustMeanAbsoluteDeviation",
-        "RootMeanSquared", "Skewness", "TotalEnergy", "Uniformity", "Variance",
+        "10Percentile",
+        "90Percentile",
+        "Energy",
+        "Entropy",
+        "InterquartileRange",
+        "Kurtosis",
+        "Maximum",
+        "MeanAbsoluteDeviation",
+        "Mean",
+        "Median",
+        "Minimum",
+        "Range",
+        "RobustMeanAbsoluteDeviation",
+        "RootMeanSquared",
+        "Skewness",
+        "TotalEnergy",
+        "Uniformity",
+        "Variance",
     ],
     "glcm": [
-        "Autocorrelation", "ClusterProminence", "ClusterShade", "ClusterTendency", "Contrast", "Correlation",
-        "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "Id", "Idm", "Idmn", "Idn", "Imc1", "Imc2",
-        "InverseVariance", "JointAverage", "JointEnergy", "JointEntropy", "MCC", "MaximumProbability", "SumAverage",
-        "SumEntropy", "SumSquares",
+        "Autocorrelation",
+        "ClusterProminence",
+        "ClusterShade",
+        "ClusterTendency",
+        "Contrast",
+        "Correlation",
+        "DifferenceAverage",
+        "DifferenceEntropy",
+        "DifferenceVariance",
+        "Id",
+        "Idm",
+        "Idmn",
+        "Idn",
+        "Imc1",
+        "Imc2",
+        "InverseVariance",
+        "JointAverage",
+        "JointEnergy",
+        "JointEntropy",
+        "MCC",
+        "MaximumProbability",
+        "SumAverage",
+        "SumEntropy",
+        "SumSquares",
     ],
     "glrlm": [
-        "GrayLevelNonUniformity", "GrayLevelNonUniformityNormalized", "GrayLevelVariance", "HighGrayLevelRunEmphasis",
-        "LongRunEmphasis", "LongRunHighGrayLevelEmphasis", "LongRunLowGrayLevelEmphasis", "LowGrayLevelRunEmphasis",
-        "RunEntropy", "RunLengthNonUniformity", "RunLengthNonUniformityNormalized", "RunPercentage", "RunVariance",
-        "ShortRunEmphasis", "ShortRunHighGrayLevelEmphasis", "ShortRunLowGrayLevelEmphasis",
+        "GrayLevelNonUniformity",
+        "GrayLevelNonUniformityNormalized",
+        "GrayLevelVariance",
+        "HighGrayLevelRunEmphasis",
+        "LongRunEmphasis",
+        "LongRunHighGrayLevelEmphasis",
+        "LongRunLowGrayLevelEmphasis",
+        "LowGrayLevelRunEmphasis",
+        "RunEntropy",
+        "RunLengthNonUniformity",
+        "RunLengthNonUniformityNormalized",
+        "RunPercentage",
+        "RunVariance",
+        "ShortRunEmphasis",
+        "ShortRunHighGrayLevelEmphasis",
+        "ShortRunLowGrayLevelEmphasis",
     ],
     "glszm": [
-        "GrayLevelNonUniformity", "GrayLevelNonUniformityNormalized", "GrayLevelVariance", "HighGrayLevelZoneEmphasis",
-        "LargeAreaEmphasis", "LargeAreaHighGrayLevelEmphasis", "LargeAreaLowGrayLevelEmphasis", "LowGrayLevelZoneEmphasis",
-        "SizeZoneNonUniformity", "SizeZoneNonUniformityNormalized", "SmallAreaEmphasis", "SmallAreaHighGrayLevelEmphasis",
-        "SmallAreaLowGrayLevelEmphasis", "ZoneEntropy", "ZonePercentage", "ZoneVariance",
+        "GrayLevelNonUniformity",
+        "GrayLevelNonUniformityNormalized",
+        "GrayLevelVariance",
+        "HighGrayLevelZoneEmphasis",
+        "LargeAreaEmphasis",
+        "LargeAreaHighGrayLevelEmphasis",
+        "LargeAreaLowGrayLevelEmphasis",
+        "LowGrayLevelZoneEmphasis",
+        "SizeZoneNonUniformity",
+        "SizeZoneNonUniformityNormalized",
+        "SmallAreaEmphasis",
+        "SmallAreaHighGrayLevelEmphasis",
+        "SmallAreaLowGrayLevelEmphasis",
+        "ZoneEntropy",
+        "ZonePercentage",
+        "ZoneVariance",
     ],
     "ngtdm": ["Busyness", "Coarseness", "Complexity", "Contrast", "Strength"],
 }
 SHAPE_FEATURES = [
-    "Elongation", "Flatness", "LeastAxisLength", "MajorAxisLength", "Maximum2DDiameterColumn", "Maximum3DDiameter",
-    "MeshVolume", "MinorAxisLength", "Sphericity", "SurfaceArea", "SurfaceVolumeRatio", "VoxelVolume",
+    "Elongation",
+    "Flatness",
+    "LeastAxisLength",
+    "MajorAxisLength",
+    "Maximum2DDiameterColumn",
+    "Maximum3DDiameter",
+    "MeshVolume",
+    "MinorAxisLength",
+    "Sphericity",
+    "SurfaceArea",
+    "SurfaceVolumeRatio",
+    "VoxelVolume",
 ]
-IMAGE_TYPES = ["original"] + [f"wavelet-{c}" for c in ("LLH", "LHL", "LHH", "HLL", "HLH", "HHL", "HHH", "LLL")] + [
-    f"log-sigma-{s}-0-mm-3D" for s in (1, 2, 3, 4, 5)
-]
+IMAGE_TYPES = (
+    ["original"]
+    + [f"wavelet-{c}" for c in ("LLH", "LHL", "LHH", "HLL", "HLH", "HHL", "HHH", "LLL")]
+    + [f"log-sigma-{s}-0-mm-3D" for s in (1, 2, 3, 4, 5)]
+)
 
 
 def radiomic_feature_table(n_features: int, modality: str = "CT", roi: str = "tumour") -> list[tuple[str, ...]]:
@@ -45,7 +116,9 @@ def radiomic_feature_table(n_features: int, modality: str = "CT", roi: str = "tu
     extra = 0
     while len(rows) < n_features:
         extra += 1
-        rows += [(modality, roi, f"square-{extra}", cls, f) for cls, feats in PYRADIOMICS_FEATURES.items() for f in feats]
+        rows += [
+            (modality, roi, f"square-{extra}", cls, f) for cls, feats in PYRADIOMICS_FEATURES.items() for f in feats
+        ]
     return [("_".join(r), *r) for r in rows[:n_features]]
 
 

@@ -29,7 +29,9 @@ def _radiomics(rng, z, sites, n_features, block, batch_shift, batch_scale):
     # Radiomic features are positive, skewed and on very different scales, as in pyradiomics output.
     offsets = np.exp(rng.uniform(0, 6, n_features)).astype(np.float32)
     x = x * offsets / 4 + offsets
-    var = pd.DataFrame(names, columns=["name", "modality", "roi", "image_type", "feature_class", "feature"]).set_index("name")
+    var = pd.DataFrame(names, columns=["name", "modality", "roi", "image_type", "feature_class", "feature"]).set_index(
+        "name"
+    )
     return ad.AnnData(X=x, var=var), planted, shift, scale
 
 
@@ -164,9 +166,13 @@ def synthetic_cohort(
     mut.obs_names = [f"{p}-01A-11D-A000-09" for p in patients]
     clinical = pd.DataFrame(
         {
-            "age": age, "kps": kps, "sex": pd.Categorical(rng.choice(["female", "male"], n_patients)),
-            "site": pd.Categorical([f"site{s + 1}" for s in sites]), "idh_mutant": idh.astype(bool),
-            "os_months": os_months.astype(float), "os_event": os_event,
+            "age": age,
+            "kps": kps,
+            "sex": pd.Categorical(rng.choice(["female", "male"], n_patients)),
+            "site": pd.Categorical([f"site{s + 1}" for s in sites]),
+            "idh_mutant": idh.astype(bool),
+            "os_months": os_months.astype(float),
+            "os_event": os_event,
         },
         index=patients,
     )
@@ -174,12 +180,23 @@ def synthetic_cohort(
     factor_names = [f"F{k + 1}" for k in range(n_factors)]
     mdata.uns["truth"] = {
         "factors": pd.DataFrame(z, index=patients, columns=factor_names),
-        "radiomic_features": pd.DataFrame([(f, n) for f, names in planted.items() for n in names], columns=["factor", "feature"]),
+        "radiomic_features": pd.DataFrame(
+            [(f, n) for f, names in planted.items() for n in names], columns=["factor", "feature"]
+        ),
         "gene_sets": pd.DataFrame([(t, g) for t, genes in gene_sets.items() for g in genes], columns=["term", "gene"]),
         "hazard": pd.DataFrame({"term": ["F1", "age", "idh_mutant"], "log_hr": [hazard_coef, 0.03, -0.7]}),
         "batch_shift": pd.DataFrame(shift, index=[f"site{s + 1}" for s in range(n_sites)], columns=radiomics.var_names),
-        "params": {"n_patients": n_patients, "n_features": n_features, "n_genes": n_genes, "n_factors": n_factors,
-                   "n_sites": n_sites, "block": block, "gene_set_size": gene_set_size, "hazard_coef": hazard_coef,
-                   "censoring": censoring, "seed": seed},
+        "params": {
+            "n_patients": n_patients,
+            "n_features": n_features,
+            "n_genes": n_genes,
+            "n_factors": n_factors,
+            "n_sites": n_sites,
+            "block": block,
+            "gene_set_size": gene_set_size,
+            "hazard_coef": hazard_coef,
+            "censoring": censoring,
+            "seed": seed,
+        },
     }
     return mdata

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Literal
 
 import anndata as ad
@@ -16,6 +15,8 @@ from ._diagnose import explain_disjoint
 from ._ids import normalize_ids
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from mudata import MuData
 
 __all__ = ["build_mudata"]
@@ -27,7 +28,11 @@ def _as_anndata(name: str, data: ad.AnnData | pd.DataFrame) -> ad.AnnData:
     if isinstance(data, ad.AnnData):
         return data
     if isinstance(data, pd.DataFrame):
-        bad = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])]
+        bad = [
+            c
+            for c in data.columns
+            if not pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])
+        ]
         if bad:
             msg = (
                 f"Modality {name!r}: columns {bad[:5]} are not numeric. A modality matrix holds features only; "
@@ -52,7 +57,10 @@ def _pick_one_per_patient(table: pd.DataFrame, source: str) -> pd.DataFrame:
         kept = kept_id[idx]
         same = table.at[idx, "input_id"].strip().upper() == kept.strip().upper()
         why = "duplicate ID" if same else "other sample of patient"
-        table.loc[idx, ["status", "reason"]] = ["dropped", f"{why}; kept {kept!r} (primary tumour, lowest vial/portion first)"]
+        table.loc[idx, ["status", "reason"]] = [
+            "dropped",
+            f"{why}; kept {kept!r} (primary tumour, lowest vial/portion first)",
+        ]
     return table
 
 
@@ -214,8 +222,11 @@ def build_mudata(
     mdata.uns["pairing"] = pairing
     mdata.uns["radiogenomics"] = {
         "version": __version__,
-        "build_mudata": {"id_rule": id_rule if isinstance(id_rule, str | None) else repr(id_rule), "how": how,
-                         "renamed_columns": renamed},
+        "build_mudata": {
+            "id_rule": id_rule if isinstance(id_rule, str | None) else repr(id_rule),
+            "how": how,
+            "renamed_columns": renamed,
+        },
     }
     _warn_drops(pairing)
     return mdata

@@ -39,11 +39,16 @@ def explain_disjoint(
                 f"the {source!r} matrix looks transposed: its column names are patient IDs. "
                 f"Pass adata.T (patients must be rows)."
             )
-    for name, other in others.items():
-        if name in adatas and normalize_ids(adatas[name].var_names, id_rule)["patient_id"].isin(mine["patient_id"]).any():
+    for name, _other in others.items():
+        if (
+            name in adatas
+            and normalize_ids(adatas[name].var_names, id_rule)["patient_id"].isin(mine["patient_id"]).any()
+        ):
             causes.append(f"the {name!r} matrix looks transposed: pass it as adata.T (patients must be rows).")
     mine_tcga, other_tcga = mine["is_tcga"].any(), any(t["is_tcga"].any() for t in others.values())
-    if id_rule is None and any(t["input_id"].str.upper().str.match(r"^TCGA[-_.]\w{2}[-_.]\w{4}[-_.]") .any() for t in tables.values()):
+    if id_rule is None and any(
+        t["input_id"].str.upper().str.match(r"^TCGA[-_.]\w{2}[-_.]\w{4}[-_.]").any() for t in tables.values()
+    ):
         causes.append("some IDs are TCGA sample/aliquot barcodes: use id_rule='tcga_patient' to map them to patients.")
     if mine_tcga != other_tcga:
         causes.append(

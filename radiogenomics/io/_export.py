@@ -45,7 +45,7 @@ def _r_class(series: pd.Series) -> str:
 def _describe(column: str, series: pd.Series, table: str) -> str:
     for key, text in _KNOWN.items():
         if column.startswith(key) and key == "has_":
-            return text.format(rest=column[len(key):])
+            return text.format(rest=column[len(key) :])
         if column.endswith(key) and key != "has_":
             return text.format(stem=column[: -len(key)])
     if column == "patient_id":
@@ -65,20 +65,37 @@ def _tables(mdata: MuData) -> Iterator[tuple[str, str, pd.DataFrame, str]]:
     """Yield ``(name, kind, frame, description)`` for everything exportable."""
     yield "clinical", "table", mdata.obs.copy(), "patient-level clinical data (mdata.obs)"
     for mod, adata in mdata.mod.items():
-        yield mod, "matrix", _to_frame(adata.X, adata.obs_names, adata.var_names), f"modality {mod!r}: patients x features"
+        yield (
+            mod,
+            "matrix",
+            _to_frame(adata.X, adata.obs_names, adata.var_names),
+            f"modality {mod!r}: patients x features",
+        )
         if adata.var.shape[1]:
             yield f"{mod}_features", "table", adata.var.copy(), f"feature annotation of modality {mod!r}"
         for key, value in adata.obsm.items():
-            frame = value if isinstance(value, pd.DataFrame) else _to_frame(value, adata.obs_names, range(1, np.shape(value)[1] + 1))
+            frame = (
+                value
+                if isinstance(value, pd.DataFrame)
+                else _to_frame(value, adata.obs_names, range(1, np.shape(value)[1] + 1))
+            )
             yield f"{mod}_obsm_{key}", "matrix", frame, f"mdata.mod[{mod!r}].obsm[{key!r}]"
         for key, value in adata.varm.items():
-            frame = value if isinstance(value, pd.DataFrame) else _to_frame(value, adata.var_names, range(1, np.shape(value)[1] + 1))
+            frame = (
+                value
+                if isinstance(value, pd.DataFrame)
+                else _to_frame(value, adata.var_names, range(1, np.shape(value)[1] + 1))
+            )
             yield f"{mod}_varm_{key}", "matrix", frame, f"mdata.mod[{mod!r}].varm[{key!r}]"
         yield from _uns_tables(dict(adata.uns), f"{mod}_uns", f"mdata.mod[{mod!r}].uns")
     for key, value in mdata.obsm.items():
         if key in mdata.mod:  # mudata's per-modality membership masks
             continue
-        frame = value if isinstance(value, pd.DataFrame) else _to_frame(value, mdata.obs_names, range(1, np.shape(value)[1] + 1))
+        frame = (
+            value
+            if isinstance(value, pd.DataFrame)
+            else _to_frame(value, mdata.obs_names, range(1, np.shape(value)[1] + 1))
+        )
         yield f"obsm_{key}", "matrix", frame, f"mdata.obsm[{key!r}]"
     yield from _uns_tables(dict(mdata.uns), "uns", "mdata.uns")
 
@@ -150,12 +167,12 @@ def export_tables(mdata: MuData, outdir: PathLike[str] | str, *, rds: bool = Tru
     --------
     >>> import json, tempfile
     >>> import radiogenomics as rg
-    >>> mdata = rg.datasets.synthetic_cohort(n_patients=20, n_genes=50, seed=0)
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=20, n_genes=100, seed=0)
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     out = rg.io.export_tables(mdata, tmp, rds=False)
     ...     manifest = json.loads((out / "manifest.json").read_text())
-    >>> sorted(manifest["tables"])[:3]
-    ['clinical', 'mut', 'radiogenomics_truth_hazard']
+    >>> manifest["tables"]["radiomics"]["rows"], manifest["survival"]
+    (20, [{'endpoint': 'os', 'time': 'os_months', 'event': 'os_event'}])
     """
     import pyreadr
 
@@ -172,7 +189,10 @@ def export_tables(mdata: MuData, outdir: PathLike[str] | str, *, rds: bool = Tru
             "rds": f"{name}.rds" if rds else None,
             "rows": int(table.shape[0]),
             "row_names": table.columns[0],
-            "columns": [{"name": c, "r_class": _r_class(table[c]), "description": _describe(c, table[c], name)} for c in table.columns],
+            "columns": [
+                {"name": c, "r_class": _r_class(table[c]), "description": _describe(c, table[c], name)}
+                for c in table.columns
+            ],
         }
         table.to_csv(out / entry["csv"], index=False, na_rep="NA")
         if rds:

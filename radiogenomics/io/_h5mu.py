@@ -47,7 +47,11 @@ def _problems(mdata: MuData) -> list[str]:
     found += [f"mdata.obs column {c!r}: names must not contain '/'" for c in mdata.obs.columns if "/" in str(c)]
     for name, mod in mdata.mod.items():
         found += [f"{w}: {p}" for w, p in _walk(dict(mod.uns), f"mdata.mod[{name!r}].uns")]
-        found += [f"mdata.mod[{name!r}].obs column {c!r}: names must not contain '/'" for c in mod.obs.columns if "/" in str(c)]
+        found += [
+            f"mdata.mod[{name!r}].obs column {c!r}: names must not contain '/'"
+            for c in mod.obs.columns
+            if "/" in str(c)
+        ]
     return found
 
 
@@ -77,7 +81,7 @@ def write_h5mu(mdata: MuData, path: PathLike[str] | str) -> Path:
     --------
     >>> import tempfile, pathlib
     >>> import radiogenomics as rg
-    >>> mdata = rg.datasets.synthetic_cohort(n_patients=20, n_genes=50, seed=0)
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=20, n_genes=100, seed=0)
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     path = rg.io.write_h5mu(mdata, pathlib.Path(tmp) / "cohort.h5mu")
     ...     rg.io.read_h5mu(path).shape == mdata.shape

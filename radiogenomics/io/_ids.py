@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 __all__ = ["normalize_ids", "parse_tcga_barcode", "sample_priority"]
 
@@ -87,6 +86,15 @@ def sample_priority(parts: dict[str, str | None]) -> tuple:
     Tumour sample types (``01``-``09``) come before normal (``10``-``19``) and control
     (``20``-``29``) samples; ties are broken by the lowest vial, then portion, then plate.
 
+    Parameters
+    ----------
+    parts
+        Fields of a barcode, as returned by :func:`parse_tcga_barcode`.
+
+    Returns
+    -------
+    A tuple; smaller sorts first (is preferred).
+
     Examples
     --------
     >>> from radiogenomics.io import parse_tcga_barcode, sample_priority
@@ -144,10 +152,12 @@ def normalize_ids(ids: Iterable[object], id_rule: str | Callable[[str], str] | N
             elif id_rule is not None:
                 msg = f"id_rule={id_rule!r} is not supported; use 'tcga_patient', None or a callable."
                 raise ValueError(msg)
-        rows.append({
-            "input_id": "<missing>" if raw is None else str(raw),
-            "patient_id": patient,
-            "is_tcga": is_tcga,
-            "priority": priority,
-        })
+        rows.append(
+            {
+                "input_id": "<missing>" if raw is None else str(raw),
+                "patient_id": patient,
+                "is_tcga": is_tcga,
+                "priority": priority,
+            }
+        )
     return pd.DataFrame(rows, columns=["input_id", "patient_id", "is_tcga", "priority"])

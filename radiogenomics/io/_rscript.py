@@ -56,12 +56,16 @@ def render_load_r(manifest: dict) -> str:
             lines.append(f"rg${name} <- rg_matrix({call})  # {entry['source']}")
         else:
             lines.append(f"rg$tables${name} <- {call}  # {entry['source']}")
-            lines.append(f"if (!anyDuplicated(rg$tables${name}[[1]])) rownames(rg$tables${name}) <- as.character(rg$tables${name}[[1]])")
+            lines.append(
+                f"if (!anyDuplicated(rg$tables${name}[[1]])) rownames(rg$tables${name}) <- as.character(rg$tables${name}[[1]])"
+            )
     if manifest["survival"]:
         lines.append('if (requireNamespace("survival", quietly = TRUE)) {')
         for s in manifest["survival"]:
             time, event = _r_string(s["time"]), _r_string(s["event"])
-            lines.append(f"  rg$surv${s['endpoint']} <- survival::Surv(rg$tables$clinical[[{time}]], rg$tables$clinical[[{event}]])")
+            lines.append(
+                f"  rg$surv${s['endpoint']} <- survival::Surv(rg$tables$clinical[[{time}]], rg$tables$clinical[[{event}]])"
+            )
         lines.append("}")
     lines.append("invisible(rg)")
     return "\n".join(lines) + "\n"

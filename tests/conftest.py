@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+
+import radiogenomics as rg
+
+
+@pytest.fixture(scope="session")
+def cohort_session():
+    return rg.datasets.synthetic_cohort(n_patients=120, seed=0)
+
+
+@pytest.fixture
+def mdata(cohort_session):
+    """A fresh copy of the synthetic cohort (tests may modify it)."""
+    return cohort_session.copy()
+
+
+@pytest.fixture(scope="session")
+def glioma_session():
+    with pytest.warns(UserWarning, match="build_mudata dropped"):
+        return rg.datasets.tcga_glioma()
+
+
+@pytest.fixture
+def glioma(glioma_session):
+    return glioma_session.copy()
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def require_r() -> bool:
+    """Return True if Rscript is available; fail instead of skipping when CI requires R."""
+    import shutil
+
+    if shutil.which("Rscript"):
+        return True
+    if os.environ.get("RG_REQUIRE_R") == "1":
+        pytest.fail("Rscript not found but RG_REQUIRE_R=1 (CI installs r-base-core).")
+    pytest.skip("Rscript not installed (apt-get install r-base-core r-cran-survival)")
+    return False
