@@ -40,13 +40,15 @@ def _close_figures():
     plt.close("all")
 
 
-def require_r() -> bool:
-    """Return True if Rscript is available; fail instead of skipping when CI requires R."""
+@pytest.fixture
+def require_r() -> str:
+    """Path of Rscript; skip when R is absent, but fail when CI requires R (RG_REQUIRE_R=1)."""
     import shutil
 
-    if shutil.which("Rscript"):
-        return True
+    path = shutil.which("Rscript")
+    if path:
+        return path
     if os.environ.get("RG_REQUIRE_R") == "1":
         pytest.fail("Rscript not found but RG_REQUIRE_R=1 (CI installs r-base-core).")
     pytest.skip("Rscript not installed (apt-get install r-base-core r-cran-survival)")
-    return False
+    return ""

@@ -12,8 +12,8 @@ rg_dir <- local({
   args <- commandArgs(trailingOnly = FALSE)
   file_arg <- sub("^--file=", "", args[grep("^--file=", args)])
   sourced <- tryCatch(sys.frame(1)$ofile, error = function(e) NULL)
-  if (length(file_arg) == 1) dirname(normalizePath(file_arg))
-  else if (!is.null(sourced)) dirname(normalizePath(sourced))
+  if (!is.null(sourced)) dirname(normalizePath(sourced))
+  else if (length(file_arg) == 1) dirname(normalizePath(file_arg))
   else getwd()
 })
 rg_read <- function(csv, rds, classes) {
