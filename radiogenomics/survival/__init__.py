@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
+from ._cox import cox
+
 __all__: list[str] = []
+__all__ += ["cox"]
