@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._factors import factor_associations
+from ._mofa import mofa
+
+__all__: list[str] = ["factor_associations", "mofa"]
