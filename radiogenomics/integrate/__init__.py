@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from ._associate import associate
 from ._factors import factor_associations
 from ._mofa import mofa
 
-__all__: list[str] = ["factor_associations", "mofa"]
+__all__: list[str] = ["associate", "factor_associations", "mofa"]

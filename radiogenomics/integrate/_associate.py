@@ -1,0 +1,360 @@
+"""Radiogenomic association maps: every x feature against every y feature, with FDR control."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.multitest import multipletests
+
+from ._correlate import corr_pvalues, covariate_basis, mannwhitney_from_corr, masked_corr, prepare_block
+from ._inputs import common_patients, covariate_matrix, make_side, missing_patterns
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mudata import MuData
+
+__all__ = ["associate"]
+
+logger = logging.getLogger(__name__)
+
+_TESTS = ["spearman", "pearson", "partial_spearman", "partial_pearson", "mannwhitneyu"]
+_FDR = {"bh": "fdr_bh", "by": "fdr_by"}
+# Above this many (x pattern, y pattern) combinations of missing values, use masked sums instead.
+_MAX_PATTERN_PAIRS = 64
+_RULES = {
+    "complete": "no missing values among the analysed patients",
+    "drop": "patients with any missing value in the selected x or y features were excluded (complete cases)",
+    "pairwise": "pairwise deletion, exact: each pair uses the patients observed in both features "
+    "(features grouped by missing-value pattern; ranks and covariate residuals computed on those patients)",
+    "pairwise_masked": "pairwise deletion, approximate: ranks and covariate residuals computed within each "
+    "feature's own observed patients, then correlated over the patients observed in both (masked sums)",
+}
+
+
+class _Maps:
+    """Result matrices (x features by y features) filled block by block."""
+
+    def __init__(self, p: int, q: int):
+        self.r = np.full((p, q), np.nan)
+        self.p = np.full((p, q), np.nan)
+        self.stat = np.full((p, q), np.nan)
+        self.n = np.zeros((p, q), dtype=np.int32)
+        self.test = np.zeros((p, q), dtype=np.int8)
+
+    def put(self, xi, yi, r, p, stat, n, test):
+        ix = np.ix_(xi, yi)
+        self.r[ix], self.p[ix], self.stat[ix], self.n[ix], self.test[ix] = r, p, stat, n, test
+
+
+def _binary_columns(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return which columns take exactly two values, and how many patients have the larger one."""
+    lo, hi = y.min(axis=0, initial=np.inf), y.max(axis=0, initial=-np.inf)
+    two = (lo < hi) & ((y == lo) | (y == hi)).all(axis=0)
+    return two, (y == hi).sum(axis=0)
+
+
+def _block_stats(xa, xnorm, yraw, basis, k, rank, test_code):
+    """Correlate prepared x columns with a raw y block on the same patients."""
+    n = yraw.shape[0]
+    ya, _ = prepare_block(yraw, basis, rank=rank)
+    r = np.clip(xa.T @ ya, -1.0, 1.0)
+    p, stat = corr_pvalues(r, n - 2 - k)
+    test = np.full(r.shape, test_code, dtype=np.int8)
+    if rank and k == 0:
+        binary, n1 = _binary_columns(yraw)
+        if binary.any():
+            u, pu = mannwhitney_from_corr(r[:, binary], xnorm[:, None], n1[binary], n)
+            p[:, binary], stat[:, binary] = pu, u
+            test[:, binary] = _TESTS.index("mannwhitneyu")
+    return r, p, stat, test, ya
+
+
+def _exact(x, y, design, maps, groups, rank, chunk, perms):
+    """Exact path: loop over (x pattern, y pattern) groups and y chunks; optional max-|r| permutations."""
+    test_code = _TESTS.index(("partial_" if design is not None else "") + ("spearman" if rank else "pearson"))
+    max_null = np.zeros(len(perms))
+    k_used = 0
+    for xpos, xmask in groups[0]:
+        xblock = x.block(xpos)
+        for ypos, ymask in groups[1]:
+            rows = xmask & ymask
+            n = int(rows.sum())
+            z = None if design is None else design[rows]
+            basis, k = covariate_basis(z, n, rank=rank)
+            k_used = max(k_used, k)
+            if n - 2 - k < 1:
+                continue
+            xa, xnorm = prepare_block(xblock[rows], basis, rank=rank)
+            for start in range(0, len(ypos), chunk):
+                yp = ypos[start : start + chunk]
+                r, p, stat, test, ya = _block_stats(xa, xnorm, y.block(yp)[rows], basis, k, rank, test_code)
+                maps.put(xpos, yp, r, p, stat, n, test)
+                for b, perm in enumerate(perms):
+                    max_null[b] = max(max_null[b], np.nanmax(np.abs(xa.T @ ya[perm]), initial=0.0))
+    return k_used, max_null
+
+
+def _masked_transform(block, design, rank):
+    """Rank and residualise each column on its own observed patients (NaN elsewhere)."""
+    out = np.full(block.shape, np.nan)
+    nan = np.isnan(block)
+    keys = np.packbits(nan, axis=0)
+    _, first, inverse = np.unique(keys, axis=1, return_index=True, return_inverse=True)
+    for g in range(len(first)):
+        cols = np.flatnonzero(inverse.ravel() == g)
+        rows = ~nan[:, cols[0]]
+        if rows.sum() < 3:
+            continue
+        basis, _ = covariate_basis(None if design is None else design[rows], int(rows.sum()), rank=rank)
+        unit, _ = prepare_block(block[np.ix_(rows, cols)], basis, rank=rank)
+        out[np.ix_(rows, cols)] = unit
+    return out
+
+
+def _masked(x, y, design, maps, rank, chunk):
+    """Approximate pairwise path for many missing-value patterns: masked sums."""
+    test_code = _TESTS.index(("partial_" if design is not None else "") + ("spearman" if rank else "pearson"))
+    k = 0 if design is None else covariate_basis(design, design.shape[0], rank=rank)[1]
+    xt = _masked_transform(x.block(np.arange(x.n_features)), design, rank)
+    xi = np.arange(x.n_features)
+    for start in range(0, y.n_features, chunk):
+        yp = np.arange(start, min(start + chunk, y.n_features))
+        r, n = masked_corr(xt, _masked_transform(y.block(yp), design, rank))
+        p, stat = corr_pvalues(r, n - 2 - k)
+        maps.put(xi, yp, r, p, stat, n, test_code)
+    return k
+
+
+def _results_table(x, y, maps, fdr, p_fwer):
+    nx, ny = x.n_features, y.n_features
+    codes_x = np.repeat(np.arange(nx, dtype=np.int32), ny)
+    codes_y = np.tile(np.arange(ny, dtype=np.int32), nx)
+    p = maps.p.ravel()
+    padj = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if fdr is not None and ok.any():
+        padj[ok] = multipletests(p[ok], method=_FDR[fdr])[1]
+    table = pd.DataFrame(
+        {
+            "x_feature": pd.Categorical.from_codes(codes_x, categories=x.names.astype(str)),
+            "y_feature": pd.Categorical.from_codes(codes_y, categories=y.names.astype(str)),
+            "r": maps.r.ravel(),
+            "p": p,
+            "padj": padj,
+            "n": maps.n.ravel(),
+            "statistic": maps.stat.ravel(),
+            "test": pd.Categorical.from_codes(maps.test.ravel(), categories=_TESTS),
+        }
+    )
+    if p_fwer is not None:
+        table["p_fwer"] = p_fwer
+    return table
+
+
+def _permutation_fwer(r, max_null):
+    """Westfall-Young single-step max-|r| adjusted p-values: (1 + #{b: max_b >= |r|}) / (B + 1)."""
+    null = np.sort(max_null)
+    a = np.abs(r.ravel())
+    exceed = len(null) - np.searchsorted(null, a * (1 - 1e-12), side="left")
+    out = (1.0 + exceed) / (len(null) + 1.0)
+    out[np.isnan(a)] = np.nan
+    return out
+
+
+def _check_options(method, fdr, missing, n_permutations):
+    if method not in ("spearman", "pearson"):
+        msg = f"method must be 'spearman' or 'pearson', got {method!r}."
+        raise ValueError(msg)
+    if fdr is not None and fdr not in _FDR:
+        msg = f"fdr must be one of {sorted(_FDR)} or None, got {fdr!r}."
+        raise ValueError(msg)
+    if missing not in ("pairwise", "drop"):
+        msg = f"missing must be 'pairwise' or 'drop', got {missing!r}."
+        raise ValueError(msg)
+    if n_permutations < 0:
+        msg = f"n_permutations must be >= 0, got {n_permutations}."
+        raise ValueError(msg)
+
+
+def _choose_groups(x, y, missing, chunk):
+    gx, gy = missing_patterns(x, chunk), missing_patterns(y, chunk)
+    if len(gx) == len(gy) == 1 and gx[0][1].all() and gy[0][1].all():
+        return gx, gy, "complete"
+    if missing == "drop":
+        keep = np.logical_and.reduce([m for _, m in gx] + [m for _, m in gy])
+        return [(np.arange(x.n_features), keep)], [(np.arange(y.n_features), keep)], "drop"
+    if len(gx) * len(gy) > _MAX_PATTERN_PAIRS:
+        return gx, gy, "pairwise_masked"
+    return gx, gy, "pairwise"
+
+
+def associate(
+    mdata: MuData,
+    x: str | Sequence[str] = "radiomics",
+    y: str | Sequence[str] = "rna",
+    *,
+    method: Literal["spearman", "pearson"] = "spearman",
+    covariates: Sequence[str] | None = None,
+    fdr: Literal["bh", "by"] | None = "bh",
+    layer_x: str | None = None,
+    layer_y: str | None = None,
+    x_features: Sequence[str] | None = None,
+    y_features: Sequence[str] | None = None,
+    chunk_size: int | None = None,
+    missing: Literal["pairwise", "drop"] = "pairwise",
+    n_permutations: int = 0,
+    seed: int = 0,
+    key_added: str = "associate",
+    copy: bool = False,
+) -> MuData | None:
+    """Test every x feature against every y feature: a radiogenomic association map.
+
+    Correlations are computed for all pairs at once from ranks and matrix products, processing
+    ``chunk_size`` y features at a time so memory stays bounded. Only patients present in both
+    ``x`` and ``y`` (and with complete covariates) are analysed; their number is recorded.
+
+    Tests (column ``test``):
+
+    * ``spearman`` / ``pearson``: correlation with the exact two-sided p-value from the t
+      distribution with ``n - 2`` degrees of freedom (as :func:`scipy.stats.spearmanr`,
+      :func:`scipy.stats.pearsonr`).
+    * ``mannwhitneyu``: a y feature with exactly two values (e.g. a mutation) and
+      ``method="spearman"`` without covariates is tested with the Mann-Whitney U test (normal
+      approximation with tie and continuity correction, as :func:`scipy.stats.mannwhitneyu`
+      with ``method="asymptotic"``); ``statistic`` is U of the group with the larger value,
+      ``r`` is the Spearman correlation with the 0/1 indicator (same sign).
+      With ``method="pearson"`` a binary y gives the point-biserial correlation, whose t test is
+      Student's two-sample t test.
+    * ``partial_spearman`` / ``partial_pearson``: with ``covariates``, the correlation of the
+      residuals of x and y (ranked first for Spearman, covariates included) after regression on
+      the covariates (categorical ones dummy-coded), tested with ``n - 2 - k`` degrees of
+      freedom, ``k`` the number of covariate columns. A binary y is then tested this way too.
+
+    Missing values: with ``missing="pairwise"`` each pair uses the patients observed in both
+    features. Features are grouped by their pattern of missing values and each group pair is
+    computed exactly on its patients; if there are more than 64 group pairs, ranks and residuals
+    are computed within each feature and pairs correlated with masked sums (approximate for
+    Spearman and partial correlations). With ``missing="drop"`` patients with any missing value
+    in the selected features are excluded. The rule applied is stored in ``params``.
+
+    Parameters
+    ----------
+    mdata
+        Cohort container.
+    x
+        Modality name, or a list of keys (``obs`` columns, ``"<mod>:<feature>"``, ``"<emb>:<k>"``).
+    y
+        Modality name (e.g. ``"rna"``, ``"mut"``, ``"pathways"``) or a list of keys as for ``x``.
+    method
+        ``"spearman"`` or ``"pearson"``.
+    covariates
+        Keys of covariates to adjust for by partial correlation (e.g. ``["site", "age"]``).
+    fdr
+        ``"bh"`` (Benjamini-Hochberg) or ``"by"`` (Benjamini-Yekutieli) via
+        :func:`statsmodels.stats.multitest.multipletests`, over all pairs of the map; ``None`` skips it.
+    layer_x
+        Layer of ``x`` to use instead of ``X``.
+    layer_y
+        Layer of ``y`` to use instead of ``X``.
+    x_features
+        Restrict x to these features (e.g. one radiomic feature against all genes).
+    y_features
+        Restrict y to these features.
+    chunk_size
+        Number of y features per chunk; default keeps each chunk near 64 MB.
+    missing
+        ``"pairwise"`` or ``"drop"``, see above.
+    n_permutations
+        Number of patient permutations for family-wise error control (Westfall-Young single-step
+        max-|r|: y rows are permuted after covariate residualisation); needs complete data.
+    seed
+        Seed of the permutations.
+    key_added
+        Key in ``mdata.uns`` for the results.
+    copy
+        Return a modified copy instead of writing into ``mdata``.
+
+    Returns
+    -------
+    ``None``, or the modified copy if ``copy=True``. Writes:
+
+    ``mdata.uns[key_added]["results"]`` : :class:`pandas.DataFrame`
+        One row per pair: ``x_feature``, ``y_feature``, ``r``, ``p``, ``padj``, ``n`` (patients
+        used), ``statistic`` (t, or U for Mann-Whitney), ``test``, and ``p_fwer`` with permutations.
+    ``mdata.uns[key_added]["params"]`` : :class:`dict`
+        Call parameters, ``n_patients`` used, ``fdr_family`` (the family of the correction),
+        ``missing_rule``, covariate columns and counts of patients per side.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=200, seed=0)
+    >>> rg.integrate.associate(mdata, x="radiomics", y="mut")
+    >>> res = rg.get.associations(mdata)
+    >>> res.shape[0], mdata.uns["associate"]["params"]["n_patients"]
+    (1000, 60)
+    >>> res.loc[res["y_feature"] == "IDH1", "test"].unique().tolist()
+    ['mannwhitneyu']
+    """
+    _check_options(method, fdr, missing, n_permutations)
+    if copy:
+        mdata = mdata.copy()
+    xs, ys = make_side(mdata, x, layer_x, "layer_x"), make_side(mdata, y, layer_y, "layer_y")
+    design = covariate_matrix(mdata, covariates)
+    patients, counts = common_patients(mdata, xs, ys, design)
+    xs.select(patients, x_features)
+    ys.select(patients, y_features)
+    chunk = int(chunk_size) if chunk_size else max(1, 8_000_000 // len(patients))
+    gx, gy, rule = _choose_groups(xs, ys, missing, chunk)
+    z = None if design is None else design.loc[patients].to_numpy(dtype=np.float64)
+    rank = method == "spearman"
+    if n_permutations and rule not in ("complete", "drop"):
+        msg = (
+            f"n_permutations needs complete data; {xs.label!r} or {ys.label!r} has missing values. Pass missing='drop'."
+        )
+        raise ValueError(msg)
+    maps = _Maps(xs.n_features, ys.n_features)
+    p_fwer = None
+    if rule == "pairwise_masked":
+        warnings.warn(f"associate: many missing-value patterns; using {_RULES[rule]}.", UserWarning, stacklevel=2)
+        k = _masked(xs, ys, z, maps, rank, chunk)
+    else:
+        rng = np.random.default_rng(seed)
+        n_rows = int(gx[0][1].sum())
+        perms = [rng.permutation(n_rows) for _ in range(n_permutations)]
+        k, max_null = _exact(xs, ys, z, maps, (gx, gy), rank, chunk, perms)
+        if n_permutations:
+            p_fwer = _permutation_fwer(maps.r, max_null)
+    table = _results_table(xs, ys, maps, fdr, p_fwer)
+    n_tests = int(table["p"].notna().sum())
+    used = int(gx[0][1].sum()) if rule == "drop" else counts["n_patients"]
+    logger.info("associate: %d x %d features, %d patients, rule %s", xs.n_features, ys.n_features, used, rule)
+    mdata.uns[key_added] = {
+        "results": table,
+        "params": {
+            "x": xs.label if xs.label != "obs" else list(map(str, xs.names)),
+            "y": ys.label if ys.label != "obs" else list(map(str, ys.names)),
+            "method": method,
+            "covariates": [] if covariates is None else [str(c) for c in np.atleast_1d(covariates)],
+            "covariate_columns": [] if design is None else list(design.columns),
+            "n_covariate_dims": int(k),
+            "fdr": "none" if fdr is None else fdr,
+            "fdr_family": f"all {n_tests} tested pairs of {xs.n_features} x features by {ys.n_features} y features",
+            "missing": missing,
+            "missing_rule": _RULES[rule],
+            "n_patients": used,
+            "n_patients_eligible": counts["n_patients"],
+            **{key: int(v) for key, v in counts.items() if key != "n_patients"},
+            "n_permutations": int(n_permutations),
+            "seed": int(seed),
+            "layer_x": "X" if layer_x is None else layer_x,
+            "layer_y": "X" if layer_y is None else layer_y,
+            "chunk_size": chunk,
+        },
+    }
+    return mdata if copy else None

@@ -1,0 +1,255 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+from scipy import stats
+
+import radiogenomics as rg
+
+
+def _pair_mudata(x: np.ndarray, y: np.ndarray, obs: pd.DataFrame | None = None):
+    patients = [f"P{i:04d}" for i in range(x.shape[0])]
+    a = pd.DataFrame(x, index=patients, columns=[f"x{j}" for j in range(x.shape[1])])
+    b = pd.DataFrame(y, index=patients, columns=[f"y{j}" for j in range(y.shape[1])])
+    clinical = None if obs is None else obs.set_axis(patients)
+    return rg.io.build_mudata({"a": a, "b": b}, clinical, id_rule=None)
+
+
+def _log_cpm(mdata):
+    rna = mdata.mod["rna"]
+    rna.layers["logcpm"] = np.log1p(rna.X / rna.X.sum(axis=1, keepdims=True) * 1e6)
+
+
+def _lookup(res, xname, yname):
+    row = res[(res["x_feature"] == xname) & (res["y_feature"] == yname)]
+    assert len(row) == 1
+    return row.iloc[0]
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+def test_matches_scipy_per_pair(mdata, method):
+    _log_cpm(mdata)
+    rg.integrate.associate(mdata, method=method, layer_y="logcpm", y_features=mdata.mod["rna"].var_names[:60])
+    res = rg.get.associations(mdata)
+    x, y = mdata.mod["radiomics"], mdata.mod["rna"]
+    func = stats.spearmanr if method == "spearman" else stats.pearsonr
+    rng = np.random.default_rng(1)
+    for i, j in zip(rng.integers(0, x.n_vars, 25), rng.integers(0, 60, 25), strict=True):
+        ref = func(x.X[:, i].astype(float), y.layers["logcpm"][:, j].astype(float))
+        row = _lookup(res, x.var_names[i], y.var_names[j])
+        assert row["r"] == pytest.approx(ref.statistic, abs=1e-10)
+        assert row["p"] == pytest.approx(ref.pvalue, abs=1e-10, rel=1e-8)
+        assert row["test"] == method
+        assert row["n"] == mdata.n_obs
+
+
+def test_binary_y_mannwhitney_and_point_biserial(mdata):
+    rg.integrate.associate(mdata, y="mut")
+    rg.integrate.associate(mdata, y="mut", method="pearson", key_added="pb")
+    res, pb = rg.get.associations(mdata), rg.get.associations(mdata, "pb")
+    x, mut = mdata.mod["radiomics"], mdata.mod["mut"]
+    for i, gene in [(0, "IDH1"), (15, "TP53"), (3, "EGFR"), (40, "ATRX")]:
+        xi, g = x.X[:, i].astype(float), mut[:, gene].X.ravel()
+        ref = stats.mannwhitneyu(xi[g == 1], xi[g == 0], method="asymptotic")
+        row = _lookup(res, x.var_names[i], gene)
+        assert row["test"] == "mannwhitneyu"
+        assert row["statistic"] == pytest.approx(ref.statistic, abs=1e-8)
+        assert row["p"] == pytest.approx(ref.pvalue, abs=1e-10, rel=1e-8)
+        assert row["r"] == pytest.approx(stats.spearmanr(xi, g).statistic, abs=1e-12)
+        ref_pb = stats.pointbiserialr(g, xi)
+        row_pb = _lookup(pb, x.var_names[i], gene)
+        assert row_pb["r"] == pytest.approx(ref_pb.statistic, abs=1e-10)
+        assert row_pb["p"] == pytest.approx(ref_pb.pvalue, abs=1e-10, rel=1e-8)
+        assert row_pb["p"] == pytest.approx(stats.ttest_ind(xi[g == 1], xi[g == 0]).pvalue, rel=1e-8)
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson"])
+def test_partial_correlation_matches_pingouin(mdata, method):
+    _log_cpm(mdata)
+    genes = ["CD274", "EGFR", "GENE00010", "GENE00200"]
+    rg.integrate.associate(
+        mdata, method=method, covariates=["site", "age"], layer_y="logcpm", y_features=genes, x_features=None
+    )
+    res = rg.get.associations(mdata)
+    params = mdata.uns["associate"]["params"]
+    assert params["covariate_columns"] == ["site_site2", "site_site3", "age"]
+    x, rna = mdata.mod["radiomics"], mdata.mod["rna"]
+    frame = pd.get_dummies(mdata.obs[["site"]], drop_first=True, dtype=float)
+    frame["age"] = mdata.obs["age"].to_numpy()
+    for i, gene in [(0, "CD274"), (12, "EGFR"), (3, "GENE00010"), (77, "GENE00200")]:
+        data = frame.assign(xv=x.X[:, i].astype(float), yv=rna.layers["logcpm"][:, rna.var_names.get_loc(gene)])
+        ref = pg.partial_corr(data, x="xv", y="yv", covar=list(frame.columns), method=method)
+        row = _lookup(res, x.var_names[i], gene)
+        assert row["r"] == pytest.approx(ref["r"].iloc[0], abs=1e-10)
+        assert row["p"] == pytest.approx(ref["p_val"].iloc[0] if "p_val" in ref else ref["p-val"].iloc[0], rel=1e-6)
+        assert row["test"] == f"partial_{method}"
+
+
+def test_planted_pairs_found_and_unplanted_pairs_rarely(mdata):
+    _log_cpm(mdata)
+    rg.integrate.associate(mdata, layer_y="logcpm")
+    res = rg.get.associations(mdata)
+    truth = mdata.uns["truth"]
+    f1 = truth["radiomic_features"].query("factor == 'F1'")["feature"]
+    g1 = truth["gene_sets"].query("term == 'PLANTED_F1'")["gene"]
+    planted = res[res["x_feature"].isin(f1) & res["y_feature"].isin(g1)]
+    assert len(planted) == 250
+    assert (planted["padj"] < 0.05).mean() >= 0.95
+    assert (planted["r"] > 0).all()
+    # features and genes outside every planted block are independent: few discoveries
+    blocks = set(truth["radiomic_features"]["feature"])
+    genes = set(truth["gene_sets"]["gene"]) | {"CD274", "CXCL8", "EGFR", "IDH1"}
+    null = res[~res["x_feature"].isin(blocks) & ~res["y_feature"].isin(genes)]
+    assert (null["padj"] < 0.05).mean() < 0.01
+
+
+def test_null_data_empirical_fdr_at_most_nominal():
+    q = 0.1
+    fdp, any_disc = [], []
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        x, y = rng.standard_normal((40, 8)), rng.standard_normal((40, 30))
+        y[:, :5] = rng.random((40, 5)) < 0.3  # some binary features: Mann-Whitney path
+        res = rg.integrate.associate(_pair_mudata(x, y), x="a", y="b", copy=True).uns["associate"]["results"]
+        disc = int((res["padj"] <= q).sum())
+        fdp.append(disc / max(disc, 1))  # every discovery is false under the null
+        any_disc.append(disc > 0)
+    assert np.mean(fdp) <= q
+    assert np.mean(any_disc) <= q
+
+
+def test_mixed_signal_fdr_controlled_and_power():
+    q = 0.1
+    fdps, power = [], []
+    for seed in range(20):
+        rng = np.random.default_rng(100 + seed)
+        x, y = rng.standard_normal((80, 10)), rng.standard_normal((80, 40))
+        y[:, :4] += 0.8 * x[:, :4]  # true pairs (j, j) for j < 4
+        res = rg.integrate.associate(_pair_mudata(x, y), x="a", y="b", method="pearson", copy=True)
+        res = res.uns["associate"]["results"]
+        true = res["x_feature"].str[1:].astype(int).eq(res["y_feature"].str[1:].astype(int)) & res["y_feature"].isin(
+            ["y0", "y1", "y2", "y3"]
+        )
+        disc = res["padj"] <= q
+        fdps.append((disc & ~true).sum() / max(disc.sum(), 1))
+        power.append((disc & true).sum() / 4)
+    assert np.mean(fdps) <= q
+    assert np.mean(power) > 0.9
+
+
+def test_permutation_fwer_null_and_signal():
+    hits = []
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        x, y = rng.standard_normal((30, 5)), rng.standard_normal((30, 20))
+        res = rg.integrate.associate(_pair_mudata(x, y), x="a", y="b", n_permutations=99, seed=seed, copy=True)
+        p_fwer = res.uns["associate"]["results"]["p_fwer"]
+        assert (p_fwer >= res.uns["associate"]["results"]["p"]).all()
+        hits.append((p_fwer <= 0.1).any())
+    assert np.mean(hits) <= 0.2  # family-wise rate near 0.1 (binomial slack over 30 seeds)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((30, 5))
+    y = np.hstack([x[:, :1] + 0.3 * rng.standard_normal((30, 1)), rng.standard_normal((30, 19))])
+    res = rg.integrate.associate(_pair_mudata(x, y), x="a", y="b", n_permutations=199, seed=1, copy=True)
+    table = res.uns["associate"]["results"].set_index(["x_feature", "y_feature"])
+    assert table.loc[("x0", "y0"), "p_fwer"] == pytest.approx(1 / 200)
+    assert (table.drop(("x0", "y0"))["p_fwer"] > 0.05).mean() > 0.9
+
+
+def test_missing_values_pairwise_exact_and_recorded():
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((50, 6)), rng.standard_normal((50, 7))
+    x[:10, :3] = np.nan  # one region-like pattern
+    y[45:, 5] = np.nan
+    mdata = _pair_mudata(x, y)
+    rg.integrate.associate(mdata, x="a", y="b")
+    res = rg.get.associations(mdata)
+    assert "exact" in mdata.uns["associate"]["params"]["missing_rule"]
+    for i, j in [(0, 0), (1, 5), (4, 5), (5, 2)]:
+        ref = stats.spearmanr(x[:, i], y[:, j], nan_policy="omit")
+        row = _lookup(res, f"x{i}", f"y{j}")
+        assert row["r"] == pytest.approx(ref.statistic, abs=1e-10)
+        assert row["p"] == pytest.approx(ref.pvalue, abs=1e-10)
+        assert row["n"] == int((~np.isnan(x[:, i]) & ~np.isnan(y[:, j])).sum())
+    rg.integrate.associate(mdata, x="a", y="b", missing="drop", key_added="drop")
+    params = mdata.uns["drop"]["params"]
+    assert params["n_patients"] == 35
+    assert params["n_patients_eligible"] == 50
+    assert (rg.get.associations(mdata, "drop")["n"] == 35).all()
+
+
+def test_many_missing_patterns_masked_pearson_exact():
+    rng = np.random.default_rng(4)
+    x, y = rng.standard_normal((60, 12)), rng.standard_normal((60, 12))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    y[rng.random(y.shape) < 0.1] = np.nan
+    mdata = _pair_mudata(x, y)
+    with pytest.warns(UserWarning, match="masked sums"):
+        rg.integrate.associate(mdata, x="a", y="b", method="pearson")
+    res = rg.get.associations(mdata)
+    for i, j in [(0, 0), (3, 7), (11, 2)]:
+        ok = ~np.isnan(x[:, i]) & ~np.isnan(y[:, j])
+        ref = stats.pearsonr(x[ok, i], y[ok, j])
+        row = _lookup(res, f"x{i}", f"y{j}")
+        assert row["r"] == pytest.approx(ref.statistic, abs=1e-10)
+        assert row["p"] == pytest.approx(ref.pvalue, abs=1e-10)
+    with pytest.raises(ValueError, match="missing='drop'"):
+        rg.integrate.associate(mdata, x="a", y="b", n_permutations=10)
+
+
+def test_patients_in_both_only_and_obs_keys(mdata):
+    sub = mdata.mod["rna"][:100].copy()
+    part = rg.io.build_mudata({"radiomics": mdata.mod["radiomics"].copy(), "rna": sub}, mdata.obs[["age", "site"]])
+    rg.integrate.associate(part, x="radiomics", y="rna", y_features=["CD274", "EGFR"])
+    params = part.uns["associate"]["params"]
+    assert (params["n_patients"], params["n_patients_x"], params["n_patients_y"]) == (100, 120, 100)
+    rg.integrate.associate(mdata, x="radiomics", y=["age", "idh_mutant", "rna:CD274"], key_added="obs")
+    res = rg.get.associations(mdata, "obs")
+    assert set(res["y_feature"]) == {"age", "idh_mutant", "rna:CD274"}
+    assert set(res.loc[res["y_feature"] == "idh_mutant", "test"]) == {"mannwhitneyu"}
+
+
+def test_subset_of_x_equals_full_map_rows(mdata):
+    rg.integrate.associate(mdata, y="mut")
+    name = mdata.mod["radiomics"].var_names[7]
+    rg.integrate.associate(mdata, y="mut", x_features=[name], key_added="one", fdr=None, chunk_size=3)
+    full = rg.get.associations(mdata).query("x_feature == @name").reset_index(drop=True)
+    one = rg.get.associations(mdata, "one")
+    np.testing.assert_allclose(one["r"], full["r"], atol=1e-12)
+    np.testing.assert_allclose(one["p"], full["p"], rtol=1e-10)
+    assert one["padj"].isna().all()
+
+
+def test_copy_errors_and_round_trip(mdata, tmp_path):
+    out = rg.integrate.associate(mdata, y="mut", copy=True)
+    assert "associate" not in mdata.uns
+    assert "associate" in out.uns
+    with pytest.raises(ValueError, match="method must be"):
+        rg.integrate.associate(mdata, method="kendal")
+    with pytest.raises(KeyError, match="Layer 'nope'"):
+        rg.integrate.associate(mdata, layer_y="nope")
+    with pytest.raises(KeyError, match="not found"):
+        rg.integrate.associate(mdata, y="proteins")
+    with pytest.raises(KeyError, match="Features"):
+        rg.integrate.associate(mdata, y="mut", y_features=["KRAS"])
+    rg.io.write_h5mu(out, tmp_path / "a.h5mu")
+    back = rg.io.read_h5mu(tmp_path / "a.h5mu")
+    pd.testing.assert_frame_equal(
+        rg.get.associations(back), rg.get.associations(out), check_categorical=False, check_dtype=False
+    )
+    assert back.uns["associate"]["params"]["fdr_family"] == out.uns["associate"]["params"]["fdr_family"]
+    top = rg.get.associations(out, padj=0.05, top=5)
+    assert len(top) <= 5
+    assert (top["padj"] <= 0.05).all()
+    assert top["p"].is_monotonic_increasing
+
+
+def test_constant_feature_gives_missing_not_error():
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((20, 3)), rng.standard_normal((20, 4))
+    y[:, 2] = 1.0
+    res = rg.integrate.associate(_pair_mudata(x, y), x="a", y="b", copy=True).uns["associate"]["results"]
+    assert res.loc[res["y_feature"] == "y2", ["r", "p", "padj"]].isna().all().all()
+    assert res.loc[res["y_feature"] != "y2", "padj"].notna().all()
