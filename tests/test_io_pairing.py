@@ -13,7 +13,9 @@ from radiogenomics.errors import DataFormatError, PairingError, RadiogenomicsErr
 
 def _frame(ids, n_features=3, prefix="f", seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame(rng.normal(size=(len(ids), n_features)), index=ids, columns=[f"{prefix}{i}" for i in range(n_features)])
+    return pd.DataFrame(
+        rng.normal(size=(len(ids), n_features)), index=ids, columns=[f"{prefix}{i}" for i in range(n_features)]
+    )
 
 
 def test_sample_and_aliquot_barcodes_map_to_patients():
@@ -31,7 +33,13 @@ def test_underscore_and_r_style_barcodes():
 
 
 def test_duplicate_samples_keep_primary_then_lowest_vial():
-    ids = ["TCGA-02-0001-02A-01R", "TCGA-02-0001-01B-01R", "TCGA-02-0001-11A-01R", "TCGA-02-0001-01A-02R", "TCGA-02-0001-01A-01R"]
+    ids = [
+        "TCGA-02-0001-02A-01R",
+        "TCGA-02-0001-01B-01R",
+        "TCGA-02-0001-11A-01R",
+        "TCGA-02-0001-01A-02R",
+        "TCGA-02-0001-01A-01R",
+    ]
     rna = _frame(ids, prefix="g")
     rna.iloc[:, 0] = np.arange(len(ids))
     with pytest.warns(UserWarning, match="dropped 4 input IDs"):
@@ -48,7 +56,7 @@ def test_input_order_does_not_change_choice():
     ids = ["TCGA-02-0001-01B", "TCGA-02-0001-02A", "TCGA-02-0001-01A"]
     picks = []
     for order in (ids, ids[::-1]):
-        with pytest.warns(UserWarning):
+        with pytest.warns(UserWarning, match="rna: 2 other sample of patient"):
             mdata = rg.io.build_mudata({"rna": _frame(order), "x": _frame(["TCGA-02-0001"])})
         picks.append(mdata["rna"].obs["sample_id"].iloc[0])
     assert picks == ["TCGA-02-0001-01A", "TCGA-02-0001-01A"]
@@ -134,7 +142,11 @@ def test_inner_with_no_common_patient():
 def test_clinical_rows_never_add_patients_and_are_accounted():
     radiomics = _frame(["TCGA-02-0001", "TCGA-02-0003"])
     clinical = pd.DataFrame(
-        {"os_months": [10.0, 20.0, 30.0], "os_event": [True, False, True], "1p/19q codeletion": ["codel", "non-codel", None]},
+        {
+            "os_months": [10.0, 20.0, 30.0],
+            "os_event": [True, False, True],
+            "1p/19q codeletion": ["codel", "non-codel", None],
+        },
         index=["TCGA-02-0001", "TCGA-02-0003", "TCGA-02-0099"],
     )
     with pytest.warns(UserWarning, match="clinical: 1 not in cohort"):
@@ -158,7 +170,9 @@ def test_bad_inputs_have_clear_messages():
 
 
 def test_anndata_input_keeps_annotations():
-    adata = ad.AnnData(np.ones((2, 2)), obs=pd.DataFrame({"batch": ["a", "b"]}, index=["TCGA-02-0001-01A", "TCGA-02-0003-01A"]))
+    adata = ad.AnnData(
+        np.ones((2, 2)), obs=pd.DataFrame({"batch": ["a", "b"]}, index=["TCGA-02-0001-01A", "TCGA-02-0003-01A"])
+    )
     adata.var_names = ["f1", "f2"]
     mdata = rg.io.build_mudata({"radiomics": adata})
     assert mdata["radiomics"].obs["batch"].tolist() == ["a", "b"]

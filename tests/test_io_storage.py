@@ -19,7 +19,9 @@ def _assert_uns_equal(a, b, where="uns"):
     assert set(a) == set(b), where
     for key in a:
         if isinstance(a[key], pd.DataFrame):
-            pd.testing.assert_frame_equal(a[key], b[key], check_dtype=False, check_categorical=False, obj=f"{where}[{key}]")
+            pd.testing.assert_frame_equal(
+                a[key], b[key], check_dtype=False, check_categorical=False, obj=f"{where}[{key}]"
+            )
         elif isinstance(a[key], dict):
             _assert_uns_equal(a[key], b[key], f"{where}[{key}]")
         else:
@@ -39,7 +41,9 @@ def test_h5mu_round_trip_keeps_everything(tmp_path, glioma):
             assert str(b.dtype) == "float64" or str(a.dtype) == str(b.dtype), col
             np.testing.assert_allclose(a.to_numpy(dtype=float), b.to_numpy(dtype=float), equal_nan=True, err_msg=col)
         else:
-            assert a.astype(object).where(a.notna(), None).tolist() == b.astype(object).where(b.notna(), None).tolist(), col
+            assert (
+                a.astype(object).where(a.notna(), None).tolist() == b.astype(object).where(b.notna(), None).tolist()
+            ), col
     assert back.obs["os_event"].dtype == "boolean" and back.obs["age"].dtype == "float64"
     _assert_uns_equal(dict(glioma.uns), dict(back.uns))
     ax = rg.pl.pairing(back)  # plots redraw from the reloaded object
@@ -63,7 +67,7 @@ def test_unstorable_results_are_named_before_writing(tmp_path, mdata):
 
 
 def test_read_missing_file_message(tmp_path):
-    with pytest.raises(FileNotFoundError, match="write one with rg.io.write_h5mu"):
+    with pytest.raises(FileNotFoundError, match=r"write one with rg\.io\.write_h5mu"):
         rg.io.read_h5mu(tmp_path / "nope.h5mu")
 
 
@@ -127,8 +131,12 @@ def test_export_loads_in_r_with_same_values(tmp_path, glioma, require_r):
     from statsmodels.duration.hazard_regression import PHReg
 
     ok = obs["os_months"].notna() & obs["os_event"].notna() & obs["age"].notna()
-    fit = PHReg(obs.loc[ok, "os_months"].to_numpy(float), obs.loc[ok, ["age"]].to_numpy(float),
-                status=obs.loc[ok, "os_event"].to_numpy(bool), ties="efron").fit()
+    fit = PHReg(
+        obs.loc[ok, "os_months"].to_numpy(float),
+        obs.loc[ok, ["age"]].to_numpy(float),
+        status=obs.loc[ok, "os_event"].to_numpy(bool),
+        ties="efron",
+    ).fit()
     np.testing.assert_allclose(float(got["cox_age"]), fit.params[0], rtol=1e-6)
     assert int(got["pairing_rows"]) == len(glioma.uns["pairing"])
 
@@ -137,8 +145,14 @@ def test_export_loads_in_r_with_same_values(tmp_path, glioma, require_r):
 def test_export_synthetic_loads_in_r_from_csv_only(tmp_path, mdata, require_r):
     out = rg.io.export_tables(mdata, tmp_path / "t", rds=False)
     res = subprocess.run(
-        [require_r, "-e", f'source("{out / "load.R"}"); cat(dim(rg$rna), class(rg$tables$clinical$os_event), levels(rg$tables$clinical$site), sum(rg$mut))'],
-        capture_output=True, text=True, check=False,
+        [
+            require_r,
+            "-e",
+            f'source("{out / "load.R"}"); cat(dim(rg$rna), class(rg$tables$clinical$os_event), levels(rg$tables$clinical$site), sum(rg$mut))',
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert res.returncode == 0, res.stderr
     words = res.stdout.split()

@@ -185,7 +185,9 @@ def synthetic_cohort(
         ),
         "gene_sets": pd.DataFrame([(t, g) for t, genes in gene_sets.items() for g in genes], columns=["term", "gene"]),
         "hazard": pd.DataFrame({"term": ["F1", "age", "idh_mutant"], "log_hr": [hazard_coef, 0.03, -0.7]}),
-        "batch_shift": pd.DataFrame(shift, index=[f"site{s + 1}" for s in range(n_sites)], columns=radiomics.var_names.rename(None)),
+        "batch_shift": pd.DataFrame(
+            shift, index=[f"site{s + 1}" for s in range(n_sites)], columns=radiomics.var_names.rename(None)
+        ),
         "params": {
             "n_patients": n_patients,
             "n_features": n_features,
