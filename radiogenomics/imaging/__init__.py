@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._extract import extract
+from ._preprocess import preprocess
+
+__all__: list[str] = ["extract", "preprocess"]

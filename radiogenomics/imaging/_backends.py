@@ -1,0 +1,76 @@
+"""Run extraction cases serially, in a process pool, or on a Dask distributed cluster."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any
+
+from ._case import run_case
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+
+def _failed(case: dict[str, Any], reason: str) -> dict[str, Any]:
+    return {"key": case["key"], "patient_id": case["patient_id"], "status": "failed", "reason": reason, "seconds": 0.0}
+
+
+def run_serial(cases: list[dict], settings: dict) -> Iterator[tuple[int, dict]]:
+    for i, case in enumerate(cases):
+        yield i, run_case(case, settings)
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    # fork (Linux) starts workers at once with pyradiomics already imported and needs no
+    # `if __name__ == "__main__"` guard in user scripts; spawn elsewhere.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
+def run_processes(cases: list[dict], settings: dict, n_jobs: int) -> Iterator[tuple[int, dict]]:
+    workers = max(1, min(n_jobs, len(cases)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns when forking with helper threads alive (e.g. tqdm's monitor);
+            # the workers only run run_case, which takes no lock held by those threads.
+            warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks", category=DeprecationWarning)
+            futures = {pool.submit(run_case, case, settings): i for i, case in enumerate(cases)}
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                yield i, future.result()
+            except BrokenProcessPool as e:
+                yield i, _failed(cases[i], f"worker process died (out of memory or killed?): {e}")
+
+
+def run_dask(cases: list[dict], settings: dict, client: Any) -> Iterator[tuple[int, dict]]:
+    from distributed import as_completed as dask_completed
+
+    futures = [client.submit(run_case, case, settings, pure=False) for case in cases]
+    index = {future.key: i for i, future in enumerate(futures)}
+    for future in dask_completed(futures):
+        i = index[future.key]
+        try:
+            yield i, future.result()
+        except Exception as e:  # noqa: BLE001 - a lost worker fails its case, not the batch
+            yield i, _failed(cases[i], f"dask task failed: {type(e).__name__}: {e}")
+
+
+def resolve_jobs(n_jobs: int) -> int:
+    if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        msg = f"n_jobs={n_jobs!r} must be a positive integer or -1 (all cores)."
+        raise ValueError(msg)
+    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+
+
+def runner(cases: list[dict], settings: dict, n_jobs: int, client: Any) -> tuple[str, Callable[[], Iterator]]:
+    """Pick the backend: a Dask client if given, else processes if n_jobs > 1, else serial."""
+    if client is not None:
+        return "dask", lambda: run_dask(cases, settings, client)
+    if n_jobs > 1 and len(cases) > 1:
+        return "processes", lambda: run_processes(cases, settings, n_jobs)
+    return "serial", lambda: run_serial(cases, settings)

@@ -1,0 +1,150 @@
+"""One extraction case (one image + mask + label): read, check, preprocess, run pyradiomics.
+
+``run_case`` never raises for a bad case: it returns ``status="failed"`` with a reason, so a
+batch goes on. It runs in the main process, in pool workers and on Dask workers alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from . import _checkpoint
+from ._io import geometry_difference, read_image, read_mask, resample_to
+
+logger = logging.getLogger(__name__)
+
+_EXTRACTORS: dict[str, Any] = {}  # per-process cache: params JSON -> RadiomicsFeatureExtractor
+
+
+class CaseError(Exception):
+    """A case cannot be extracted; the message is the reason recorded in the failures table."""
+
+
+def make_extractor(params: dict[str, Any]) -> Any:
+    """Build a pyradiomics extractor from a parameter dict in pyradiomics' schema (validated by pyradiomics)."""
+    from radiomics import featureextractor
+
+    logging.getLogger("radiomics").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        # pykwalify (pyradiomics' schema validator) loads its extension module the old way
+        warnings.filterwarnings("ignore", message="the load_module", category=DeprecationWarning)
+        return featureextractor.RadiomicsFeatureExtractor(params)
+
+
+def _extractor(params_json: str) -> Any:
+    extractor = _EXTRACTORS.get(params_json)
+    if extractor is None:
+        _EXTRACTORS.clear()
+        extractor = _EXTRACTORS[params_json] = make_extractor(json.loads(params_json))
+    return extractor
+
+
+def _check_mask(mask: Any, label: int, when: str = "") -> int:
+    import SimpleITK as sitk
+
+    array = sitk.GetArrayViewFromImage(mask)
+    present = np.unique(array)
+    present = present[present != 0]
+    if present.size == 0:
+        msg = f"mask is empty{when}: no non-zero voxel"
+        raise CaseError(msg)
+    if label not in present:
+        shown = ", ".join(str(int(v)) for v in present[:10])
+        msg = f"label {label} absent from mask{when}; labels present: {shown}"
+        raise CaseError(msg)
+    return int(np.count_nonzero(array == label))
+
+
+def _read(case: dict[str, Any]) -> tuple[Any, Any]:
+    try:
+        image = read_image(case["image"])
+    except (OSError, ValueError, RuntimeError) as e:
+        msg = f"cannot read image: {e}"
+        raise CaseError(msg) from e
+    try:
+        mask = read_mask(case["mask"], image)
+    except (OSError, ValueError, RuntimeError) as e:
+        msg = f"cannot read mask: {e}"
+        raise CaseError(msg) from e
+    return image, mask
+
+
+def _diagnostics(image: Any, mask: Any, voxels: int) -> dict[str, Any]:
+    import SimpleITK as sitk
+
+    spacing = list(image.GetSpacing()) + [float("nan")] * (3 - image.GetDimension())
+    size = list(image.GetSize()) + [1] * (3 - image.GetDimension())
+    return {
+        "image_hash": sitk.Hash(image),
+        "mask_hash": sitk.Hash(mask),
+        "spacing_x": float(spacing[0]),
+        "spacing_y": float(spacing[1]),
+        "spacing_z": float(spacing[2]),
+        "size_x": int(size[0]),
+        "size_y": int(size[1]),
+        "size_z": int(size[2]),
+        "mask_voxels": voxels,
+        "mask_volume_mm3": float(voxels * np.prod(image.GetSpacing())),
+    }
+
+
+def _compute(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    from ._preprocess import preprocess
+
+    image, mask = _read(case)
+    label = int(case["label"])
+    diff = geometry_difference(image, mask)
+    resampled = False
+    if diff:
+        if not settings["resample_mask"]:
+            msg = f"image/mask geometry mismatch: {diff}; pass resample_mask=True to resample the mask onto the image"
+            raise CaseError(msg)
+        mask = resample_to(mask, image)
+        resampled = True
+    voxels = _check_mask(mask, label, " after resampling onto the image" if resampled else "")
+    diagnostics = _diagnostics(image, mask, voxels)
+    diagnostics["mask_resampled"] = resampled
+    record: dict[str, Any] = {}
+    if settings["preprocess"]:
+        try:
+            image, mask, record = preprocess(image, mask, **settings["preprocess"])
+        except (ValueError, RuntimeError) as e:
+            msg = f"preprocess failed: {e}"
+            raise CaseError(msg) from e
+        _check_mask(mask, label, " after preprocessing")
+    diagnostics["preprocess"] = json.dumps(record, sort_keys=True) if record else ""
+    extractor = _extractor(settings["params_json"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            output = extractor.execute(image, mask, label=label)
+        except (ValueError, RuntimeError, AssertionError) as e:
+            msg = f"pyradiomics failed: {e}"
+            raise CaseError(msg) from e
+    for w in caught:
+        logger.debug("pyradiomics warning for %s: %s", case["patient_id"], w.message)
+    diagnostics["n_warnings"] = len(caught)
+    features = {k: float(v) for k, v in output.items() if not k.startswith("diagnostics_")}
+    return {"features": features, "diagnostics": diagnostics}
+
+
+def run_case(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """Extract one case; save it to the checkpoint folder (atomically) if one is set; never raise for a bad case."""
+    start = time.perf_counter()
+    result: dict[str, Any] = {"key": case["key"], "patient_id": case["patient_id"]}
+    try:
+        result.update(_compute(case, settings), status="ok", reason="")
+    except CaseError as e:
+        result.update(status="failed", reason=str(e))
+    except Exception as e:  # noqa: BLE001 - an unexpected error in one case must not stop the batch
+        result.update(status="failed", reason=f"{type(e).__name__}: {e}")
+    result["seconds"] = time.perf_counter() - start
+    if result["status"] == "ok" and settings.get("checkpoint"):
+        _checkpoint.save(settings["checkpoint"], case["key"], result)
+    return result

@@ -1,0 +1,319 @@
+"""Radiomic feature extraction over a manifest with pyradiomics: parallel, checkpointed, failures recorded."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import warnings
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataFormatError
+from . import _checkpoint
+from ._backends import resolve_jobs, runner
+from ._case import make_extractor
+from ._manifest import read_manifest
+
+if TYPE_CHECKING:
+    from anndata import AnnData
+
+logger = logging.getLogger(__name__)
+
+PARAMS_DIR = Path(__file__).parent / "params"
+PREPROCESS_KEYS = {"n4", "spacing", "interpolator", "normalize", "reference"}
+VAR_COLUMNS = ["modality", "roi", "image_type", "feature_class", "feature"]
+FAILURE_COLUMNS = ["patient_id", "image", "mask", "reason", "modality", "roi", "label"]
+
+
+def _load_params(params: dict | str | os.PathLike | None) -> tuple[dict[str, Any], str]:
+    import yaml
+
+    if params is None:
+        return {}, "pyradiomics defaults"
+    if isinstance(params, dict):
+        return json.loads(json.dumps(params)), "dict"
+    path = Path(params)
+    if not path.is_file() and str(params).upper() in {"CT", "MR"}:
+        path = PARAMS_DIR / f"{str(params).upper()}.yaml"
+    if not path.is_file():
+        msg = f"params={params!r}: no such YAML file; pass a pyradiomics parameter file, a dict, 'CT' or 'MR'."
+        raise FileNotFoundError(msg)
+    with path.open() as fh:
+        loaded = yaml.safe_load(fh) or {}
+    return loaded, str(path)
+
+
+def _effective_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``params`` with pyradiomics' own schema; return the settings it will use."""
+    try:
+        extractor = make_extractor(params)
+    except Exception as e:  # pykwalify's SchemaError and pyradiomics' ValueError
+        msg = f"params are not valid pyradiomics parameters: {e}"
+        raise ValueError(msg) from e
+    return {
+        "setting": extractor.settings,
+        "imageType": extractor.enabledImagetypes,
+        "featureClass": extractor.enabledFeatures,
+    }
+
+
+def _check_preprocess(preprocess: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not preprocess:
+        return None
+    if not isinstance(preprocess, dict) or set(preprocess) - PREPROCESS_KEYS:
+        unknown = sorted(set(preprocess) - PREPROCESS_KEYS) if isinstance(preprocess, dict) else preprocess
+        msg = f"preprocess must be a dict of rg.imaging.preprocess options {sorted(PREPROCESS_KEYS)}; got {unknown}."
+        raise ValueError(msg)
+    out = dict(preprocess)
+    if out.get("reference") is not None:
+        if not isinstance(out["reference"], str | os.PathLike):
+            msg = "preprocess['reference'] must be a path (the image is re-read in every worker)."
+            raise TypeError(msg)
+        out["reference"] = str(Path(out["reference"]).resolve())
+    if out.get("spacing") is not None and not np.isscalar(out["spacing"]):
+        out["spacing"] = [float(s) for s in out["spacing"]]
+    return out
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for dist in ("radiogenomics", "pyradiomics-bhklab", "pyradiomics", "SimpleITK", "numpy", "PyWavelets", "highdicom"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _feature_table(cases: pd.DataFrame, results: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Assemble X (patients x features), var and the patient order from the successful cases."""
+    ok = [i for i, r in enumerate(results) if r["status"] == "ok"]
+    patients = list(dict.fromkeys(cases.loc[ok, "patient_id"]))
+    columns: dict[str, dict[str, str]] = {}
+    values: dict[tuple[str, str], float] = {}
+    for i in ok:
+        case = cases.loc[i]
+        prefix = f"{case['modality']}_{case['roi']}_"
+        for name, value in results[i]["features"].items():
+            image_type, feature_class, feature = name.split("_", 2)
+            full = prefix + name
+            columns.setdefault(
+                full,
+                {
+                    "modality": case["modality"],
+                    "roi": case["roi"],
+                    "image_type": image_type,
+                    "feature_class": feature_class,
+                    "feature": feature,
+                },
+            )
+            values[(case["patient_id"], full)] = value
+    var = pd.DataFrame.from_dict(columns, orient="index")[VAR_COLUMNS] if columns else pd.DataFrame()
+    X = pd.DataFrame(np.nan, index=patients, columns=list(columns))
+    row = {p: k for k, p in enumerate(patients)}
+    col = {c: k for k, c in enumerate(columns)}
+    array = X.to_numpy(copy=True)
+    for (patient, name), value in values.items():
+        array[row[patient], col[name]] = value
+    return pd.DataFrame(array, index=patients, columns=list(columns)), var, patients
+
+
+def _obs_table(cases: pd.DataFrame, results: list[dict], patients: list[str]) -> pd.DataFrame:
+    """Per-case diagnostics as ``{modality}_{roi}_<field>`` columns; one row per patient."""
+    obs = pd.DataFrame(index=pd.Index(patients, name="patient_id"))
+    keep = set(patients)
+    for (modality, roi), group in cases.groupby(["modality", "roi"], sort=False):
+        prefix = f"{modality}_{roi}_"
+        rows: dict[str, dict[str, Any]] = {}
+        for i, case in group.iterrows():
+            if case["patient_id"] not in keep:
+                continue
+            result = results[i]
+            row = {"status": result["status"], "image": case["image"], "mask": case["mask"], "label": case["label"]}
+            row.update(result.get("diagnostics", {}))
+            rows[case["patient_id"]] = row
+        table = pd.DataFrame.from_dict(rows, orient="index").reindex(obs.index)
+        for column in table.columns:
+            series = table[column]
+            if series.dtype == object:
+                series = series.where(series.notna(), "").astype(str)
+            obs[prefix + column] = series
+        obs[prefix + "status"] = obs[prefix + "status"].replace("", "absent")
+    return obs
+
+
+def extract(
+    manifest: pd.DataFrame | str | os.PathLike,
+    *,
+    params: dict | str | os.PathLike | None = None,
+    preprocess: dict[str, Any] | None = None,
+    n_jobs: int = 1,
+    checkpoint: str | os.PathLike | None = None,
+    client: Any = None,
+    progress: bool = True,
+    resample_mask: bool = False,
+) -> AnnData:
+    """Extract radiomic features for every case of a manifest with pyradiomics.
+
+    Each manifest row is one case (an image, a mask and a label). Images and masks are read
+    with SimpleITK (NIfTI, NRRD, MHA, or a folder holding one DICOM series); a mask may also be
+    a DICOM-SEG file (read with highdicom; its segments become labels numbered by segment
+    number and are placed on the image grid). pyradiomics computes the features
+    (van Griethuysen et al. 2017, doi:10.1158/0008-5472.CAN-17-0339).
+
+    A case that fails (unreadable file, empty mask, label absent, image/mask geometry mismatch,
+    pyradiomics error) is recorded with its reason and the batch goes on; a :class:`UserWarning`
+    gives the count. Only when every case fails is an error raised.
+
+    Parameters
+    ----------
+    manifest
+        DataFrame or CSV path with columns ``patient_id``, ``image``, ``mask`` and optional
+        ``modality`` (CT, PET, T1, T1Gd, T2, FLAIR...; default ``"image"``), ``roi`` (tumour,
+        oedema...; default ``"roi"``) and ``label`` (mask value; default the ``label`` setting of
+        ``params``, else 1). Relative paths in a CSV are relative to the CSV. A patient may have
+        several rows with different modality/roi; they become columns of one row.
+    params
+        pyradiomics parameters in pyradiomics' own schema (``imageType``, ``featureClass``,
+        ``setting``): a YAML path, a dict, or ``"CT"`` / ``"MR"`` for the documented defaults
+        shipped in ``radiogenomics/imaging/params``. ``None`` uses pyradiomics' defaults
+        (Original image, all feature classes, binWidth 25, no resampling).
+    preprocess
+        Options of :func:`radiogenomics.imaging.preprocess` applied to every case before
+        pyradiomics, e.g. ``{"spacing": (1, 1, 1), "normalize": "zscore"}`` (``reference`` as a path).
+    n_jobs
+        Number of worker processes (``-1``: all cores).
+    checkpoint
+        Folder where each finished case is saved as it finishes (temporary file, then
+        ``os.replace``); a rerun with the same folder and settings skips the saved cases, so a
+        killed batch loses no finished case. With Dask the folder must be shared by the workers.
+    client
+        A :class:`distributed.Client`; cases then run on its cluster (instead of ``n_jobs``).
+    progress
+        Show a tqdm progress bar.
+    resample_mask
+        Resample a mask whose grid differs from the image onto the image (nearest neighbour)
+        instead of failing the case.
+
+    Returns
+    -------
+    :class:`anndata.AnnData` with one row per patient having at least one successful case:
+
+    ``X``
+        Features named ``{modality}_{roi}_{imageType}_{class}_{feature}``,
+        e.g. ``T1Gd_tumour_original_glcm_Contrast``; NaN where a patient's case failed.
+    ``var``
+        ``modality``, ``roi``, ``image_type``, ``feature_class``, ``feature``.
+    ``obs``
+        Per case, prefixed ``{modality}_{roi}_``: ``status`` (ok, failed, absent), ``image``,
+        ``mask``, ``label``, ``image_hash``, ``mask_hash`` (SimpleITK SHA1 of the voxels as read),
+        ``spacing_x/y/z``, ``size_x/y/z``, ``mask_voxels``, ``mask_volume_mm3``,
+        ``mask_resampled``, ``preprocess`` (JSON record of what was done), ``n_warnings``.
+    ``uns["extraction"]``
+        ``params`` (JSON of the settings pyradiomics used), ``params_source``, ``preprocess``
+        (JSON), ``versions``, ``backend``, ``n_jobs``, ``resample_mask``, ``checkpoint``,
+        ``cases`` (one row per case: status, source ``computed``/``checkpoint``, seconds) and
+        ``failures`` (``patient_id``, ``image``, ``mask``, ``reason``, ``modality``, ``roi``, ``label``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np, pandas as pd, SimpleITK as sitk
+    >>> import radiogenomics as rg
+    >>> folder, rng, rows = tempfile.mkdtemp(), np.random.default_rng(0), []
+    >>> mask = np.zeros((8, 16, 16), np.uint8)
+    >>> mask[2:6, 4:12, 4:12] = 1
+    >>> for pid in ["P1", "P2", "P3"]:
+    ...     sitk.WriteImage(sitk.GetImageFromArray(rng.normal(100, 20, mask.shape)), f"{folder}/{pid}.nrrd")
+    ...     sitk.WriteImage(sitk.GetImageFromArray(mask), f"{folder}/{pid}_mask.nrrd")
+    ...     rows.append(dict(patient_id=pid, image=f"{folder}/{pid}.nrrd", mask=f"{folder}/{pid}_mask.nrrd"))
+    >>> params = {"imageType": {"Original": {}}, "featureClass": {"firstorder": None}}
+    >>> manifest = pd.DataFrame(rows).assign(modality="CT", roi="tumour")
+    >>> adata = rg.imaging.extract(manifest, params=params, progress=False)
+    >>> adata.shape
+    (3, 18)
+    >>> adata.var.loc["CT_tumour_original_firstorder_Mean", "feature_class"]
+    'firstorder'
+    """
+    from tqdm import tqdm
+
+    n_jobs = resolve_jobs(n_jobs)
+    if client is not None and n_jobs != 1:
+        msg = "pass either n_jobs (local processes) or client (a Dask cluster), not both."
+        raise ValueError(msg)
+    raw_params, params_source = _load_params(params)
+    effective = _effective_params(raw_params)
+    prep = _check_preprocess(preprocess)
+    cases = read_manifest(manifest, default_label=int(effective["setting"].get("label", 1)))
+    settings = {
+        "params_json": json.dumps(raw_params, sort_keys=True),
+        "preprocess": prep,
+        "resample_mask": bool(resample_mask),
+    }
+    settings_json = json.dumps(settings, sort_keys=True)
+    settings["checkpoint"] = os.fspath(checkpoint) if checkpoint is not None else None
+    cases["key"] = [_checkpoint.case_key(c, settings_json) for c in cases.to_dict("records")]
+    results: list[dict | None] = [None] * len(cases)
+    sources = ["computed"] * len(cases)
+    if checkpoint is not None:
+        Path(checkpoint).mkdir(parents=True, exist_ok=True)
+        for i, key in enumerate(cases["key"]):
+            results[i] = _checkpoint.load(checkpoint, key)
+            sources[i] = "checkpoint" if results[i] is not None else "computed"
+    todo = [i for i, r in enumerate(results) if r is None]
+    records = cases.to_dict("records")
+    backend, run = runner([records[i] for i in todo], settings, n_jobs, client)
+    with tqdm(total=len(cases), initial=len(cases) - len(todo), disable=not progress, desc="extract") as bar:
+        for j, result in run():
+            results[todo[j]] = result
+            bar.update(1)
+    info = {"backend": backend, "n_jobs": n_jobs, "settings": settings, "effective": effective}
+    return _assemble(cases, results, sources, params_source=params_source, **info)
+
+
+def _assemble(cases: pd.DataFrame, results: list[dict], sources: list[str], **info: Any) -> AnnData:
+    from anndata import AnnData
+
+    cases = cases.assign(
+        status=[r["status"] for r in results],
+        source=sources,
+        seconds=[float(r["seconds"]) for r in results],
+    )
+    failed = cases["status"] != "ok"
+    failures = cases.loc[failed].assign(reason=[r["reason"] for r in results if r["status"] != "ok"])
+    failures = failures[FAILURE_COLUMNS].reset_index(drop=True)
+    if not (~failed).any():
+        shown = "; ".join(f"{r.patient_id}: {r.reason}" for r in failures.head(5).itertuples())
+        msg = f"every case failed ({len(cases)}): {shown}"
+        raise DataFormatError(msg)
+    X, var, patients = _feature_table(cases, results)
+    obs = _obs_table(cases, results, patients)
+    uns = {
+        "params": json.dumps(info["effective"], sort_keys=True),
+        "params_source": info["params_source"],
+        "preprocess": json.dumps(info["settings"]["preprocess"], sort_keys=True),
+        "versions": _versions(),
+        "backend": info["backend"],
+        "n_jobs": info["n_jobs"],
+        "resample_mask": info["settings"]["resample_mask"],
+        "checkpoint": info["settings"]["checkpoint"] or "",
+        "cases": cases.drop(columns="key").reset_index(drop=True),
+        "failures": failures.astype({"label": int}),
+    }
+    if failed.any():
+        lost = sorted(set(failures["patient_id"]) - set(patients))
+        msg = f"extract: {int(failed.sum())} of {len(cases)} cases failed; see adata.uns['extraction']['failures']" + (
+            f"; patients without any feature: {lost[:10]}" if lost else ""
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    adata = AnnData(X=X.to_numpy(dtype=np.float64), obs=obs, var=var)
+    adata.obs_names = pd.Index(patients).astype(str)
+    adata.uns["extraction"] = uns
+    logger.info("extract: %d patients, %d features, %d failed cases", adata.n_obs, adata.n_vars, int(failed.sum()))
+    return adata

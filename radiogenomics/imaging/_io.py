@@ -1,0 +1,154 @@
+"""Image and mask readers: NIfTI, NRRD, MHA, DICOM series folders and DICOM-SEG masks (SimpleITK, highdicom)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import DataFormatError
+
+if TYPE_CHECKING:
+    import os
+
+    import SimpleITK as sitk
+
+SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"  # Segmentation Storage
+GEOMETRY_TOLERANCE = 1e-5  # relative tolerance on spacing, origin (mm) and direction cosines
+
+
+def _is_dicom_file(path: Path) -> bool:
+    if path.suffix.lower() == ".dcm":
+        return True
+    try:
+        with path.open("rb") as fh:
+            fh.seek(128)
+            return fh.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def _is_dicom_seg(path: Path) -> bool:
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
+    except (OSError, pydicom.errors.InvalidDicomError):
+        return False
+    return str(ds.get("SOPClassUID", "")) == SEG_SOP_CLASS
+
+
+def _read_dicom_series(folder: Path) -> sitk.Image:
+    import SimpleITK as sitk
+
+    reader = sitk.ImageSeriesReader()
+    series = reader.GetGDCMSeriesIDs(str(folder))
+    if not series:
+        msg = f"{folder}: no DICOM series found in this folder (expected one folder per series)."
+        raise DataFormatError(msg)
+    if len(series) > 1:
+        msg = (
+            f"{folder}: the folder holds {len(series)} DICOM series ({', '.join(series)}); "
+            "put each series in its own folder and list that folder in the manifest."
+        )
+        raise DataFormatError(msg)
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(folder), series[0]))
+    return reader.Execute()
+
+
+def read_image(path: str | os.PathLike) -> sitk.Image:
+    """Read an image file (NIfTI, NRRD, MHA, single DICOM) or a DICOM series folder with SimpleITK."""
+    import SimpleITK as sitk
+
+    path = Path(path)
+    if not path.exists():
+        msg = f"{path}: file or folder not found."
+        raise FileNotFoundError(msg)
+    if path.is_dir():
+        return _read_dicom_series(path)
+    try:
+        return sitk.ReadImage(str(path))
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else "unknown error"
+        msg = f"{path}: SimpleITK cannot read this file ({first}); is it a complete NIfTI/NRRD/MHA/DICOM file?"
+        raise DataFormatError(msg) from e
+
+
+def _seg_file(path: Path) -> Path | None:
+    """Return the DICOM-SEG file at ``path`` (a file, or a folder holding exactly one SEG), else None."""
+    if path.is_file():
+        return path if _is_dicom_file(path) and _is_dicom_seg(path) else None
+    if path.is_dir():
+        segs = [p for p in sorted(path.iterdir()) if p.is_file() and _is_dicom_seg(p)]
+        return segs[0] if len(segs) == 1 else None
+    return None
+
+
+def read_dicom_seg(path: str | os.PathLike, reference: sitk.Image) -> sitk.Image:
+    """Read a DICOM-SEG file with highdicom and place its segments on the grid of ``reference``.
+
+    Segments are combined into one label map whose values are the segment numbers
+    (so a manifest ``label`` is a segment number). Frames omitted from the SEG are background.
+    """
+    import highdicom as hd
+    import SimpleITK as sitk
+
+    seg = hd.seg.segread(str(path))
+    try:
+        volume = seg.get_volume(combine_segments=True, allow_missing_positions=True, dtype=np.uint16)
+    except (ValueError, RuntimeError) as e:
+        msg = f"{path}: this DICOM-SEG does not describe a regularly spaced 3D volume ({e})."
+        raise DataFormatError(msg) from e
+    labels = volume.to_simpleitk()
+    # The SEG may cover only the slices containing the segment: map it onto the image grid.
+    return sitk.Resample(labels, reference, sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt16)
+
+
+def read_mask(path: str | os.PathLike, reference: sitk.Image) -> sitk.Image:
+    """Read a mask: an image file, a DICOM series folder, or a DICOM-SEG file (placed on ``reference``'s grid)."""
+    import SimpleITK as sitk
+
+    path = Path(path)
+    if not path.exists():
+        msg = f"{path}: file or folder not found."
+        raise FileNotFoundError(msg)
+    seg = _seg_file(path)
+    mask = read_dicom_seg(seg, reference) if seg is not None else read_image(path)
+    if mask.GetNumberOfComponentsPerPixel() != 1:
+        msg = f"{path}: the mask has {mask.GetNumberOfComponentsPerPixel()} components per voxel; expected a label map."
+        raise DataFormatError(msg)
+    if mask.GetPixelID() in (sitk.sitkFloat32, sitk.sitkFloat64):
+        array = sitk.GetArrayViewFromImage(mask)
+        if not np.all(np.isfinite(array)) or not np.array_equal(array, np.round(array)):
+            msg = f"{path}: the mask holds non-integer values; a mask must be a label map (0 = background)."
+            raise DataFormatError(msg)
+        mask = sitk.Cast(mask, sitk.sitkInt32)
+    return mask
+
+
+def geometry_difference(image: sitk.Image, mask: sitk.Image, tolerance: float = GEOMETRY_TOLERANCE) -> str | None:
+    """Describe how the grids of ``image`` and ``mask`` differ (size, spacing, origin, direction); None if equal."""
+    diffs = []
+    if image.GetDimension() != mask.GetDimension():
+        return f"dimension {image.GetDimension()} (image) vs {mask.GetDimension()} (mask)"
+    if image.GetSize() != mask.GetSize():
+        diffs.append(f"size {image.GetSize()} (image) vs {mask.GetSize()} (mask)")
+    spacing_i, spacing_m = np.array(image.GetSpacing()), np.array(mask.GetSpacing())
+    if not np.allclose(spacing_i, spacing_m, rtol=tolerance, atol=0):
+        diffs.append(f"spacing {tuple(spacing_i.round(6))} (image) vs {tuple(spacing_m.round(6))} (mask)")
+    scale = max(float(spacing_i.min()), 1e-12)
+    origin_i, origin_m = np.array(image.GetOrigin()), np.array(mask.GetOrigin())
+    if np.max(np.abs(origin_i - origin_m)) > tolerance * 1e3 * scale:
+        diffs.append(f"origin {tuple(origin_i.round(4))} (image) vs {tuple(origin_m.round(4))} (mask)")
+    dir_i, dir_m = np.array(image.GetDirection()), np.array(mask.GetDirection())
+    if np.max(np.abs(dir_i - dir_m)) > tolerance:
+        diffs.append(f"direction {tuple(dir_i.round(4))} (image) vs {tuple(dir_m.round(4))} (mask)")
+    return "; ".join(diffs) if diffs else None
+
+
+def resample_to(mask: sitk.Image, reference: sitk.Image) -> sitk.Image:
+    """Resample a label map onto the grid of ``reference`` with nearest-neighbour interpolation."""
+    import SimpleITK as sitk
+
+    return sitk.Resample(mask, reference, sitk.Transform(), sitk.sitkNearestNeighbor, 0, mask.GetPixelID())
