@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from ._extract import extract
+from ._filter import filter_features
+from ._harmonize import apply_harmonization, harmonize
+from ._icc import icc
 from ._preprocess import preprocess
 
 __all__: list[str] = ["extract", "preprocess"]
+__all__ += ["apply_harmonization", "filter_features", "harmonize", "icc"]
