@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from ._cohort import pairing
+from ._survival import forest, kaplan_meier
 
 __all__ = ["pairing"]
+__all__ += ["forest", "kaplan_meier"]

@@ -1,8 +1,8 @@
 # Extra R reference values for tests/test_survival_core.py (R 4.2, survival 3.5-3).
-# Run from the repository root: Rscript tests/data/r_survival_extra.R
+# Run from the repository root: Rscript tests/data/survival/r_survival_extra.R
 library(survival)
-rossi <- read.csv("tests/data/rossi.csv")
-lung <- read.csv("tests/data/Rsurvival_lung.csv")
+rossi <- read.csv("tests/data/survival/rossi.csv")
+lung <- read.csv("tests/data/survival/Rsurvival_lung.csv")
 lung$dead <- lung$status == 2
 out <- data.frame(dataset = character(), analysis = character(), quantity = character(),
                   term = character(), value = numeric())
@@ -71,4 +71,4 @@ for (i in seq_along(sm$time)) {
 }
 tab <- summary(km)$table
 for (g in rownames(tab)) for (q in c("median", "0.95LCL", "0.95UCL")) add("lung", "km_by_sex_loglog", q, g, tab[g, q])
-write.csv(out, "tests/data/r_survival_extra.csv", row.names = FALSE)
+write.csv(out, "tests/data/survival/r_survival_extra.csv", row.names = FALSE)

@@ -1,0 +1,163 @@
+"""Survival plots: Kaplan-Meier curves with a number-at-risk table, forest plot of hazard ratios."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..get import result
+from ._utils import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from mudata import MuData
+
+
+def _format_p(p: float) -> str:
+    return f"p = {p:.2g}" if p >= 1e-4 else "p < 0.0001"
+
+
+def _at_risk_table(ax: Axes, table, groups, colors) -> None:
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    n_groups = len(groups)
+    for row, group in enumerate(groups):
+        sub = table[table["group"] == group]
+        times, at_risk = sub["time"].to_numpy(), sub["at_risk"].to_numpy()
+        counts = []
+        for t in ticks:
+            later = np.flatnonzero(times >= t)
+            counts.append(int(at_risk[later[0]]) if later.size else 0)
+        y = -0.2 - 0.07 * (row + 1)
+        ax.text(-0.03, y, str(group), transform=ax.transAxes, ha="right", va="center", color=colors[row], fontsize=8)
+        for t, n in zip(ticks, counts, strict=True):
+            ax.text(t, y, str(n), transform=ax.get_xaxis_transform(), ha="center", va="center", fontsize=8)
+    ax.text(-0.03, -0.2, "at risk", transform=ax.transAxes, ha="right", va="center", fontsize=8, weight="bold")
+    ax.set_xticks(ticks)
+    if ax.figure.get_layout_engine() is None:
+        ax.figure.subplots_adjust(bottom=min(0.5, 0.2 + 0.06 * n_groups))
+
+
+def kaplan_meier(
+    mdata: MuData,
+    *,
+    key: str = "kaplan_meier",
+    ax: Axes | None = None,
+    ci: bool = True,
+    at_risk: bool = True,
+    **kwargs,
+) -> Axes:
+    """Plot the Kaplan-Meier curves stored by :func:`radiogenomics.survival.kaplan_meier`.
+
+    Censored patients are marked with ``+``; the log-rank p-value (if stored) goes in the
+    title and a number-at-risk table is written under the axes at the x ticks.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with ``mdata.uns[key]``.
+    key
+        Key of the stored Kaplan-Meier result.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    ci
+        Shade the pointwise confidence intervals.
+    at_risk
+        Add the number-at-risk table under the axes.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.step`.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=100, seed=0)
+    >>> rg.survival.kaplan_meier(mdata, groupby="idh_mutant")
+    >>> ax = rg.pl.kaplan_meier(mdata)
+    >>> ax.get_ylabel()
+    'survival probability'
+    """
+    table = result(mdata, key, "table")
+    params = result(mdata, key, "params")
+    ax = new_axes(ax, figsize=(6, 4.5))
+    groups = list(dict.fromkeys(table["group"]))
+    colors = []
+    for group in groups:
+        sub = table[table["group"] == group]
+        t = np.concatenate([[0.0], sub["time"].to_numpy()])
+        s = np.concatenate([[1.0], sub["survival"].to_numpy()])
+        (line,) = ax.step(t, s, where="post", label=str(group), **kwargs)
+        colors.append(line.get_color())
+        if ci:
+            lo = np.concatenate([[1.0], sub["ci_lower"].to_numpy()])
+            hi = np.concatenate([[1.0], sub["ci_upper"].to_numpy()])
+            ax.fill_between(t, lo, hi, step="post", alpha=0.15, color=line.get_color(), linewidth=0)
+        cens = sub[sub["censored"] > 0]
+        ax.plot(cens["time"], cens["survival"], "+", color=line.get_color(), markersize=6)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_xlabel(params.get("time", "time"))
+    ax.set_ylabel("survival probability")
+    stored = mdata.uns[key]
+    if "logrank" in stored:
+        ax.set_title(f"log-rank {_format_p(float(stored['logrank']['p'].iloc[0]))}")
+    if len(groups) > 1:
+        ax.legend(title=params.get("groupby"), frameon=False)
+    if at_risk:
+        _at_risk_table(ax, table, groups, colors)
+    return ax
+
+
+def forest(mdata: MuData, *, key: str = "cox", ax: Axes | None = None, **kwargs) -> Axes:
+    """Forest plot of the hazard ratios stored by :func:`radiogenomics.survival.cox`.
+
+    Points are ``exp(coef)`` with 95% intervals on a log scale; the reference line is HR = 1.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with ``mdata.uns[key]["summary"]``.
+    key
+        Key of the stored Cox model.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=100, seed=0)
+    >>> rg.survival.cox(mdata, ["age", "idh_mutant"])
+    >>> ax = rg.pl.forest(mdata)
+    >>> ax.get_xlabel()
+    'hazard ratio (95% CI)'
+    """
+    summary = result(mdata, key, "summary")
+    ax = new_axes(ax, figsize=(6, 0.6 + 0.45 * len(summary)))
+    y = np.arange(len(summary))[::-1]
+    hr = summary["exp(coef)"].to_numpy()
+    lo = summary["exp(coef) lower 95%"].to_numpy()
+    hi = summary["exp(coef) upper 95%"].to_numpy()
+    style = {"fmt": "s", "color": "black", "capsize": 3, **kwargs}
+    ax.errorbar(hr, y, xerr=[hr - lo, hi - hr], **style)
+    ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_yticks(y, summary.index.tolist())
+    for yi, (h, p) in zip(y, zip(hr, summary["p"], strict=True), strict=True):
+        ax.annotate(f"{h:.2f}  {_format_p(p)}", (1.02, yi), xycoords=("axes fraction", "data"), va="center", fontsize=8)
+    ax.set_xlabel("hazard ratio (95% CI)")
+    ax.set_ylim(-0.7, len(summary) - 0.3)
+    return ax
