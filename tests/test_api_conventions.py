@@ -28,6 +28,7 @@ FIRST_PARAMS = {
 FIRST_PARAM_EXCEPTIONS = {
     "datasets.synthetic_cohort": "a generator: its first parameter is the cohort size",
     "datasets.tcga_glioma": "a loader of bundled data: no input",
+    "enrich.gene_sets": "a loader of a named collection ('hallmark'), a GMT path or a dict; the issue names it gene_sets(name)",
     "io.build_mudata": "builds the container from a mapping of modalities",
     "io.normalize_ids": "pure helper on identifiers",
     "io.parse_tcga_barcode": "pure helper on one barcode",

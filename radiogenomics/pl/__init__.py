@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ._cohort import pairing
+from ._enrich import enrichment_dotplot, gsea_running_score, pathway_heatmap
 from ._survival import forest, kaplan_meier
 
-__all__ = ["pairing"]
+__all__ = ["enrichment_dotplot", "gsea_running_score", "pathway_heatmap", "pairing"]
 __all__ += ["forest", "kaplan_meier"]

@@ -1,0 +1,297 @@
+"""Preranked GSEA (gseapy.prerank) for radiomic features, MOFA factors, risk scores or user rankings."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ._genesets import check_overlap, long_table, overlap_table, restrict
+from ._genesets import gene_sets as load_gene_sets
+from ._rankings import build_rankings
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from os import PathLike
+
+    import anndata as ad
+    from mudata import MuData
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["gsea", "running_score"]
+
+RESULT_COLUMNS = [
+    "ranking",
+    "term",
+    "es",
+    "nes",
+    "pval",
+    "fdr",
+    "fwer_p",
+    "leading_edge",
+    "n_leading",
+    "set_size",
+    "overlap",
+]
+
+
+def _run_prerank(rnk: pd.Series | pd.DataFrame, sets: dict, params: dict) -> pd.DataFrame:
+    import gseapy
+
+    pre = gseapy.prerank(
+        rnk=rnk,
+        gene_sets=sets,
+        outdir=None,
+        no_plot=True,
+        verbose=False,
+        min_size=params["min_size"],
+        max_size=params["max_size"],
+        permutation_num=params["permutations"],
+        weight=params["weight"],
+        seed=params["seed"],
+        threads=params["n_jobs"],
+        ascending=None if isinstance(rnk, pd.Series) else False,
+    )
+    res = pre.res2d.copy()
+    if isinstance(rnk, pd.Series):
+        res["Name"] = rnk.name
+    return res
+
+
+def prerank_table(table: pd.DataFrame, sets: dict[str, list[str]], params: dict, *, batch: bool = True) -> pd.DataFrame:
+    """Run gseapy.prerank for every column of ``table`` (genes x rankings) and return one long table.
+
+    With ``batch=True`` the rankings that share the same genes go to gseapy in one call (its
+    multi-column mode, which runs them in parallel in Rust); otherwise one call per ranking.
+    Both give identical numbers for the same seed.
+    """
+    groups: dict[tuple, list[str]] = {}
+    for name in table.columns:
+        present = tuple(table[name].notna().to_numpy())
+        key = present if batch else (name,)
+        groups.setdefault(key, []).append(name)
+    frames = []
+    for names in groups.values():
+        sub = table[names].dropna()
+        if len(names) == 1:
+            col = sub[names[0]]
+            # Sort here (stable, by value then gene name) so tied genes have a reproducible order.
+            order = np.lexsort((sub.index.to_numpy(dtype=str), -col.to_numpy()))
+            frames.append(_run_prerank(col.iloc[order], sets, params))
+        else:
+            frames.append(_run_prerank(sub, sets, params))
+    res = pd.concat(frames, ignore_index=True)
+    out = pd.DataFrame(
+        {
+            "ranking": res["Name"].astype(str),
+            "term": res["Term"].astype(str),
+            "es": res["ES"].astype(float),
+            "nes": res["NES"].astype(float),
+            "pval": res["NOM p-val"].astype(float),
+            "fdr": res["FDR q-val"].astype(float),
+            "fwer_p": res["FWER p-val"].astype(float),
+            "leading_edge": res["Lead_genes"].fillna("").astype(str),
+        }
+    )
+    out["n_leading"] = [len(s.split(";")) if s else 0 for s in out["leading_edge"]]
+    return out
+
+
+def running_score(ranking: pd.Series, genes: Sequence[str], *, weight: float = 1.0) -> pd.DataFrame:
+    """Compute the GSEA running enrichment score of a gene set along a ranked list.
+
+    The walk goes down the ranking (highest value first; ties in gene-name order): it steps up
+    by ``|value|**weight`` (normalised) at genes of the set and down by ``1/(N - N_hit)``
+    otherwise (Subramanian et al. 2005, doi:10.1073/pnas.0506580102). The enrichment score is the
+    running score farthest from zero.
+
+    Parameters
+    ----------
+    ranking
+        Ranking values indexed by gene.
+    genes
+        Genes of the set.
+    weight
+        Exponent of the ranking values (0 gives the classic Kolmogorov-Smirnov walk).
+
+    Returns
+    -------
+    One row per gene in rank order: ``gene``, ``rank`` (0-based), ``value``, ``hit`` and
+    ``running_score``; ``attrs["es"]`` holds the enrichment score.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import radiogenomics as rg
+    >>> r = pd.Series([3.0, 2.0, 1.0, -1.0], index=["A", "B", "C", "D"])
+    >>> curve = rg.enrich.running_score(r, ["A", "C"])
+    >>> curve["running_score"].round(3).tolist(), curve.attrs["es"]
+    ([0.75, 0.25, 0.5, 0.0], 0.75)
+    """
+    values = pd.to_numeric(ranking, errors="coerce").dropna()
+    order = np.lexsort((values.index.to_numpy(dtype=str), -values.to_numpy()))
+    values = values.iloc[order]
+    hit = values.index.isin(list(genes))
+    if not hit.any() or hit.all():
+        msg = "running_score needs a gene set that covers some but not all genes of the ranking."
+        raise ValueError(msg)
+    w = np.abs(values.to_numpy()) ** weight * hit
+    up = np.cumsum(w) / w.sum()
+    down = np.cumsum(~hit) / (~hit).sum()
+    res = up - down
+    curve = pd.DataFrame(
+        {
+            "gene": values.index,
+            "rank": np.arange(len(values)),
+            "value": values.to_numpy(),
+            "hit": hit,
+            "running_score": res,
+        }
+    )
+    curve.attrs["es"] = float(res[np.argmax(np.abs(res))])
+    return curve
+
+
+def gsea(
+    mdata: MuData | ad.AnnData,
+    ranking: str | pd.Series | Sequence[str | pd.Series],
+    *,
+    mod: str = "rna",
+    layer: str | None = None,
+    gene_sets: str | PathLike[str] | Mapping[str, Sequence[str]] = "hallmark",
+    permutations: int = 1000,
+    min_size: int = 15,
+    max_size: int = 500,
+    seed: int = 0,
+    weight: float = 1.0,
+    n_jobs: int = 1,
+    batch: bool = True,
+    gene_column: str | None = None,
+    key_added: str = "gsea",
+    copy: bool = False,
+) -> MuData | ad.AnnData | None:
+    """Run preranked gene-set enrichment analysis for one or several gene rankings.
+
+    Genes are ranked by one of:
+
+    * a radiomic feature or any patient-level value, ``"radiomics:<feature>"`` or an ``obs``
+      column such as a Cox risk score ``"cox_risk"``: genes are ranked by their Spearman
+      correlation with it across patients with both values;
+    * a factor, ``"mofa:1"``: genes are ranked by their weight in ``varm["LFs"]`` of ``mod``;
+    * a :class:`pandas.Series` indexed by gene (symbols, or IDs of ``mod``'s ``var_names``).
+
+    A list runs several rankings (e.g. every radiomic feature of a cluster); rankings with the same
+    genes go to :func:`gseapy.prerank` in one multi-column call (``batch=True``), which gives the
+    same numbers as one call per ranking. Ensembl ``var_names`` are mapped to symbols through a
+    ``var`` column (``gene_name``...) when the gene sets hold symbols; for genes with several IDs
+    the value largest in absolute terms is kept.
+
+    Parameters
+    ----------
+    mdata
+        Cohort container (an AnnData works for Series rankings).
+    ranking
+        A key, a Series, or a list of them (see above).
+    mod
+        Expression modality whose genes are ranked.
+    layer
+        Layer of ``mod`` with normalised expression (``None``: ``X``); used for correlation rankings.
+    gene_sets
+        ``"hallmark"`` (bundled MSigDB hallmarks v7.0), a GMT path, or a dict ``{name: genes}``.
+    permutations
+        Gene-set permutations for the null distribution (minimum p-value about ``1/permutations``).
+    min_size
+        Smallest number of a set's genes that must be in the ranking for the set to be tested.
+    max_size
+        Largest number of genes a tested set may have in the ranking.
+    seed
+        Seed of the permutations.
+    weight
+        Exponent of the ranking values in the running sum (1 = standard GSEA).
+    n_jobs
+        Threads used by gseapy.
+    batch
+        Run rankings that share their genes in one gseapy call.
+    gene_column
+        ``var`` column with gene symbols to use instead of ``var_names``.
+    key_added
+        Key in ``uns`` under which results are stored.
+    copy
+        Return a modified copy instead of writing into ``mdata``.
+
+    Returns
+    -------
+    ``None``, or the modified copy if ``copy=True``. Writes ``uns[key_added]`` with:
+
+    ``"results"`` : :class:`pandas.DataFrame`
+        One row per ranking and tested set: ``ranking, term, es, nes, pval, fdr, fwer_p,
+        leading_edge`` (genes joined by ``";"``), ``n_leading, set_size`` (genes in the set)
+        and ``overlap`` (of them, genes in the ranking); sorted by ranking and FDR.
+    ``"rankings"`` : :class:`pandas.DataFrame`
+        Genes x rankings: the values that were ranked (missing where a gene is absent).
+    ``"gene_sets"`` : :class:`pandas.DataFrame`
+        Long table ``term, gene`` of the tested sets, restricted to ranked genes.
+    ``"overlap"`` : :class:`pandas.DataFrame`
+        Per set: ``term, set_size, overlap, fraction, tested``.
+    ``"params"`` : :class:`dict`
+        The arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=60, seed=0)
+    >>> X = mdata["rna"].X
+    >>> mdata["rna"].layers["log"] = np.log1p(X / X.sum(axis=1, keepdims=True) * 1e6)
+    >>> truth = mdata.uns["truth"]["gene_sets"]
+    >>> sets = {t: g["gene"].tolist() for t, g in truth.groupby("term")}
+    >>> feature = mdata.uns["truth"]["radiomic_features"]["feature"].iloc[0]
+    >>> rg.enrich.gsea(mdata, f"radiomics:{feature}", layer="log", gene_sets=sets, permutations=100)
+    >>> res = mdata.uns["gsea"]["results"]
+    >>> res["term"].iloc[0], bool(res["fdr"].iloc[0] < 0.05)
+    ('PLANTED_F1', True)
+    """
+    if permutations < 1 or min_size < 1 or max_size < min_size:
+        msg = f"Need permutations >= 1 and 1 <= min_size <= max_size (got {permutations}, {min_size}, {max_size})."
+        raise ValueError(msg)
+    sets = load_gene_sets(gene_sets)
+    table = build_rankings(mdata, ranking, mod=mod, sets=sets, gene_column=gene_column, layer=layer)
+    overlap = overlap_table(sets, table.index, min_size=min_size, max_size=max_size)
+    check_overlap(overlap, min_size=min_size, max_size=max_size, what="the ranked genes")
+    tested = restrict(sets, overlap, table.index)
+    params = {
+        "ranking": list(table.columns),
+        "mod": mod,
+        "layer": layer,
+        "gene_sets": gene_sets if isinstance(gene_sets, str) else "custom",
+        "permutations": int(permutations),
+        "min_size": int(min_size),
+        "max_size": int(max_size),
+        "seed": int(seed),
+        "weight": float(weight),
+        "n_jobs": int(n_jobs),
+        "batch": bool(batch),
+    }
+    results = prerank_table(table, tested, params, batch=batch)
+    set_size = {t: len(g) for t, g in sets.items()}
+    results["set_size"] = results["term"].map(set_size).astype(int)
+    present = {name: set(table.index[table[name].notna()]) for name in table.columns}
+    results["overlap"] = [
+        sum(g in present[r] for g in sets[t]) for r, t in zip(results["ranking"], results["term"], strict=True)
+    ]
+    order = {name: i for i, name in enumerate(table.columns)}
+    results = results.assign(_o=results["ranking"].map(order), _a=-results["nes"].abs())
+    results = results.sort_values(["_o", "fdr", "pval", "_a", "term"]).drop(columns=["_o", "_a"])
+    logger.info("gsea: %d rankings x %d gene sets", table.shape[1], len(tested))
+    target = mdata.copy() if copy else mdata
+    target.uns[key_added] = {
+        "results": results[RESULT_COLUMNS].reset_index(drop=True),
+        "rankings": table,
+        "gene_sets": long_table(tested),
+        "overlap": overlap,
+        "params": params,
+    }
+    return target if copy else None

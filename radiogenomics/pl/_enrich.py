@@ -1,0 +1,239 @@
+"""Plots of pathway enrichment: dot plot, GSEA running score, radiomic-pathway heatmap."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..get import result
+from ._utils import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from mudata import MuData
+
+__all__ = ["enrichment_dotplot", "gsea_running_score", "pathway_heatmap"]
+
+
+def _short(term: str) -> str:
+    return term.removeprefix("HALLMARK_")
+
+
+def enrichment_dotplot(
+    mdata: MuData,
+    *,
+    key: str = "gsea",
+    rankings: list[str] | None = None,
+    top: int = 10,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Dot plot of GSEA results: rankings x gene sets, colour = NES, size = -log10 FDR.
+
+    The ``top`` sets with the smallest FDR (over the shown rankings) are shown.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with results of :func:`radiogenomics.enrich.gsea` in ``uns[key]["results"]``.
+    key
+        Key of the GSEA results.
+    rankings
+        Rankings to show (default: all).
+    top
+        Number of gene sets shown.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.scatter`.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=60, seed=0)
+    >>> X = mdata["rna"].X
+    >>> mdata["rna"].layers["log"] = np.log1p(X / X.sum(axis=1, keepdims=True) * 1e6)
+    >>> sets = {t: g["gene"].tolist() for t, g in mdata.uns["truth"]["gene_sets"].groupby("term")}
+    >>> rg.enrich.gsea(
+    ...     mdata, ["radiomics:CT_tumour_original_shape_Elongation"], layer="log", gene_sets=sets, permutations=50
+    ... )
+    >>> rg.pl.enrichment_dotplot(mdata).get_xlabel()
+    'ranking'
+    """
+    res = result(mdata, key, "results")
+    if rankings is not None:
+        res = res[res["ranking"].isin(rankings)]
+    if res.empty:
+        msg = f"No GSEA results to plot in uns[{key!r}] for rankings={rankings}."
+        raise ValueError(msg)
+    terms = res.groupby("term")["fdr"].min().sort_values(kind="stable").index[:top].tolist()
+    res = res[res["term"].isin(terms)]
+    cols = list(dict.fromkeys(res["ranking"]))
+    ax = new_axes(ax, figsize=(1.2 + 0.5 * len(cols) + 3, 0.9 + 0.35 * len(terms)))
+    x = res["ranking"].map({c: i for i, c in enumerate(cols)})
+    y = res["term"].map({t: i for i, t in enumerate(terms[::-1])})
+    size = 20 + 40 * -np.log10(res["fdr"].clip(lower=1e-4).to_numpy())
+    lim = float(np.nanmax(np.abs(res["nes"]))) or 1.0
+    kwargs.setdefault("cmap", "RdBu_r")
+    points = ax.scatter(x, y, s=size, c=res["nes"], vmin=-lim, vmax=lim, edgecolors="k", linewidths=0.3, **kwargs)
+    ax.set_xticks(range(len(cols)), [c.split(":", 1)[-1] for c in cols], rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(len(terms)), [_short(t) for t in terms[::-1]], fontsize=7)
+    ax.set_xlim(-0.6, len(cols) - 0.4)
+    ax.set_xlabel("ranking")
+    ax.figure.colorbar(points, ax=ax, label="NES", shrink=0.6)
+    for fdr in (0.25, 0.05, 0.001):
+        ax.scatter([], [], s=20 + 40 * -np.log10(fdr), c="grey", label=f"FDR {fdr:g}")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=7, frameon=False)
+    return ax
+
+
+def gsea_running_score(mdata: MuData, ranking: str, term: str, *, key: str = "gsea", ax: Axes | None = None) -> Axes:
+    """Plot the GSEA running enrichment score of one gene set along one ranking.
+
+    The curve is recomputed deterministically from the stored ranking values and gene set
+    (``uns[key]["rankings"]``, ``uns[key]["gene_sets"]``) with the stored ``weight``, so it
+    redraws from a reloaded ``.h5mu``; its extreme equals the stored ES.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with results of :func:`radiogenomics.enrich.gsea`.
+    ranking
+        Ranking name (a column of ``uns[key]["rankings"]``).
+    term
+        Gene set name.
+    key
+        Key of the GSEA results.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=60, seed=0)
+    >>> X = mdata["rna"].X
+    >>> mdata["rna"].layers["log"] = np.log1p(X / X.sum(axis=1, keepdims=True) * 1e6)
+    >>> sets = {t: g["gene"].tolist() for t, g in mdata.uns["truth"]["gene_sets"].groupby("term")}
+    >>> rg.enrich.gsea(
+    ...     mdata, "radiomics:CT_tumour_original_shape_Elongation", layer="log", gene_sets=sets, permutations=50
+    ... )
+    >>> ax = rg.pl.gsea_running_score(mdata, "radiomics:CT_tumour_original_shape_Elongation", "PLANTED_F1")
+    >>> ax.get_ylabel()
+    'running enrichment score'
+    """
+    from ..enrich import running_score
+
+    rankings = result(mdata, key, "rankings")
+    sets = result(mdata, key, "gene_sets")
+    params = result(mdata, key, "params")
+    if ranking not in rankings.columns:
+        msg = f"Ranking {ranking!r} not in uns[{key!r}]['rankings']; available: {list(rankings.columns)[:5]}."
+        raise KeyError(msg)
+    genes = sets.loc[sets["term"] == term, "gene"].tolist()
+    if not genes:
+        msg = f"Gene set {term!r} was not tested in uns[{key!r}]; tested: {sorted(sets['term'].unique())[:5]}."
+        raise KeyError(msg)
+    curve = running_score(rankings[ranking].dropna(), genes, weight=float(params["weight"]))
+    ax = new_axes(ax, figsize=(6, 3.5))
+    ax.plot(curve["rank"], curve["running_score"], color="tab:green", lw=1.5)
+    ax.axhline(0, color="grey", lw=0.6)
+    low = float(curve["running_score"].min())
+    span = float(curve["running_score"].max()) - low
+    hits = curve.loc[curve["hit"], "rank"].to_numpy()
+    ax.vlines(hits, low - 0.12 * span, low - 0.02 * span, color="k", lw=0.5)
+    best = int(np.argmax(np.abs(curve["running_score"].to_numpy())))
+    ax.axvline(best, color="tab:red", ls="--", lw=0.8)
+    ax.set_xlabel(f"gene rank in {ranking.split(':', 1)[-1]} (n = {len(curve)})")
+    ax.set_ylabel("running enrichment score")
+    ax.set_title(f"{_short(term)}: ES = {curve.attrs['es']:.3f}", fontsize=9)
+    return ax
+
+
+def pathway_heatmap(
+    mdata: MuData,
+    *,
+    key: str = "associate",
+    features: list[str] | None = None,
+    top: int = 20,
+    alpha: float = 0.05,
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Heatmap of a radiomic-pathway association map: features x pathways, colour = correlation.
+
+    Reads ``uns[key]["results"]`` (``x_feature, y_feature, r, padj``) as written by
+    ``rg.integrate.associate(mdata, x="radiomics", y="pathways")``; cells with ``padj < alpha``
+    are marked with a dot. Without ``features``, the ``top`` x features with the strongest
+    correlation are shown.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with an association map.
+    key
+        Key of the association results.
+    features
+        x features to show (default: the ``top`` strongest).
+    top
+        Number of x features shown when ``features`` is ``None``.
+    alpha
+        FDR threshold for the dots.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=60, seed=0)
+    >>> X = mdata["rna"].X
+    >>> mdata["rna"].layers["log"] = np.log1p(X / X.sum(axis=1, keepdims=True) * 1e6)
+    >>> sets = {t: g["gene"].tolist() for t, g in mdata.uns["truth"]["gene_sets"].groupby("term")}
+    >>> rg.enrich.pathway_scores(mdata, layer="log", gene_sets=sets, method="zscore")
+    >>> rg.integrate.associate(mdata, x="radiomics", y="pathways")
+    >>> rg.pl.pathway_heatmap(mdata, top=10).get_xlabel()
+    'pathway'
+    """
+    res = result(mdata, key, "results")
+    for col in ("x_feature", "y_feature", "r"):
+        if col not in res.columns:
+            msg = f"uns[{key!r}]['results'] lacks column {col!r}; run rg.integrate.associate(mdata, x='radiomics', y='pathways')."
+            raise KeyError(msg)
+    res = res.assign(x_feature=res["x_feature"].astype(str), y_feature=res["y_feature"].astype(str))
+    if features is None:
+        strength = res.groupby("x_feature")["r"].apply(lambda r: np.nanmax(np.abs(r)))
+        features = strength.sort_values(ascending=False, kind="stable").index[:top].tolist()
+    res = res[res["x_feature"].isin(features)]
+    r = res.pivot_table(index="x_feature", columns="y_feature", values="r", observed=True).reindex(features)
+    ax = new_axes(ax, figsize=(2.5 + 0.22 * r.shape[1], 1.5 + 0.22 * r.shape[0]))
+    kwargs.setdefault("cmap", "RdBu_r")
+    image = ax.imshow(r.to_numpy(), aspect="auto", vmin=-1, vmax=1, interpolation="nearest", **kwargs)
+    if "padj" in res.columns:
+        padj = res.pivot_table(index="x_feature", columns="y_feature", values="padj", observed=True)
+        padj = padj.reindex(index=r.index, columns=r.columns).to_numpy()
+        rows, cols = np.nonzero(np.nan_to_num(padj, nan=1.0) < alpha)
+        ax.scatter(cols, rows, s=6, c="k", marker="o", label=f"FDR < {alpha:g}")
+    ax.set_xticks(range(r.shape[1]), [_short(str(c)) for c in r.columns], rotation=90, fontsize=6)
+    ax.set_yticks(range(r.shape[0]), [str(i) for i in pd.Index(r.index)], fontsize=6)
+    ax.set_xlabel("pathway")
+    ax.set_ylabel("radiomic feature")
+    ax.figure.colorbar(image, ax=ax, label="correlation r", shrink=0.6)
+    return ax
