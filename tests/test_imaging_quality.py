@@ -298,3 +298,96 @@ def test_quality_results_round_trip(mdata, tmp_path):
     rg.imaging.apply_harmonization(a, fit=mdata)
     rg.imaging.apply_harmonization(b, fit=back)
     np.testing.assert_allclose(dense(a.mod["radiomics"].X), dense(b.mod["radiomics"].X), rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------ robustness
+@pytest.fixture(scope="module")
+def textured_cases(tmp_path_factory):
+    """Six patients whose images differ in mean level and in spatial smoothness (texture)."""
+    import SimpleITK as sitk
+    from scipy import ndimage
+
+    folder = tmp_path_factory.mktemp("robustness")
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(6):
+        mask = np.zeros((6, 20, 20), np.uint8)
+        mask[1:5, 4 : 14 + i, 4:16] = 1
+        smooth = ndimage.gaussian_filter(rng.normal(size=mask.shape), 0.3 + i / 2.5)
+        image = 100 + 25 * rng.normal() + (20 + 5 * i) * smooth / smooth.std()
+        sitk.WriteImage(sitk.GetImageFromArray(image), str(folder / f"P{i}.nrrd"))
+        sitk.WriteImage(sitk.GetImageFromArray(mask * 2), str(folder / f"P{i}_mask.nrrd"))
+        rows.append(
+            {"patient_id": f"P{i}", "image": str(folder / f"P{i}.nrrd"), "mask": str(folder / f"P{i}_mask.nrrd")}
+        )
+    return pd.DataFrame(rows).assign(modality="CT", roi="tumour", label=2)
+
+
+PARAMS = {
+    "imageType": {"Original": {}},
+    "featureClass": {
+        "firstorder": ["Mean", "Median", "Maximum"],
+        "glcm": ["Correlation", "JointAverage", "SumSquares"],
+        "shape": ["VoxelVolume"],
+    },
+}
+
+
+def test_robustness_icc_and_negative_controls(textured_cases):
+    res = rg.imaging.robustness(textured_cases, params=PARAMS, n_perturbations=2, n_shuffles=2, seed=1, progress=False)
+    name = "CT_tumour_original_{}".format
+    assert set(res.columns) >= {"icc", "ci_lower", "ci_upper", "icc_dilate", "icc_erode", "icc_translate", "icc_noise"}
+    assert (res["n_raters"] == 1 + 1 + 1 + 2 + 2).all()
+    assert (res["n_targets"] == 6).all()
+    # stable features: the mean level and the planted smoothness
+    assert res.loc[name("firstorder_Mean"), "icc"] > 0.95
+    assert res.loc[name("glcm_Correlation"), "icc"] > 0.9
+    assert res.loc[name("shape_VoxelVolume"), "icc_translate"] > 0.9
+    # voxel shuffling leaves first-order and shape features unchanged ...
+    np.testing.assert_allclose(res.loc[[name("firstorder_Mean"), name("shape_VoxelVolume")], "icc_shuffled"], 1.0)
+    # ... destroys the planted texture ...
+    assert res.loc[name("glcm_Correlation"), "icc_shuffled"] < 0.5
+    assert not res.loc[name("glcm_Correlation"), "negative_control"]
+    # ... and exposes GLCM features that only restate the grey-level histogram (mean, variance)
+    assert res.loc[[name("glcm_JointAverage"), name("glcm_SumSquares")], "negative_control"].all()
+    assert not res.loc[[name("firstorder_Mean"), name("shape_VoxelVolume")], "negative_control"].any()
+    # the table feeds filter_features
+    adata = rg.imaging.extract(textured_cases, params=PARAMS, progress=False)
+    rg.imaging.filter_features(adata, icc=res, min_icc=0.9, max_corr=None)
+    low = adata.uns["filter_features"]["removed"]
+    assert set(low["reason"]) == {"low_icc"}
+    assert set(low["feature"]) == set(res.index[res["icc"] < 0.9])
+
+
+def test_perturbations_are_seeded_and_do_what_they_say(textured_cases):
+    import SimpleITK as sitk
+
+    from radiogenomics.imaging._perturb import estimate_noise, perturb, shuffle_voxels
+
+    image = sitk.ReadImage(textured_cases["image"][0])
+    mask = sitk.ReadImage(textured_cases["mask"][0])
+    voxels = int((sitk.GetArrayViewFromImage(mask) == 2).sum())
+
+    def n(roi):
+        return int(sitk.GetArrayViewFromImage(roi).sum())
+
+    rng = np.random.default_rng
+    assert n(perturb(image, mask, 2, "dilate", rng(0))[1]) > voxels > n(perturb(image, mask, 2, "erode", rng(0))[1])
+    moved = [perturb(image, mask, 2, "translate", rng(s)) for s in (5, 5, 6)]
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(moved[0][0]), sitk.GetArrayFromImage(moved[1][0]))
+    assert not np.array_equal(sitk.GetArrayFromImage(moved[0][0]), sitk.GetArrayFromImage(moved[2][0]))
+    assert abs(n(moved[0][1]) - voxels) / voxels < 0.35
+    noisy = perturb(image, mask, 2, "noise", rng(0))[0]
+    added = sitk.GetArrayFromImage(noisy) - sitk.GetArrayFromImage(image)
+    assert added.std() == pytest.approx(estimate_noise(image), rel=0.05)
+    # Immerkaer's estimate recovers the sd of white noise added to a flat image
+    flat = sitk.GetImageFromArray(np.random.default_rng(1).normal(0, 3.0, (4, 64, 64)))
+    assert estimate_noise(flat) == pytest.approx(3.0, rel=0.05)
+    shuffled, roi = shuffle_voxels(image, mask, 2, rng(0))
+    inside = sitk.GetArrayViewFromImage(roi).astype(bool)
+    before, after = sitk.GetArrayFromImage(image), sitk.GetArrayFromImage(shuffled)
+    np.testing.assert_array_equal(np.sort(before[inside]), np.sort(after[inside]))
+    np.testing.assert_array_equal(before[~inside], after[~inside])
+    assert not np.array_equal(before[inside], after[inside])
+    with pytest.raises(ValueError, match="Unknown perturbation"):
+        rg.imaging.robustness(textured_cases, perturbations=("rotate",), progress=False)

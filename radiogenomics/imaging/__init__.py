@@ -7,6 +7,7 @@ from ._filter import filter_features
 from ._harmonize import apply_harmonization, harmonize
 from ._icc import icc
 from ._preprocess import preprocess
+from ._robustness import robustness
 
 __all__: list[str] = ["extract", "preprocess"]
-__all__ += ["apply_harmonization", "filter_features", "harmonize", "icc"]
+__all__ += ["apply_harmonization", "filter_features", "harmonize", "icc", "robustness"]

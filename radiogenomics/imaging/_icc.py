@@ -205,9 +205,9 @@ def icc(
     ----------
     table
         Long table with one row per (target, rater): a ``targets`` column, a ``raters``
-        column and one numeric column per feature (the output of
-        :func:`radiogenomics.imaging.robustness` with ``return_table=True``, or a test-retest /
-        multi-reader feature table).
+        column and one numeric column per feature, e.g. features extracted from test-retest
+        scans or from several readers' segmentations (:func:`radiogenomics.imaging.robustness`
+        builds such a table from perturbed images and calls this function).
     targets
         Column naming the rated subjects (patients or lesions).
     raters
