@@ -158,6 +158,7 @@ def test_cox_exact_with_strata_matches_r(lung, ref):
         ("cox.zph_efron_km", "efron", "km", None),
         ("cox.zph_efron_rank", "efron", "rank", None),
         ("cox.zph_efron_identity", "efron", "identity", None),
+        ("cox.zph_efron_log", "efron", "log", None),
         ("cox.zph_breslow_km", "breslow", "km", None),
         ("cox.zph_strata_race_km", "efron", "km", "race"),
     ],

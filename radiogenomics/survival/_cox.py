@@ -59,6 +59,10 @@ def _phreg(time, event, X, ties, strata):
             msg = "Cox model did not converge (perfect separation or collinear covariates?); check the covariates."
             raise ConvergenceError(msg) from e
 
+    # statsmodels stops at a gradient tolerance; two more Newton steps reach R's precision.
+    for _ in range(2):
+        beta = beta + np.linalg.solve(-model.hessian(beta), model.score(beta))
+
     def terms(b):
         return model.loglike(b), model.score(b), -model.hessian(b)
 

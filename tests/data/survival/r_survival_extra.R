@@ -20,7 +20,7 @@ zph <- function(fit, ds, an, transform) {
 }
 f_rossi <- Surv(week, arrest) ~ fin + age + race + wexp + mar + paro + prio
 efron <- coxph(f_rossi, data = rossi)
-for (tr in c("km", "rank", "identity")) zph(efron, "rossi", paste0("cox.zph_efron_", tr), tr)
+for (tr in c("km", "rank", "identity", "log")) zph(efron, "rossi", paste0("cox.zph_efron_", tr), tr)
 zph(coxph(f_rossi, data = rossi, ties = "breslow"), "rossi", "cox.zph_breslow_km", "km")
 strat <- coxph(Surv(week, arrest) ~ fin + age + wexp + mar + paro + prio + strata(race), data = rossi)
 zph(strat, "rossi", "cox.zph_strata_race_km", "km")
