@@ -1,0 +1,260 @@
+"""Validation of a risk score: discrimination, calibration, prediction error and net benefit."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._utils import resolve_keys
+from ._coxnet import survival_y
+from ._design import survival_columns
+from ._metrics import baseline_hazard, default_times, harrell_c, ibs, survival_at, td_auc, uno_c
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mudata import MuData
+
+__all__ = ["evaluate"]
+
+
+def km_at(time: np.ndarray, event: np.ndarray, t0: float) -> tuple[float, float, float]:
+    """Kaplan-Meier survival at ``t0`` with its log-log 95% interval (sksurv)."""
+    from sksurv.nonparametric import kaplan_meier_estimator
+
+    grid, surv, ci = kaplan_meier_estimator(event.astype(bool), time, conf_type="log-log")
+    pos = np.searchsorted(grid, t0, side="right") - 1
+    if pos < 0:
+        return 1.0, 1.0, 1.0
+    return float(surv[pos]), float(ci[0][pos]), float(ci[1][pos])
+
+
+def calibration_table(time, event, predicted: np.ndarray, t0: float, n_groups: int) -> pd.DataFrame:
+    """Mean predicted versus Kaplan-Meier observed survival at ``t0`` in groups of predicted risk."""
+    groups = pd.qcut(-predicted, n_groups, labels=False, duplicates="drop")  # group 0 = lowest risk
+    rows = []
+    for g in np.unique(groups):
+        idx = groups == g
+        obs, lower, upper = km_at(time[idx], event[idx], t0)
+        rows.append(
+            {
+                "group": int(g) + 1,
+                "n": int(idx.sum()),
+                "n_events": int(event[idx].sum()),
+                "predicted": float(predicted[idx].mean()),
+                "observed": obs,
+                "observed_lower": lower,
+                "observed_upper": upper,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def calibration_slope(time, event, risk) -> pd.DataFrame:
+    """Cox regression of the outcome on the risk score: slope 1 = well calibrated spread of risk."""
+    from statsmodels.duration.hazard_regression import PHReg
+
+    fit = PHReg(time, risk[:, None], status=event.astype(float), ties="efron").fit()
+    slope, se = float(fit.params[0]), float(fit.bse[0])
+    z = stats.norm.ppf(0.975)
+    return pd.DataFrame(
+        {
+            "slope": [slope],
+            "se": [se],
+            "ci_lower": [slope - z * se],
+            "ci_upper": [slope + z * se],
+            "p_slope_is_1": [float(2 * stats.norm.sf(abs(slope - 1) / se))],
+        }
+    )
+
+
+def net_benefit(time, event, predicted_risk: np.ndarray, t0: float, thresholds: np.ndarray) -> pd.DataFrame:
+    """Decision-curve net benefit at ``t0`` for survival outcomes (Vickers et al. 2008, doi:10.1186/1472-6947-8-53).
+
+    Patients with predicted risk ``1 - S(t0)`` at or above a threshold are "treated"; their event
+    rate by ``t0`` is the Kaplan-Meier estimate among them.
+    """
+    overall = 1 - km_at(time, event, t0)[0]
+    rows = []
+    for pt in thresholds:
+        treated = predicted_risk >= pt
+        share = treated.mean()
+        rate = 1 - km_at(time[treated], event[treated], t0)[0] if treated.any() else 0.0
+        odds = pt / (1 - pt)
+        rows.append(
+            {
+                "threshold": float(pt),
+                "net_benefit_model": share * rate - share * (1 - rate) * odds,
+                "net_benefit_all": overall - (1 - overall) * odds,
+                "net_benefit_none": 0.0,
+                "n_treated": int(treated.sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _bootstrap(y, risk, times, n_boot, seed):
+    rng = np.random.default_rng(seed)
+    draws = np.full((n_boot, 2 + len(times)), np.nan)
+    for b in range(n_boot):
+        idx = rng.integers(0, len(risk), len(risk))
+        yb, rb = y[idx], risk[idx]
+        if yb["event"].sum() < 2:
+            continue
+        draws[b, 0] = harrell_c(yb["time"], yb["event"], rb)
+        draws[b, 1] = uno_c(yb, yb, rb)
+        draws[b, 2:] = td_auc(yb, yb, rb, times)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns for unusable time points
+        return np.nanpercentile(draws, 2.5, axis=0), np.nanpercentile(draws, 97.5, axis=0)
+
+
+def _baseline(mdata, risk, baseline, lp, t, e):
+    if isinstance(baseline, pd.DataFrame):
+        return baseline, "given"
+    if isinstance(baseline, str):
+        return mdata.uns[baseline]["baseline"], f"uns[{baseline!r}]"
+    for key, value in mdata.uns.items():
+        if isinstance(value, dict) and "baseline" in value and value.get("params", {}).get("risk_column") == risk:
+            return value["baseline"], f"uns[{key!r}]"
+    return baseline_hazard(lp, t, e), "in-sample Breslow (calibration in the large is optimistic)"
+
+
+def evaluate(
+    mdata: MuData,
+    risk: str = "risk_score",
+    *,
+    time: str = "os_months",
+    event: str = "os_event",
+    times: Sequence[float] | None = None,
+    calibration_time: float | None = None,
+    baseline: str | pd.DataFrame | None = None,
+    n_groups: int = 3,
+    n_boot: int = 200,
+    seed: int = 0,
+    key_added: str = "evaluate",
+    copy: bool = False,
+) -> MuData | None:
+    """Validate a risk score: C-indices, time-dependent AUC, Brier score, calibration and net benefit.
+
+    Discrimination: Harrell's and Uno's C-index and the cumulative/dynamic AUC at ``times``
+    (:mod:`sksurv.metrics`, IPCW weights from this cohort), with percentile bootstrap 95%
+    intervals. Absolute predictions ``S(t | x) = exp(-H0(t) exp(risk))`` use the baseline hazard
+    stored with the signature whose risk column is ``risk`` (:func:`signature` /
+    :func:`apply_signature`), a given one, or, if none, a Breslow estimate on this cohort, whose
+    calibration in the large is then optimistic. From them: Brier score at ``times`` and the
+    integrated Brier score; calibration at ``calibration_time`` (mean predicted versus
+    Kaplan-Meier observed survival in ``n_groups`` risk groups) and the calibration slope (Cox
+    regression of the outcome on the risk score; 1 = ideal, < 1 = predictions too extreme);
+    decision-curve net benefit at ``calibration_time``. A higher risk score means worse survival.
+
+    Parameters
+    ----------
+    mdata
+        Cohort container.
+    risk
+        ``obs`` column (or key) with the risk score, on the linear-predictor scale.
+    time
+        ``mdata.obs`` column with follow-up time.
+    event
+        ``mdata.obs`` boolean column, ``True`` if the event was observed.
+    times
+        Time points for AUC and Brier score; default the quartiles of the event times.
+    calibration_time
+        Time point of calibration and net benefit; default the middle of ``times``.
+    baseline
+        Key of a stored signature, a ``time, cumulative_hazard`` table, or ``None`` (see above).
+    n_groups
+        Number of risk groups of the calibration table.
+    n_boot
+        Bootstrap resamples for the intervals.
+    seed
+        Seed of the bootstrap.
+    key_added
+        Key under which results are stored.
+    copy
+        Return a modified copy instead of writing into ``mdata``.
+
+    Returns
+    -------
+    ``None``, or the modified copy if ``copy=True``. Writes ``mdata.uns[key_added]`` with:
+
+    ``"concordance"``
+        Rows ``harrell_c``, ``uno_c``: ``estimate, ci_lower, ci_upper``.
+    ``"auc"``
+        ``time, auc, ci_lower, ci_upper, brier``.
+    ``"calibration"``
+        ``group, n, n_events, predicted, observed, observed_lower, observed_upper`` at ``calibration_time``.
+    ``"calibration_slope"``
+        ``slope, se, ci_lower, ci_upper, p_slope_is_1``.
+    ``"decision_curve"``
+        ``threshold, net_benefit_model, net_benefit_all, net_benefit_none, n_treated``.
+    ``"params"``
+        Arguments, ``ibs``, ``n``, ``n_events`` and the baseline used.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=120, seed=0)
+    >>> mdata.obs["f1"] = mdata.uns["truth"]["factors"]["F1"] * 0.8
+    >>> rg.survival.evaluate(mdata, "f1", n_boot=20)
+    >>> mdata.uns["evaluate"]["concordance"].columns.tolist()
+    ['estimate', 'ci_lower', 'ci_upper']
+    """
+    mdata = mdata.copy() if copy else mdata
+    t, e, usable = survival_columns(mdata, time, event, where="evaluate")
+    score = resolve_keys(mdata, [risk])[risk].to_numpy(dtype=float)
+    rows = usable & ~np.isnan(score)
+    if (usable & np.isnan(score)).any():
+        warnings.warn(
+            f"evaluate: {int((usable & np.isnan(score)).sum())} patients have no {risk!r} and are left out.",
+            UserWarning,
+            stacklevel=2,
+        )
+    t, e, lp = t[rows], e[rows], score[rows]
+    y = survival_y(t, e)
+    times = default_times(t, e) if times is None else np.asarray(times, dtype=float)
+    t0 = float(times[len(times) // 2]) if calibration_time is None else float(calibration_time)
+    base, source = _baseline(mdata, risk, baseline, lp, t, e)
+    lower, upper = _bootstrap(y, lp, times, n_boot, seed)
+    concordance = pd.DataFrame(
+        {"estimate": [harrell_c(t, e, lp), uno_c(y, y, lp)], "ci_lower": lower[:2], "ci_upper": upper[:2]},
+        index=pd.Index(["harrell_c", "uno_c"], name="metric"),
+    )
+    surv_t = survival_at(base, lp, times)
+    brier = np.full(len(times), np.nan)
+    from sksurv.metrics import brier_score
+
+    for i, ti in enumerate(times):
+        if t.min() <= ti < t.max():
+            brier[i] = brier_score(y, y, surv_t[:, [i]], [ti])[1][0]
+    auc = pd.DataFrame(
+        {"time": times, "auc": td_auc(y, y, lp, times), "ci_lower": lower[2:], "ci_upper": upper[2:], "brier": brier}
+    )
+    grid = np.unique(np.quantile(t[e], np.linspace(0.1, 0.9, 20)))
+    pred_t0 = survival_at(base, lp, [t0])[:, 0]
+    mdata.uns[key_added] = {
+        "concordance": concordance,
+        "auc": auc,
+        "calibration": calibration_table(t, e, pred_t0, t0, n_groups),
+        "calibration_slope": calibration_slope(t, e, lp),
+        "decision_curve": net_benefit(t, e, 1 - pred_t0, t0, np.round(np.arange(0.05, 0.96, 0.05), 2)),
+        "params": {
+            "risk": risk,
+            "time": time,
+            "event": event,
+            "times": [float(x) for x in times],
+            "calibration_time": t0,
+            "baseline": source,
+            "ibs": ibs(y, y, survival_at(base, lp, grid), grid),
+            "n": int(rows.sum()),
+            "n_events": int(e.sum()),
+            "n_boot": n_boot,
+            "seed": seed,
+        },
+    }
+    return mdata if copy else None
