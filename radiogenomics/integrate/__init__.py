@@ -5,5 +5,6 @@ from __future__ import annotations
 from ._associate import associate
 from ._factors import factor_associations
 from ._mofa import mofa
+from ._predict import predict
 
-__all__: list[str] = ["associate", "factor_associations", "mofa"]
+__all__: list[str] = ["apply_model", "associate", "factor_associations", "mofa", "predict"]

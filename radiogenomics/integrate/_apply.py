@@ -1,0 +1,174 @@
+"""Apply a model stored by :func:`radiogenomics.integrate.predict` to another cohort."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .._utils import resolve_keys
+from ..errors import MissingColumnError, MissingResultError
+from ._predict import feature_matrix
+from ._predict_core import linear_predictor, metric_rows
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from mudata import MuData
+
+__all__ = ["apply_model"]
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in np.asarray(value).ravel()]
+
+
+def _batch_scale(mdata: MuData, values: np.ndarray, features: list[str], stored: Mapping, batch_key: str) -> np.ndarray:
+    labels = resolve_keys(mdata, [batch_key])[batch_key].astype(str).to_numpy()
+    center = stored["batch_center"].reindex(columns=features)
+    scale = stored["batch_scale"].reindex(columns=features)
+    out = values.copy()
+    for b in np.unique(labels):
+        rows = labels == b
+        if b in center.index:
+            c, s = center.loc[b].to_numpy(), scale.loc[b].to_numpy()
+        else:  # a batch (site) the model never saw: standardise it with its own statistics
+            c = np.nan_to_num(np.nanmean(values[rows], axis=0)) if rows.sum() else 0.0
+            s = np.nanstd(values[rows], axis=0) if rows.sum() > 1 else np.ones(values.shape[1])
+            s = np.where(np.isfinite(s) & (s > 0), s, 1.0)
+        out[rows] = (values[rows] - c) / s
+    return out
+
+
+def _external_metrics(mdata: MuData, target: str, scores: np.ndarray, task: str, classes: list[str]) -> pd.DataFrame:
+    try:
+        y = resolve_keys(mdata, [target])[target]
+    except MissingColumnError:
+        return pd.DataFrame(columns=["metric", "value", "n"])
+    keep = y.notna().to_numpy() & ~np.isnan(scores.reshape(len(y), -1)).any(axis=1)
+    if task == "regression":
+        codes = y[keep].to_numpy(dtype=float)
+    else:
+        labels = y[keep].astype(str).to_numpy()
+        codes = np.array([classes.index(v) if v in classes else -1 for v in labels])
+        keep[np.flatnonzero(keep)[codes < 0]] = False
+        codes = codes[codes >= 0]
+    if len(codes) < 3:
+        return pd.DataFrame(columns=["metric", "value", "n"])
+    rows = metric_rows(task, codes, scores[keep][None])
+    return pd.DataFrame([{"metric": k, "value": float(v[0]), "n": len(codes)} for k, v in rows.items()])
+
+
+def apply_model(
+    mdata: MuData,
+    model: Mapping | None = None,
+    *,
+    key: str = "predict",
+    key_added: str = "apply_model",
+    copy: bool = False,
+) -> MuData | None:
+    """Score a cohort with a model stored by :func:`radiogenomics.integrate.predict`.
+
+    The stored tables (per-batch centres and scales, imputation medians, scaler centres and
+    scales, coefficients and intercepts) are applied in the order the pipeline used them, so
+    the scores equal those of the final fitted model. Sites absent from the training cohort are
+    standardised with their own statistics. Forest models cannot be stored as tables: refit
+    them instead. When the model's target is present in this cohort, its metric is reported.
+
+    Parameters
+    ----------
+    mdata
+        The (external) cohort to score; it needs the model's feature modality and feature names.
+    model
+        ``mdata_train.uns["predict"]`` of the training cohort (also after an h5mu round trip);
+        when ``None``, ``mdata.uns[key]`` of this cohort.
+    key
+        ``uns`` key read when ``model`` is ``None``.
+    key_added
+        Key under which results are stored.
+    copy
+        Return a modified copy instead of writing into ``mdata``.
+
+    Returns
+    -------
+    ``None``, or the modified copy if ``copy=True``. Writes:
+
+    ``mdata.obs[f"{key_added}_score"]`` : :class:`float`
+        Probability of the positive class (binary) or predicted value (regression); multi-class
+        models write the most probable class to ``obs[f"{key_added}_class"]`` instead.
+    ``mdata.uns[key_added]["predictions"]`` : :class:`pandas.DataFrame`
+        Per patient scores (``score`` or ``score_<class>``).
+    ``mdata.uns[key_added]["metrics"]`` : :class:`pandas.DataFrame`
+        ``metric, value, n`` when the target is known here (empty otherwise).
+    ``mdata.uns[key_added]["params"]`` : :class:`dict`
+        Target, task, classes, number of features and of patients scored.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> cohort = rg.datasets.synthetic_cohort(n_patients=160, n_genes=100, seed=0)
+    >>> train, external = cohort[:100].copy(), cohort[100:].copy()
+    >>> rg.integrate.predict(train, "idh_mutant", model="logistic_l2", cv=3, repeats=1)
+    >>> rg.integrate.apply_model(external, train.uns["predict"])
+    >>> bool(external.uns["apply_model"]["metrics"]["value"].iloc[0] > 0.7)
+    True
+    """
+    mdata = mdata.copy() if copy else mdata
+    if model is None:
+        if key not in mdata.uns:
+            msg = f"No stored model in mdata.uns[{key!r}]; pass model=mdata_train.uns['predict'] or run predict first."
+            raise MissingResultError(msg)
+        model = mdata.uns[key]
+    if "intercept" not in model or "model" not in model:
+        msg = "This stored result has no coefficients (random_forest or an older result); apply_model needs a linear model from predict."
+        raise ValueError(msg)
+    params = model["params"]
+    task, classes = str(params["task"]), _as_list(params.get("classes"))
+    table = model["model"]
+    features = [str(f) for f in table.index]
+    frame = feature_matrix(mdata, _as_list(params["features"]))
+    absent = [f for f in features if f not in frame.columns]
+    if absent:
+        msg = f"apply_model: {len(absent)} model features are missing from this cohort, e.g. {absent[:5]}; align the feature names first."
+        raise MissingColumnError(msg)
+    values = frame[features].to_numpy(dtype=float)
+    no_features = np.isnan(values).all(axis=1)
+    if no_features.any():
+        warnings.warn(
+            f"apply_model: {int(no_features.sum())} patients have no features and get no score.",
+            UserWarning,
+            stacklevel=2,
+        )
+    batch_key = params.get("batch_key")
+    if batch_key is not None and "batch_center" in model:
+        values = _batch_scale(mdata, values, features, model, str(batch_key))
+    scores = linear_predictor(values, model, task)
+    scores[no_features] = np.nan
+    predictions = pd.DataFrame(index=pd.Index(mdata.obs_names, name="patient_id"))
+    if task == "multiclass":
+        for k, c in enumerate(classes):
+            predictions[f"score_{c}"] = scores[:, k]
+        best = np.array(classes, dtype=object)[np.nan_to_num(scores).argmax(axis=1)]
+        best[no_features] = None
+        mdata.obs[f"{key_added}_class"] = pd.Categorical(best, categories=classes)
+    else:
+        predictions["score"] = scores
+        mdata.obs[f"{key_added}_score"] = scores
+    mdata.uns[key_added] = {
+        "predictions": predictions,
+        "metrics": _external_metrics(mdata, str(params["target"]), scores, task, classes),
+        "params": {
+            "target": str(params["target"]),
+            "task": task,
+            "classes": classes,
+            "n_features": len(features),
+            "n_scored": int((~no_features).sum()),
+        },
+    }
+    return mdata if copy else None

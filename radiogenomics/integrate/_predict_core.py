@@ -1,0 +1,205 @@
+"""Pipelines, metrics and stored-model tables behind :func:`radiogenomics.integrate.predict`."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.feature_selection import SelectKBest, f_classif, f_regression
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+MODELS = ("logistic_l1", "logistic_l2", "elasticnet", "random_forest")
+_PENALTY_DEPRECATED = inspect.signature(LogisticRegression).parameters["penalty"].default == "deprecated"
+
+
+class BatchScaler(TransformerMixin, BaseEstimator):
+    """Centre and scale each feature within each batch, with statistics learnt on training rows.
+
+    The first column of ``X`` holds the batch code and is removed. Batches unseen during
+    ``fit`` (e.g. a new site of an external cohort) are standardised with their own statistics.
+    """
+
+    def fit(self, X, y=None):
+        codes, values = X[:, 0], X[:, 1:]
+        self.batches_ = np.unique(codes)
+        self.center_ = np.vstack([np.nanmean(values[codes == b], axis=0) for b in self.batches_])
+        self.scale_ = np.vstack([_safe_sd(values[codes == b]) for b in self.batches_])
+        return self
+
+    def transform(self, X):
+        codes, values = X[:, 0], X[:, 1:].astype(float, copy=True)
+        for b in np.unique(codes):
+            rows = codes == b
+            hit = np.flatnonzero(self.batches_ == b)
+            if hit.size:
+                center, scale = self.center_[hit[0]], self.scale_[hit[0]]
+            else:
+                center, scale = np.nanmean(values[rows], axis=0), _safe_sd(values[rows])
+            values[rows] = (values[rows] - np.nan_to_num(center)) / scale
+        return values
+
+
+def _safe_sd(values: np.ndarray) -> np.ndarray:
+    if values.shape[0] < 2 or np.isnan(values).all():
+        return np.ones(values.shape[1])
+    sd = np.nanstd(values, axis=0)
+    return np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+
+
+def _logistic(l1_ratio: float, solver: str = "saga", **kwargs) -> LogisticRegression:
+    if _PENALTY_DEPRECATED:
+        return LogisticRegression(l1_ratio=l1_ratio, solver=solver, **kwargs)
+    penalty = {0.0: "l2", 1.0: "l1"}.get(l1_ratio, "elasticnet")
+    extra = {"l1_ratio": l1_ratio} if penalty == "elasticnet" else {}
+    return LogisticRegression(penalty=penalty, solver=solver, **extra, **kwargs)
+
+
+def make_estimator(model: str, task: str, seed: int) -> tuple[BaseEstimator, dict]:
+    """Return the estimator and its tuning grid (keys without the ``model__`` prefix)."""
+    if model not in MODELS:
+        msg = f"model={model!r} is not supported; use one of {MODELS}."
+        raise ValueError(msg)
+    if task == "regression":
+        return {
+            "logistic_l1": (Lasso(max_iter=20000), {"alpha": np.logspace(-3, 0, 7)}),
+            "logistic_l2": (Ridge(), {"alpha": np.logspace(-2, 4, 7)}),
+            "elasticnet": (ElasticNet(l1_ratio=0.5, max_iter=20000), {"alpha": np.logspace(-3, 0, 7)}),
+            "random_forest": (
+                RandomForestRegressor(n_estimators=200, random_state=seed),
+                {"min_samples_leaf": [1, 5]},
+            ),
+        }[model]
+    binary = task == "binary"
+    if model == "logistic_l1":
+        solver = {"solver": "liblinear"} if binary else {"solver": "saga", "tol": 1e-3}
+        est = _logistic(1.0, max_iter=5000, random_state=seed, **solver)
+        return est, {"C": np.logspace(-2, 2, 9)}
+    if model == "logistic_l2":
+        return _logistic(0.0, "liblinear" if binary else "lbfgs", max_iter=5000), {"C": np.logspace(-4, 2, 7)}
+    if model == "elasticnet":
+        est = _logistic(0.5, "saga", max_iter=5000, tol=1e-3, random_state=seed)
+        return est, {"C": np.logspace(-2, 1, 4)}
+    return RandomForestClassifier(n_estimators=200, random_state=seed), {"min_samples_leaf": [1, 5]}
+
+
+def make_pipeline(model: str, task: str, seed: int, *, batch: bool, n_select: int | None) -> tuple[Pipeline, dict]:
+    """Return the leakage-free pipeline (batch scaling, imputation, scaling, selection, model) and grid."""
+    estimator, grid = make_estimator(model, task, seed)
+    steps = [("batch", BatchScaler())] if batch else []
+    steps += [("impute", SimpleImputer(strategy="median", keep_empty_features=True)), ("scale", StandardScaler())]
+    if n_select:
+        steps.append(("select", SelectKBest(f_regression if task == "regression" else f_classif, k=n_select)))
+    steps.append(("model", estimator))
+    return Pipeline(steps), {f"model__{k}": v for k, v in grid.items()}
+
+
+# ----------------------------------------------------------------------------------------------- metrics
+
+
+def auc_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """AUC (Mann-Whitney) of binary ``y`` against each row of ``scores`` (last axis = patients).
+
+    ``y`` may have the same leading shape as ``scores`` (e.g. bootstrap resamples).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> auc_rows(np.array([0, 0, 1, 1]), np.array([[0.1, 0.4, 0.35, 0.8]]))
+    array([0.75])
+    """
+    y = np.broadcast_to(y, scores.shape).astype(bool)
+    ranks = stats.rankdata(scores, axis=-1)
+    n1 = y.sum(axis=-1)
+    n0 = y.shape[-1] - n1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return ((ranks * y).sum(axis=-1) - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def _r2_rows(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    y = np.broadcast_to(y, pred.shape)
+    sst = ((y - y.mean(axis=-1, keepdims=True)) ** 2).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 1 - ((y - pred) ** 2).sum(axis=-1) / sst
+
+
+def _spearman_rows(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    ry = stats.rankdata(np.broadcast_to(y, pred.shape), axis=-1)
+    rp = stats.rankdata(pred, axis=-1)
+    ry, rp = ry - ry.mean(axis=-1, keepdims=True), rp - rp.mean(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (ry * rp).sum(axis=-1) / np.sqrt((ry**2).sum(axis=-1) * (rp**2).sum(axis=-1))
+
+
+def metric_rows(task: str, y: np.ndarray, oof: np.ndarray) -> dict[str, np.ndarray]:
+    """Metrics of out-of-fold predictions ``oof`` (... x patients [x classes]) against codes ``y``."""
+    if task == "binary":
+        return {"auc": auc_rows(y, oof)}
+    if task == "multiclass":
+        per_class = [auc_rows(y == k, oof[..., k]) for k in range(oof.shape[-1])]
+        return {"auc_macro": np.mean(per_class, axis=0)}
+    return {"r2": _r2_rows(y, oof), "spearman": _spearman_rows(y, oof)}
+
+
+def bootstrap_metrics(task: str, y: np.ndarray, oof: np.ndarray, *, n_boot: int, seed: int) -> dict[str, np.ndarray]:
+    """Bootstrap over patients: each resample scores every repeat, then averages over repeats."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(y), size=(n_boot, len(y)))
+    yb = y[idx][:, None]  # n_boot x 1 x n
+    ob = oof[:, idx].swapaxes(0, 1)  # n_boot x repeats x n [x classes]
+    return {k: np.nanmean(v, axis=1) for k, v in metric_rows(task, yb, ob).items()}
+
+
+# ----------------------------------------------------------------------------------------------- stored model
+
+
+def model_tables(pipe: Pipeline, features: list[str], classes: list[str], task: str) -> dict[str, pd.DataFrame]:
+    """Describe a fitted pipeline with plain tables, enough to apply it elsewhere (linear models)."""
+    table = pd.DataFrame(
+        {"median": pipe["impute"].statistics_, "center": pipe["scale"].mean_, "scale": pipe["scale"].scale_},
+        index=pd.Index(features, name="feature"),
+    )
+    table["selected"] = pipe["select"].get_support() if "select" in pipe.named_steps else True
+    est = pipe["model"]
+    selected = table.index[table["selected"]]
+    out = {}
+    if hasattr(est, "coef_"):
+        coef = np.atleast_2d(est.coef_)
+        names = ["coef"] if coef.shape[0] == 1 else [f"coef_{c}" for c in classes]
+        for name, row in zip(names, coef, strict=True):
+            table[name] = 0.0
+            table.loc[selected, name] = row
+        intercept = np.atleast_1d(est.intercept_)
+        labels = [classes[-1] if task == "binary" else "value"] if len(intercept) == 1 else classes
+        out["intercept"] = pd.DataFrame({"class": labels, "intercept": intercept.astype(float)})
+    else:
+        table["importance"] = 0.0
+        table.loc[selected, "importance"] = est.feature_importances_
+    out["model"] = table
+    if "batch" in pipe.named_steps:
+        scaler = pipe["batch"]
+        batches = [str(b) for b in scaler.batches_]
+        out["batch_center"] = pd.DataFrame(scaler.center_, index=batches, columns=features)
+        out["batch_scale"] = pd.DataFrame(scaler.scale_, index=batches, columns=features)
+    return out
+
+
+def linear_predictor(values: np.ndarray, tables: dict, task: str) -> np.ndarray:
+    """Apply stored tables (imputation, scaling, coefficients) to a patients x features array."""
+    table = tables["model"]
+    coef_cols = [c for c in table.columns if c == "coef" or c.startswith("coef_")]
+    x = np.where(np.isnan(values), table["median"].to_numpy(), values)
+    x = (x - table["center"].to_numpy()) / table["scale"].to_numpy()
+    eta = x @ table[coef_cols].to_numpy() + tables["intercept"]["intercept"].to_numpy()
+    if task == "binary":
+        return 1 / (1 + np.exp(-eta[:, 0]))
+    if task == "multiclass":
+        eta = eta - eta.max(axis=1, keepdims=True)
+        return np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+    return eta[:, 0]
