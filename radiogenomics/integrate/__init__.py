@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._apply import apply_model
 from ._associate import associate
 from ._factors import factor_associations
 from ._mofa import mofa
