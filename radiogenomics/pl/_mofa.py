@@ -1,0 +1,194 @@
+"""Plots of MOFA factors and of imaging-to-molecular prediction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .._utils import resolve_keys
+from ..get import result
+from ._utils import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from mudata import MuData
+
+__all__ = ["factor_scatter", "mofa_variance", "roc"]
+
+
+def mofa_variance(
+    mdata: MuData, *, key: str = "mofa", group: str | None = None, ax: Axes | None = None, **kwargs
+) -> Axes:
+    """Draw the variance explained (%) per view and factor as a heatmap.
+
+    Parameters
+    ----------
+    mdata
+        Cohort after :func:`radiogenomics.integrate.mofa` (reads ``uns[key]["variance"]``).
+    key
+        ``uns`` key written by ``mofa`` (``"mofa"``, or its ``key_added``).
+    group
+        MOFA group to show; the first group when ``None``.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``cmap``).
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=100, seed=0)
+    >>> rg.integrate.mofa(mdata, mods=["radiomics"], n_factors=3, scale_features=True, max_iter=100)
+    >>> ax = rg.pl.mofa_variance(mdata)
+    >>> ax.get_ylabel()
+    'view'
+    """
+    table = result(mdata, key, "variance")
+    group = table["group"].iloc[0] if group is None else group
+    wide = table[table["group"] == group].pivot(index="view", columns="factor", values="r2_percent")
+    wide = wide[sorted(wide.columns, key=lambda f: int("".join(filter(str.isdigit, f)) or 0))]
+    ax = new_axes(ax, figsize=(1.0 + 0.6 * wide.shape[1], 1.2 + 0.5 * wide.shape[0]))
+    image = ax.imshow(wide.to_numpy(), aspect="auto", cmap=kwargs.pop("cmap", "Blues"), vmin=0, **kwargs)
+    for (i, j), v in np.ndenumerate(wide.to_numpy()):
+        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(wide.shape[1]), wide.columns, rotation=90)
+    ax.set_yticks(range(wide.shape[0]), wide.index)
+    ax.set_xlabel("factor")
+    ax.set_ylabel("view")
+    ax.set_title(f"Variance explained (%), {group}")
+    ax.figure.colorbar(image, ax=ax, label="R² (%)")
+    return ax
+
+
+def factor_scatter(
+    mdata: MuData,
+    *,
+    x: int = 1,
+    y: int = 2,
+    color: str | None = None,
+    key: str = "X_mofa",
+    ax: Axes | None = None,
+    **kwargs,
+) -> Axes:
+    """Scatter two factors per patient, coloured by a clinical column or a mutation.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with factors in ``obsm[key]``.
+    x
+        Factor on the x axis (1-based, as ``Factor1``).
+    y
+        Factor on the y axis (1-based).
+    color
+        ``mdata.obs`` column or ``"<mod>:<feature>"`` key (e.g. ``"mut:IDH1"``); categories and
+        booleans get a legend, numbers a colour bar; missing values are grey.
+    key
+        ``obsm`` key of the factors.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.scatter`.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=100, seed=0)
+    >>> mdata.obsm["X_mofa"] = mdata.uns["truth"]["factors"].to_numpy()
+    >>> ax = rg.pl.factor_scatter(mdata, x=1, y=2, color="mut:IDH1")
+    >>> ax.get_xlabel(), ax.get_legend().get_title().get_text()
+    ('Factor1', 'mut:IDH1')
+    """
+    if key not in mdata.obsm:
+        msg = f"No factors in mdata.obsm[{key!r}]; run rg.integrate.mofa(mdata) first."
+        raise KeyError(msg)
+    values = np.asarray(mdata.obsm[key], dtype=float)
+    ax = new_axes(ax, figsize=(5, 4.5))
+    fx, fy = values[:, x - 1], values[:, y - 1]
+    kwargs.setdefault("s", 18)
+    if color is None:
+        ax.scatter(fx, fy, **kwargs)
+    else:
+        c = resolve_keys(mdata, [color])[color]
+        numeric = pd.api.types.is_numeric_dtype(c) and not pd.api.types.is_bool_dtype(c) and c.nunique() > 2
+        missing = c.isna().to_numpy()
+        ax.scatter(fx[missing], fy[missing], color="lightgrey", label="NA", **kwargs)
+        if numeric:
+            points = ax.scatter(fx[~missing], fy[~missing], c=c[~missing].to_numpy(float), **kwargs)
+            ax.figure.colorbar(points, ax=ax, label=color)
+        else:
+            labels = c.astype(str)
+            for level in sorted(labels[~missing].unique()):
+                mask = (labels == level).to_numpy() & ~missing
+                ax.scatter(fx[mask], fy[mask], label=level, **kwargs)
+            ax.legend(title=color, frameon=False)
+    ax.set_xlabel(f"Factor{x}")
+    ax.set_ylabel(f"Factor{y}")
+    return ax
+
+
+def roc(mdata: MuData, *, key: str = "predict", ax: Axes | None = None, **kwargs) -> Axes:
+    """Draw the cross-validated ROC curves stored by :func:`radiogenomics.integrate.predict`.
+
+    Thin lines are the repeats of the outer cross-validation; the thick line uses the
+    out-of-fold scores averaged over repeats. The legend gives the AUC with its 95% interval.
+    Multi-class results show one averaged curve per class (one-vs-rest).
+
+    Parameters
+    ----------
+    mdata
+        Cohort after ``predict`` (reads ``uns[key]["roc"]`` and ``["metrics"]``).
+    key
+        ``uns`` key written by ``predict``.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` for the thick curves.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
+    >>> rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=1)
+    >>> ax = rg.pl.roc(mdata)
+    >>> ax.get_xlabel()
+    'false positive rate'
+    """
+    table = result(mdata, key, "roc")
+    if table.empty:
+        msg = f"uns[{key!r}] holds a continuous target: there is no ROC curve."
+        raise ValueError(msg)
+    metrics = result(mdata, key, "metrics").iloc[0]
+    ax = new_axes(ax, figsize=(4.5, 4.5))
+    classes = list(dict.fromkeys(table["class"]))
+    if len(classes) == 1:
+        for repeat, curve in table[table["repeat"] > 0].groupby("repeat"):
+            ax.plot(
+                curve["fpr"], curve["tpr"], color="grey", alpha=0.35, lw=0.8, label="repeats" if repeat == 1 else None
+            )
+    label = f"{metrics['metric']} {metrics['value']:.3f} [{metrics['ci_low']:.3f}, {metrics['ci_high']:.3f}]"
+    for cls in classes:
+        curve = table[(table["repeat"] == 0) & (table["class"] == cls)]
+        ax.plot(curve["fpr"], curve["tpr"], lw=2, label=label if len(classes) == 1 else str(cls), **kwargs)
+    ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    target = result(mdata, key, "params")["target"]
+    ax.set_title(f"{target}" if len(classes) == 1 else f"{target}: {label}")
+    ax.legend(frameon=False, loc="lower right")
+    ax.set_aspect("equal")
+    return ax
