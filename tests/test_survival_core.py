@@ -335,6 +335,15 @@ def test_constant_covariate_raises(rossi):
         rg.survival.cox(rossi, ["one_level"], time="week", event="arrest")
 
 
+def test_separating_covariate_raises_convergence_error(rossi):
+    from radiogenomics.errors import ConvergenceError
+
+    # everyone with an early time has leaky = 1: the partial likelihood increases without bound
+    rossi.obs["leaky"] = (rossi.obs["week"] < 10).astype(float)
+    with pytest.raises(ConvergenceError, match="separate events perfectly"):
+        rg.survival.cox(rossi, ["leaky"], time="week", event="arrest")
+
+
 def test_bad_ties_option(rossi):
     with pytest.raises(ValueError, match="ties='bogus'"):
         rg.survival.cox(rossi, ["age"], time="week", event="arrest", ties="bogus")

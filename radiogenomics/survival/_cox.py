@@ -51,17 +51,22 @@ def _phreg(time, event, X, ties, strata):
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     model = PHReg(time, X, status=event.astype(float), ties=ties, strata=strata)
+    msg = (
+        "Cox model did not converge: a covariate may separate events perfectly (monotone likelihood, "
+        "an infinite coefficient) or covariates may be collinear; check or drop them."
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)
         try:
             beta = np.asarray(model.fit().params, dtype=float)
-        except (ConvergenceWarning, np.linalg.LinAlgError) as e:
-            msg = "Cox model did not converge (perfect separation or collinear covariates?); check the covariates."
+            # statsmodels stops at a gradient tolerance; two more Newton steps reach R's precision.
+            for _ in range(2):
+                beta = beta + np.linalg.solve(-model.hessian(beta), model.score(beta))
+        except (ConvergenceWarning, RuntimeWarning, ValueError, np.linalg.LinAlgError) as e:
             raise ConvergenceError(msg) from e
-
-    # statsmodels stops at a gradient tolerance; two more Newton steps reach R's precision.
-    for _ in range(2):
-        beta = beta + np.linalg.solve(-model.hessian(beta), model.score(beta))
+    if not np.all(np.isfinite(beta)) or np.max(np.abs(model.score(beta))) > 1e-4 * max(1.0, abs(model.loglike(beta))):
+        raise ConvergenceError(msg)
 
     def terms(b):
         return model.loglike(b), model.score(b), -model.hessian(b)
