@@ -278,9 +278,17 @@ def test_harmonize_errors(mdata):
 
 def test_quality_results_round_trip(mdata, tmp_path):
     rg.imaging.harmonize(mdata, batch_key="site", covariates=["age", "sex"])
-    rg.imaging.filter_features(
-        mdata, max_corr=0.9, max_volume_corr=0.99, volume_feature=mdata["radiomics"].var_names[0]
+    names = mdata["radiomics"].var_names
+    icc = pd.DataFrame(
+        {
+            "icc": np.linspace(0.3, 1, len(names)),
+            "ci_lower": np.linspace(0.2, 0.9, len(names)),
+            "icc_shuffled": np.linspace(1, 0, len(names)),
+            "negative_control": np.arange(len(names)) < 10,
+        },
+        index=names,
     )
+    rg.imaging.filter_features(mdata, icc=icc, min_icc=0.5, max_corr=0.9, max_volume_corr=0.99, volume_feature=names[0])
     path = rg.io.write_h5mu(mdata, tmp_path / "c.h5mu")
     back = rg.io.read_h5mu(path)
     rad, rad2 = mdata.mod["radiomics"], back.mod["radiomics"]
@@ -288,9 +296,19 @@ def test_quality_results_round_trip(mdata, tmp_path):
         pd.testing.assert_frame_equal(
             pd.DataFrame(rad2.uns["harmonize"][key]), pd.DataFrame(rad.uns["harmonize"][key]), check_dtype=False
         )
-    pd.testing.assert_frame_equal(
-        rad2.uns["filter_features"]["removed"], rad.uns["filter_features"]["removed"], check_dtype=False
-    )
+    for key in ("removed", "icc"):
+        pd.testing.assert_frame_equal(
+            rad2.uns["filter_features"][key], rad.uns["filter_features"][key], check_dtype=False
+        )
+    # every plot redraws from the reloaded file
+    ax = rg.pl.icc_distribution(back)
+    assert len(ax.lines) == 3  # features, shuffled controls, threshold
+    assert "10 texture features flagged" in ax.get_legend().get_texts()[1].get_text()
+    before = rg.pl.harmonization_pca(back, layer="raw").get_title()
+    after = rg.pl.harmonization_pca(back).get_title()
+    assert before.startswith("before") and after.startswith("after")
+    ax = rg.pl.feature_correlation(back)
+    assert ax.images[0].get_array().shape == (back["radiomics"].n_vars,) * 2
     # the reloaded fit harmonises new patients exactly as the original
     fresh = rg.datasets.synthetic_cohort(n_patients=30, seed=5)
     fresh.mod["radiomics"]._inplace_subset_var(rad.var_names)
@@ -391,3 +409,22 @@ def test_perturbations_are_seeded_and_do_what_they_say(textured_cases):
     assert not np.array_equal(before[inside], after[inside])
     with pytest.raises(ValueError, match="Unknown perturbation"):
         rg.imaging.robustness(textured_cases, perturbations=("rotate",), progress=False)
+
+
+def test_plots_show_site_effect_and_clusters(mdata):
+    import re
+
+    rg.imaging.harmonize(mdata, batch_key="site")
+    before = rg.pl.harmonization_pca(mdata, layer="raw").get_title()
+    after = rg.pl.harmonization_pca(mdata).get_title()
+    share = [int(re.search(r"explains (\d+)% of PC1", t).group(1)) for t in (before, after)]
+    assert share[0] > 20  # the planted site effect dominates PC1 before
+    assert share[1] < 5
+    ax = rg.pl.feature_correlation(mdata, features=list(mdata["radiomics"].var_names[:30]))
+    order = [t.get_text() for t in ax.get_xticklabels()]
+    planted = mdata.uns["truth"]["radiomic_features"]
+    f1 = set(planted.loc[planted["factor"] == "F1", "feature"])
+    positions = sorted(order.index(f) for f in f1)
+    assert positions[-1] - positions[0] == len(f1) - 1  # the F1 block is contiguous after clustering
+    with pytest.raises(KeyError, match="No ICC table"):
+        rg.pl.icc_distribution(mdata)

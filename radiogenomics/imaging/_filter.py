@@ -53,6 +53,18 @@ def _icc_values(adata: ad.AnnData, icc) -> pd.Series | None:
     return values
 
 
+def _icc_table(adata: ad.AnnData, icc, values: pd.Series) -> pd.DataFrame:
+    """The ICC columns kept with the result (all features before filtering), for rg.pl.icc_distribution."""
+    out = pd.DataFrame({"icc": values.to_numpy(dtype=float)}, index=adata.var_names.copy())
+    if isinstance(icc, pd.DataFrame):
+        for col in ("ci_lower", "ci_upper", "icc_shuffled", "negative_control"):
+            if col in icc.columns:
+                out[col] = icc[col].reindex(out.index).to_numpy()
+        if "negative_control" in out:
+            out["negative_control"] = out["negative_control"].fillna(value=False).astype(bool)
+    return out
+
+
 def _detect_volume(names: pd.Index, volume_feature: str | None) -> str:
     if volume_feature is not None:
         if volume_feature not in names:
@@ -108,14 +120,15 @@ def _prune(
     return removed
 
 
-def _volume_check(x, names, volume_feature, max_volume_corr):
+def _volume_check(x, names, left, volume_feature, max_volume_corr):
+    """Volume surrogates among the features ``left``; the volume feature is found among all features."""
     vol = _detect_volume(pd.Index(names), volume_feature)
-    ranks = _rank_matrix(x)
-    r = _corr(np.column_stack([ranks[:, names.index(vol)], ranks]))[0, 1:]
+    ranks = _rank_matrix(x[:, [names.index(vol), *left]])
+    r = _corr(ranks)[0, 1:]
     return vol, [
-        (n, "volume_surrogate", float(abs(v)), vol)
-        for n, v in zip(names, r, strict=True)
-        if n != vol and abs(v) > max_volume_corr
+        (names[i], "volume_surrogate", float(abs(v)), vol)
+        for i, v in zip(left, r, strict=True)
+        if names[i] != vol and abs(v) > max_volume_corr
     ]
 
 
@@ -202,6 +215,10 @@ def filter_features(
         feature it correlates with; empty otherwise).
     ``uns[key_added]["params"]``
         The thresholds, the volume feature used and the numbers of features before and after.
+    ``uns[key_added]["icc"]`` : :class:`pandas.DataFrame`
+        When ``icc`` is given: the ICC of every feature before filtering (``icc`` and, if
+        present in the input, ``ci_lower``, ``ci_upper``, ``icc_shuffled``, ``negative_control``),
+        read by :func:`radiogenomics.pl.icc_distribution`.
     ``var[f"{key_added}_reason"]``
         With ``action="flag"``: the reason, empty for kept features.
 
@@ -246,7 +263,7 @@ def filter_features(
     if max_volume_corr is not None:
         done = {r[0] for r in removed}
         left = [i for i, n in enumerate(names) if n not in done]
-        vol, hits = _volume_check(x[:, left], [names[i] for i in left], volume_feature, max_volume_corr)
+        vol, hits = _volume_check(x, names, left, volume_feature, max_volume_corr)
         removed += hits
     if max_corr is not None:
         done = {r[0] for r in removed}
@@ -270,6 +287,8 @@ def filter_features(
         "n_features_after": len(names) - len(table),
     }
     result = {"removed": table, "params": params}
+    if icc_values is not None:
+        result["icc"] = _icc_table(adata, icc, icc_values)
     logger.info(
         "filter_features: %d of %d features %s", len(table), len(names), action + ("d" if action == "remove" else "ged")
     )

@@ -233,7 +233,9 @@ def apply_harmonization(
     -------
     ``None``, or the modified copy if ``copy=True``. Writes, on the modality: ``layers["raw"]``
     (values before), ``X`` (harmonised, float64; features absent from the fit are left
-    unchanged) and ``uns[key_added]`` (a copy of the applied fit with ``params["applied"] = True``).
+    unchanged; fitted features absent from the new cohort are skipped, each feature's
+    adjustment being independent once fitted) and ``uns[key_added]`` (a copy of the applied
+    fit with ``params["applied"] = True``, ``n_features_adjusted`` and ``n_fitted_absent``).
 
     Examples
     --------
@@ -250,9 +252,9 @@ def apply_harmonization(
     adata = get_modality(data, mod)
     params = dict(stored["params"])
     features = pd.DataFrame(stored["features"])
-    missing = features.index.difference(adata.var_names)
-    if len(missing):
-        msg = f"{len(missing)} fitted features are absent from the new cohort (e.g. {list(missing[:5])}); harmonise the same features."
+    present = features.index.intersection(adata.var_names, sort=False)
+    if not len(present):
+        msg = f"None of the {len(features)} fitted features is in the new cohort (e.g. {list(features.index[:3])}); harmonise the same features."
         raise MissingColumnError(msg)
     covariates = [str(c) for c in np.atleast_1d(params.get("covariates", [])) if str(c)]
     info = _columns(data, adata, [params["batch_key"], *covariates])
@@ -262,7 +264,8 @@ def apply_harmonization(
     beta = pd.DataFrame(stored["beta"])
     if covariates:
         design = design.reindex(columns=beta.index, fill_value=0.0)
-    feats = list(features.index)
+    feats = list(present)
+    features = features.loc[feats]
     gamma, delta = pd.DataFrame(stored["gamma_star"]), pd.DataFrame(stored["delta_star"])
     core = {
         "batches": list(gamma.index),
@@ -287,5 +290,10 @@ def apply_harmonization(
     applied = {
         k: (pd.DataFrame(v).copy() if isinstance(v, pd.DataFrame) else v) for k, v in stored.items() if k != "params"
     }
-    adata.uns[key_added] = {**applied, "params": {**params, "applied": True}}
+    extra = {
+        "applied": True,
+        "n_features_adjusted": len(feats),
+        "n_fitted_absent": len(stored["features"]) - len(feats),
+    }
+    adata.uns[key_added] = {**applied, "params": {**params, **extra}}
     return data if copy else None
