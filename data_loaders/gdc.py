@@ -131,6 +131,7 @@ def _match_sheet(
 
 
 def _read_one(path: Path, columns: list[str], *, annotate: bool) -> tuple[pd.DataFrame, int]:
+    as_path(path, "GDC STAR counts")
     skip = count_comment_lines(path)[0]
     usecols = [*_GENE_COLUMNS, *columns] if annotate else ["gene_id", *columns]
     try:

@@ -9,6 +9,8 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from radiogenomics.errors import DataFormatError
+
 from ._common import as_path, check_unique, header_fields, numeric_block, read_delimited
 
 if TYPE_CHECKING:
@@ -83,6 +85,13 @@ def read_xena_matrix(
     table, line = read_delimited(p, what="Xena matrix", comment=None, required=fields[:1], dtype={fields[0]: str})
     id_col = fields[0]
     samples = fields[1:]
+    if not samples:
+        other = next((name for s, name in ((",", "commas"), (";", "semicolons")) if s in id_col), None)
+        msg = (
+            f"Xena matrix {str(p)!r}, line 1: expected tab-separated columns (gene ID, then one per sample) but found "
+            + (f"{other} instead." if other else "a single column.")
+        )
+        raise DataFormatError(msg)
     check_unique(samples, path=p, what="Xena matrix", kind="sample column", first_line=1)
     genes = table[id_col].astype(str).to_numpy()
     check_unique(genes, path=p, what="Xena matrix", kind="gene", first_line=line + 1)

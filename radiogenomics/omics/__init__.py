@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._genes import map_gene_ids
+from ._markers import markers
+from ._mutations import mutation_status
+from ._normalize import filter_genes, highly_variable, normalize
+
+__all__ = ["filter_genes", "highly_variable", "map_gene_ids", "markers", "mutation_status", "normalize"]
