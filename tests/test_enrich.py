@@ -12,6 +12,7 @@ from scipy.stats import hypergeom
 from statsmodels.stats.multitest import multipletests
 
 import radiogenomics as rg
+from radiogenomics.enrich._null import enrichment_scores
 from radiogenomics.errors import DataFormatError
 
 DATA = Path(__file__).parent / "data"
@@ -98,6 +99,11 @@ def test_gsea_matches_gsea_desktop():
     assert (np.sign(res.loc[ref.index, "nes"]) == np.sign(ref["NES"])).all()
     strong = ref.index[ref["FDR_q"] < 0.01]
     assert (res.loc[strong, "fdr"] < 0.05).all()
+    # The vectorised ES used for the patient-permutation null agrees with gseapy.
+    genes = list(rnk.index)
+    edb_sets = rg.enrich.read_gmt(EDB / "gene_sets.gmt")
+    es = enrichment_scores(rnk.to_numpy()[None, :], genes, edb_sets)[0]
+    np.testing.assert_allclose(es, res.loc[list(edb_sets), "es"], atol=1e-10)
     # The stored ranking + gene set give back the running score, its ES and GSEA-desktop's hit positions.
     stored = data.uns["gsea"]
     for term in ref.index:
@@ -159,14 +165,31 @@ def test_gsea_batched_equals_one_call_per_ranking(mdata):
     assert tops["term"].tolist() == ["PLANTED_F1", "PLANTED_F2", "PLANTED_F3"]
 
 
-def test_gsea_null_ranking_finds_nothing(mdata):
+def test_gsea_null_rankings_find_nothing(mdata):
+    sets = _planted_sets(mdata)
     genes = mdata["rna"].var_names
     rng = np.random.default_rng(3)
     rankings = [pd.Series(rng.normal(size=len(genes)), index=genes, name=f"null{i}") for i in range(3)]
-    rg.enrich.gsea(mdata, rankings, gene_sets=_planted_sets(mdata), permutations=300)
+    rg.enrich.gsea(mdata, rankings, gene_sets=sets, permutations=300)
     res = mdata.uns["gsea"]["results"]
     assert len(res) == 9
+    assert (res["null"] == "genes").all()
     assert (res["fdr"] > 0.05).all()
+    # Random patient-level features: the patient-permutation null finds nothing ...
+    _log_layer(mdata)
+    keys = []
+    for i in range(8):
+        mdata.obs[f"noise{i}"] = rng.normal(size=mdata.n_obs)
+        keys.append(f"noise{i}")
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=200, key_added="noise")
+    res = mdata.uns["noise"]["results"]
+    assert (res["null"] == "patients").all()
+    assert (res["fdr"] > 0.05).all()
+    # ... while gene-set permutation calls co-expressed sets significant for noise.
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=200, null="genes", key_added="noise_g")
+    assert (mdata.uns["noise_g"]["results"]["fdr"] < 0.05).sum() >= 4
+    with pytest.raises(ValueError, match="null='patients' needs rankings"):
+        rg.enrich.gsea(mdata, rankings[0], gene_sets=sets, null="patients")
 
 
 def test_gsea_copy_and_round_trip(mdata, tmp_path):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
-from ._genesets import check_overlap, long_table, overlap_table, restrict
+from .._utils import get_modality, resolve_keys
+from ._genesets import check_overlap, gene_labels, long_table, overlap_table, restrict
 from ._genesets import gene_sets as load_gene_sets
-from ._rankings import build_rankings
+from ._null import patient_null, phenotype_statistics
+from ._rankings import build_rankings, expression
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -35,6 +37,7 @@ RESULT_COLUMNS = [
     "n_leading",
     "set_size",
     "overlap",
+    "null",
 ]
 
 
@@ -100,6 +103,38 @@ def prerank_table(table: pd.DataFrame, sets: dict[str, list[str]], params: dict,
     return out
 
 
+def _patient_statistics(
+    mdata: MuData, observed: pd.DataFrame, table: pd.DataFrame, sets: dict, params: dict, names: list[str]
+) -> pd.DataFrame:
+    """Replace NES, p, FDR and FWER of correlation rankings by a patient-permutation null."""
+    adata = get_modality(mdata, params["mod"])
+    labels = gene_labels(adata, sets, gene_column=params.get("gene_column"))
+    values = expression(adata, params["layer"])
+    expr = pd.DataFrame(values, index=adata.obs_names, columns=labels).reindex(mdata.obs_names)
+    targets = resolve_keys(mdata, names)
+    out = []
+    for i, name in enumerate(names):
+        rng = np.random.default_rng([params["seed"], list(table.columns).index(name)])
+        rows = observed[observed["ranking"] == name].set_index("term")
+        terms = [t for t in sets if t in rows.index]
+        target = pd.to_numeric(targets[name], errors="coerce")
+        null = patient_null(
+            target,
+            expr,
+            table[name].dropna(),
+            {t: sets[t] for t in terms},
+            permutations=params["permutations"],
+            weight=params["weight"],
+            rng=rng,
+        )
+        stats = phenotype_statistics(rows.loc[terms, "es"].to_numpy(), null)
+        rows = rows.loc[terms].copy()
+        rows[["nes", "pval", "fdr", "fwer_p"]] = stats.to_numpy()
+        out.append(rows.reset_index())
+        logger.info("gsea: patient-permutation null for ranking %d/%d (%s)", i + 1, len(names), name)
+    return pd.concat(out, ignore_index=True)[observed.columns]
+
+
 def running_score(ranking: pd.Series, genes: Sequence[str], *, weight: float = 1.0) -> pd.DataFrame:
     """Compute the GSEA running enrichment score of a gene set along a ranked list.
 
@@ -163,6 +198,7 @@ def gsea(
     layer: str | None = None,
     gene_sets: str | PathLike[str] | Mapping[str, Sequence[str]] = "hallmark",
     permutations: int = 1000,
+    null: Literal["auto", "patients", "genes"] = "auto",
     min_size: int = 15,
     max_size: int = 500,
     seed: int = 0,
@@ -183,6 +219,11 @@ def gsea(
     * a factor, ``"mofa:1"``: genes are ranked by their weight in ``varm["LFs"]`` of ``mod``;
     * a :class:`pandas.Series` indexed by gene (symbols, or IDs of ``mod``'s ``var_names``).
 
+    Significance: for correlation rankings the default null permutes patients and recomputes the
+    gene correlations, which keeps gene-gene correlation intact; gseapy's gene-set permutation
+    (``null="genes"``) treats genes as independent and gives small FDRs to any co-expressed set
+    for random features (see ``docs/enrich.md``).
+
     A list runs several rankings (e.g. every radiomic feature of a cluster); rankings with the same
     genes go to :func:`gseapy.prerank` in one multi-column call (``batch=True``), which gives the
     same numbers as one call per ranking. Ensembl ``var_names`` are mapped to symbols through a
@@ -202,7 +243,12 @@ def gsea(
     gene_sets
         ``"hallmark"`` (bundled MSigDB hallmarks v7.0), a GMT path, or a dict ``{name: genes}``.
     permutations
-        Gene-set permutations for the null distribution (minimum p-value about ``1/permutations``).
+        Permutations for the null distribution (minimum p-value about ``1/permutations``).
+    null
+        ``"patients"``: permute the patient values and recompute the gene correlations (for
+        rankings made from a patient-level value; accounts for gene-gene correlation);
+        ``"genes"``: gseapy's gene-set permutation (genes treated as exchangeable); ``"auto"``:
+        patients for correlation rankings, genes for factor weights and Series.
     min_size
         Smallest number of a set's genes that must be in the ranking for the set to be tested.
     max_size
@@ -228,8 +274,11 @@ def gsea(
 
     ``"results"`` : :class:`pandas.DataFrame`
         One row per ranking and tested set: ``ranking, term, es, nes, pval, fdr, fwer_p,
-        leading_edge`` (genes joined by ``";"``), ``n_leading, set_size`` (genes in the set)
-        and ``overlap`` (of them, genes in the ranking); sorted by ranking and FDR.
+        leading_edge`` (genes joined by ``";"``), ``n_leading, set_size`` (genes in the set),
+        ``overlap`` (of them, genes in the ranking) and ``null`` (``patients`` or ``genes``);
+        sorted by ranking and FDR. With the patient null, p is ``(b + 1) / (m + 1)`` over the
+        same-signed null ES and FDR is its Benjamini-Hochberg adjustment over the sets (as fgsea);
+        with the gene-set null, p, FDR and FWER are gseapy's (GSEA's FDR).
     ``"rankings"`` : :class:`pandas.DataFrame`
         Genes x rankings: the values that were ranked (missing where a gene is absent).
     ``"gene_sets"`` : :class:`pandas.DataFrame`
@@ -258,7 +307,17 @@ def gsea(
         msg = f"Need permutations >= 1 and 1 <= min_size <= max_size (got {permutations}, {min_size}, {max_size})."
         raise ValueError(msg)
     sets = load_gene_sets(gene_sets)
-    table = build_rankings(mdata, ranking, mod=mod, sets=sets, gene_column=gene_column, layer=layer)
+    if null not in ("auto", "patients", "genes"):
+        msg = f"null must be 'auto', 'patients' or 'genes', got {null!r}."
+        raise ValueError(msg)
+    table, kinds = build_rankings(mdata, ranking, mod=mod, sets=sets, gene_column=gene_column, layer=layer)
+    if null == "patients" and any(kind != "patients" for kind in kinds.values()):
+        msg = (
+            "null='patients' needs rankings made from a patient-level value (radiomic feature, obs column); "
+            f"{[n for n, k in kinds.items() if k != 'patients']} are gene weights or Series. Use null='auto' or 'genes'."
+        )
+        raise ValueError(msg)
+    nulls = {n: "patients" if k == "patients" and null != "genes" else "genes" for n, k in kinds.items()}
     overlap = overlap_table(sets, table.index, min_size=min_size, max_size=max_size)
     check_overlap(overlap, min_size=min_size, max_size=max_size, what="the ranked genes")
     tested = restrict(sets, overlap, table.index)
@@ -268,14 +327,25 @@ def gsea(
         "layer": layer,
         "gene_sets": gene_sets if isinstance(gene_sets, str) else "custom",
         "permutations": int(permutations),
+        "null": null,
         "min_size": int(min_size),
         "max_size": int(max_size),
         "seed": int(seed),
         "weight": float(weight),
         "n_jobs": int(n_jobs),
         "batch": bool(batch),
+        "gene_column": gene_column,
     }
-    results = prerank_table(table, tested, params, batch=batch)
+    gene_null = [n for n in table.columns if nulls[n] == "genes"]
+    patient_null_names = [n for n in table.columns if nulls[n] == "patients"]
+    frames = []
+    if gene_null:
+        frames.append(prerank_table(table[gene_null], tested, params, batch=batch))
+    if patient_null_names:
+        observed = prerank_table(table[patient_null_names], tested, {**params, "permutations": 1}, batch=batch)
+        frames.append(_patient_statistics(mdata, observed, table, tested, params, patient_null_names))
+    results = pd.concat(frames, ignore_index=True)
+    results["null"] = results["ranking"].map(nulls)
     set_size = {t: len(g) for t, g in sets.items()}
     results["set_size"] = results["term"].map(set_size).astype(int)
     present = {name: set(table.index[table[name].notna()]) for name in table.columns}

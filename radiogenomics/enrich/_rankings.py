@@ -160,8 +160,11 @@ def build_rankings(
     sets: Mapping[str, Sequence[str]],
     gene_column: str | None = None,
     layer: str | None = None,
-) -> pd.DataFrame:
-    """Return a genes x rankings table (``nan`` where a gene is absent from a ranking)."""
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Return a genes x rankings table (``nan`` where a gene is absent) and each ranking's kind.
+
+    Kinds: ``"patients"`` (correlation with a patient-level value), ``"factor"``, ``"series"``.
+    """
     items = [ranking] if isinstance(ranking, str | pd.Series) else list(ranking)
     if not items:
         msg = "ranking is empty; give a key such as 'radiomics:<feature>', 'mofa:1', an obs column, or a Series."
@@ -183,7 +186,7 @@ def build_rankings(
     }
     patient_keys = [item for i, item in enumerate(items) if isinstance(item, str) and not is_factor[i]]
     correlated = _patient_rankings(mdata, patient_keys, mod, layer, labels) if patient_keys else {}
-    columns = {}
+    columns, kinds = {}, {}
     for i, item in enumerate(items):
         if isinstance(item, pd.Series):
             name = str(item.name) if item.name is not None else f"ranking{i + 1}"
@@ -204,6 +207,7 @@ def build_rankings(
             msg = f"Ranking {name!r} is given twice; rankings must have unique names."
             raise ValueError(msg)
         columns[name] = series
+        kinds[name] = "series" if isinstance(item, pd.Series) else ("factor" if is_factor[i] else "patients")
     table = pd.DataFrame(columns)
     table.index.name = "gene"
-    return table.sort_index()
+    return table.sort_index(), kinds
