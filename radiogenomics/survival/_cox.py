@@ -74,6 +74,22 @@ def _phreg(time, event, X, ties, strata):
     return beta, terms
 
 
+def _check_finite_fit(beta, info, X) -> None:
+    """Refuse diverging fits (R warns "coefficient may be infinite"; we raise)."""
+    scaled = np.abs(beta) * X.std(axis=0)
+    try:
+        np.linalg.cholesky(info)
+    except np.linalg.LinAlgError:
+        scaled = np.full_like(scaled, np.inf)
+    if np.any(~np.isfinite(scaled) | (scaled > 15)):
+        msg = (
+            "Cox model did not converge: a covariate may separate events perfectly (monotone likelihood, "
+            f"an infinite coefficient; |coef x SD| = {np.round(scaled, 1).tolist()}) or covariates may be "
+            "collinear; check or drop them."
+        )
+        raise ConvergenceError(msg)
+
+
 def fit_cox(time, event, X, *, ties: Ties = "efron", strata=None) -> dict:
     """Fit a Cox model on arrays and return R ``coxph``'s numbers.
 
@@ -106,6 +122,7 @@ def fit_cox(time, event, X, *, ties: Ties = "efron", strata=None) -> dict:
         raise ValueError(msg)
     ll, _, info = terms(beta)
     ll0, u0, info0 = terms(np.zeros_like(beta))
+    _check_finite_fit(beta, info, X)
     var = np.linalg.inv(info)
     return {
         "coef": beta,
