@@ -300,8 +300,8 @@ def gsea(
     >>> feature = mdata.uns["truth"]["radiomic_features"]["feature"].iloc[0]
     >>> rg.enrich.gsea(mdata, f"radiomics:{feature}", layer="log", gene_sets=sets, permutations=100)
     >>> res = mdata.uns["gsea"]["results"]
-    >>> res["term"].iloc[0], bool(res["fdr"].iloc[0] < 0.05)
-    ('PLANTED_F1', True)
+    >>> res["term"].iloc[0], res["null"].iloc[0], bool(res["nes"].iloc[0] > 1)
+    ('PLANTED_F1', 'patients', True)
     """
     if permutations < 1 or min_size < 1 or max_size < min_size:
         msg = f"Need permutations >= 1 and 1 <= min_size <= max_size (got {permutations}, {min_size}, {max_size})."

@@ -1,0 +1,260 @@
+"""Plots of signature validation: calibration, time-dependent AUC, decision curve, risk scores, nomogram."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..get import result
+from ._utils import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from mudata import MuData
+
+__all__ = ["calibration", "decision_curve", "nomogram", "risk_distribution", "time_auc"]
+
+
+def calibration(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None, **kwargs) -> Axes:
+    """Plot predicted versus Kaplan-Meier observed survival by risk group, stored by :func:`radiogenomics.survival.evaluate`.
+
+    Points are the risk groups with the 95% interval of the observed survival; the diagonal is
+    perfect calibration; the calibration slope is in the title.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with ``mdata.uns[key]["calibration"]``.
+    key
+        Key of the stored evaluation.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, seed=0)
+    >>> mdata.obs["score"] = mdata.uns["truth"]["factors"]["F1"]
+    >>> rg.survival.evaluate(mdata, "score", n_boot=5)
+    >>> rg.pl.calibration(mdata).get_xlabel()
+    'predicted survival at 9.63'
+    """
+    table = result(mdata, key, "calibration")
+    params = result(mdata, key, "params")
+    slope = result(mdata, key, "calibration_slope").iloc[0]
+    ax = new_axes(ax, figsize=(4.5, 4.5))
+    obs = table["observed"].to_numpy()
+    err = [obs - table["observed_lower"].to_numpy(), table["observed_upper"].to_numpy() - obs]
+    ax.errorbar(table["predicted"], obs, yerr=err, **{"fmt": "o", "color": "black", "capsize": 3, **kwargs})
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    t0 = params["calibration_time"]
+    ax.set_xlabel(f"predicted survival at {t0:g}")
+    ax.set_ylabel(f"observed survival at {t0:g} (Kaplan-Meier)")
+    ax.set_title(f"calibration slope {slope['slope']:.2f} ({slope['ci_lower']:.2f}-{slope['ci_upper']:.2f})")
+    return ax
+
+
+def time_auc(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None, **kwargs) -> Axes:
+    """Plot the time-dependent (cumulative/dynamic) AUC with its bootstrap interval.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with ``mdata.uns[key]["auc"]`` from :func:`radiogenomics.survival.evaluate`.
+    key
+        Key of the stored evaluation.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, seed=0)
+    >>> mdata.obs["score"] = mdata.uns["truth"]["factors"]["F1"]
+    >>> rg.survival.evaluate(mdata, "score", n_boot=5)
+    >>> rg.pl.time_auc(mdata).get_ylabel()
+    'time-dependent AUC'
+    """
+    table = result(mdata, key, "auc")
+    ax = new_axes(ax)
+    auc = table["auc"].to_numpy()
+    err = [auc - table["ci_lower"].to_numpy(), table["ci_upper"].to_numpy() - auc]
+    ax.errorbar(table["time"], auc, yerr=err, **{"fmt": "o-", "color": "black", "capsize": 3, **kwargs})
+    ax.axhline(0.5, color="grey", linestyle="--", linewidth=1)
+    ax.set_ylim(0.3, 1)
+    ax.set_xlabel(f"time ({result(mdata, key, 'params')['time']})")
+    ax.set_ylabel("time-dependent AUC")
+    return ax
+
+
+def decision_curve(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None, **kwargs) -> Axes:
+    """Plot the decision curve (net benefit against threshold probability) of an evaluated risk score.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with ``mdata.uns[key]["decision_curve"]`` from :func:`radiogenomics.survival.evaluate`.
+    key
+        Key of the stored evaluation.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` for the model's curve.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, seed=0)
+    >>> mdata.obs["score"] = mdata.uns["truth"]["factors"]["F1"]
+    >>> rg.survival.evaluate(mdata, "score", n_boot=5)
+    >>> rg.pl.decision_curve(mdata).get_ylabel()
+    'net benefit'
+    """
+    table = result(mdata, key, "decision_curve")
+    ax = new_axes(ax)
+    x = table["threshold"]
+    ax.plot(x, table["net_benefit_model"], **{"color": "black", "label": "risk score", **kwargs})
+    ax.plot(x, table["net_benefit_all"], color="grey", linestyle="--", label="treat all")
+    ax.plot(x, table["net_benefit_none"], color="grey", linestyle=":", label="treat none")
+    top = float(np.nanmax(table[["net_benefit_model", "net_benefit_all"]].to_numpy()))
+    ax.set_ylim(-0.05, max(top, 0.05) * 1.1)
+    ax.set_xlabel(f"threshold probability of death by {result(mdata, key, 'params')['calibration_time']:g}")
+    ax.set_ylabel("net benefit")
+    ax.legend(frameon=False)
+    return ax
+
+
+def risk_distribution(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None, **kwargs) -> Axes:
+    """Plot the distribution of an evaluated risk score in patients with and without an observed event.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with ``mdata.uns[key]["params"]`` naming the risk, time and event columns.
+    key
+        Key of the stored evaluation (:func:`radiogenomics.survival.evaluate`).
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.scatter` for the patient points.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, seed=0)
+    >>> mdata.obs["score"] = mdata.uns["truth"]["factors"]["F1"]
+    >>> rg.survival.evaluate(mdata, "score", n_boot=5)
+    >>> [t.get_text() for t in rg.pl.risk_distribution(mdata).get_xticklabels()]
+    ['censored', 'event']
+    """
+    params = result(mdata, key, "params")
+    risk = mdata.obs[params["risk"]].to_numpy(dtype=float)
+    event = mdata.obs[params["event"]].astype("boolean").to_numpy(dtype=bool, na_value=False)
+    keep = ~np.isnan(risk) & mdata.obs[params["event"]].notna().to_numpy()
+    ax = new_axes(ax, figsize=(4, 4))
+    groups = [risk[keep & ~event], risk[keep & event]]
+    ax.boxplot(groups, positions=[0, 1], widths=0.5, showfliers=False)
+    rng = np.random.default_rng(0)
+    for pos, values in enumerate(groups):
+        jitter = rng.uniform(-0.15, 0.15, len(values))
+        ax.scatter(pos + jitter, values, **{"s": 8, "alpha": 0.5, "color": "C3" if pos else "C0", **kwargs})
+    ax.set_xticks([0, 1], ["censored", "event"])
+    ax.set_ylabel(f"{params['risk']} (higher = worse)")
+    return ax
+
+
+def nomogram(mdata: MuData, *, key: str = "nomogram", ax: Axes | None = None) -> Axes:
+    """Draw a nomogram from the points tables stored by :func:`radiogenomics.survival.nomogram`.
+
+    One axis per covariate with its values placed at their points, a total-points axis, and
+    the linear predictor and survival probabilities at the stored times under it, as R's
+    ``plot(rms::nomogram(...))``.
+
+    Parameters
+    ----------
+    mdata
+        Cohort with ``mdata.uns[key]``.
+    key
+        Key of the stored nomogram.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+
+    Returns
+    -------
+    The axes.
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, seed=0)
+    >>> rg.survival.cox(mdata, ["age", "idh_mutant"])
+    >>> rg.survival.nomogram(mdata, times=[12])
+    >>> [t.get_text() for t in rg.pl.nomogram(mdata).get_yticklabels()][:3]
+    ['points', 'age', 'idh_mutant']
+    """
+    points = result(mdata, key, "points")
+    totals = result(mdata, key, "total_points")
+    covariates = list(dict.fromkeys(points["covariate"]))
+    surv_cols = [c for c in totals.columns if c.startswith("survival_")]
+    labels = ["points", *covariates, "total points", "linear predictor", *[f"S({c[9:]})" for c in surv_cols]]
+    ax = new_axes(ax, figsize=(8, 0.5 * len(labels) + 0.5))
+    y = np.arange(len(labels))[::-1].astype(float)
+    max_total = float(totals["total_points"].max())
+
+    def draw(row, xs, texts):
+        xs = np.asarray(xs, dtype=float)
+        ax.plot([xs.min(), xs.max()], [row, row], color="black", linewidth=1)
+        for x, text in zip(xs, texts, strict=True):
+            ax.plot([x, x], [row, row + 0.12], color="black", linewidth=1)
+            ax.text(x, row + 0.18, text, ha="center", va="bottom", fontsize=7)
+
+    ticks = np.linspace(0, 100, 11)
+    draw(y[0], ticks, [f"{t:g}" for t in ticks])
+    for i, cov in enumerate(covariates, start=1):
+        sub = points[points["covariate"] == cov]
+        draw(y[i], sub["points"], sub["value"].tolist())
+    scale = 100 / max(max_total, 1e-12)
+    total_ticks = np.linspace(0, max_total, 9)
+    row = len(covariates) + 1
+    draw(y[row], total_ticks * scale, [f"{t:.0f}" for t in total_ticks])
+    lin = np.interp(total_ticks, totals["total_points"], totals["linear_predictor"])
+    draw(y[row + 1], total_ticks * scale, [f"{v:.1f}" for v in lin])
+    for j, col in enumerate(surv_cols, start=row + 2):
+        probs = np.array([0.95, 0.9, 0.8, 0.7, 0.5, 0.3, 0.2, 0.1, 0.05])
+        surv = totals[col].to_numpy()
+        inside = (probs <= surv.max()) & (probs >= surv.min())
+        # survival decreases with total points: interpolate on the reversed arrays
+        at = np.interp(probs[inside], surv[::-1], totals["total_points"].to_numpy()[::-1])
+        if inside.any():
+            draw(y[j], at * scale, [f"{p:g}" for p in probs[inside]])
+    ax.set_yticks(y, labels)
+    ax.set_xticks([])
+    ax.set_xlim(-5, 105)
+    ax.set_ylim(-0.7, len(labels) - 0.3)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("nomogram", fontsize=9)
+    return ax

@@ -1,0 +1,167 @@
+"""Tests of rg.survival.evaluate, compare and nomogram, and of their plots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import radiogenomics as rg
+from radiogenomics.survival._evaluate import km_at
+
+
+@pytest.fixture(scope="module")
+def split():
+    """One cohort split in halves: the same feature definitions in training and validation."""
+    cohort = rg.datasets.synthetic_cohort(n_patients=300, seed=0)
+    train, validation = cohort[:150].copy(), cohort[150:].copy()
+    rg.survival.signature(train, cv=3)
+    rg.survival.apply_signature(validation, signature=train.uns["signature"])
+    rg.survival.evaluate(validation, n_boot=50)
+    return train, validation
+
+
+def _true_lp(mdata):
+    truth = mdata.uns["truth"]["factors"]["F1"].to_numpy()
+    return 0.8 * truth + 0.03 * (mdata.obs["age"].to_numpy() - 55) - 0.7 * mdata.obs["idh_mutant"].to_numpy()
+
+
+def test_evaluate_validation_cohort(split):
+    _, validation = split
+    res = validation.uns["evaluate"]
+    conc = res["concordance"]
+    assert conc.loc["harrell_c", "estimate"] > 0.6
+    assert (conc["ci_lower"] < conc["estimate"]).all() and (conc["estimate"] < conc["ci_upper"]).all()
+    assert res["params"]["baseline"] == "uns['signature']"  # the training baseline, not refitted
+    assert (res["auc"]["auc"] > 0.55).all()
+    observed = res["calibration"]["observed"].to_numpy()
+    assert observed[0] > observed[-1]  # group 1 = lowest predicted risk lives longest
+    assert np.abs(res["calibration"]["predicted"] - observed).mean() < 0.15
+    slope = res["calibration_slope"].iloc[0]
+    assert slope["ci_lower"] > 1  # the 1se LASSO over-shrinks: predictions too conservative, as expected
+    assert 0 < res["params"]["ibs"] < 0.25
+
+
+def test_harrell_c_convention_matches_lifelines(split):
+    from lifelines.utils import concordance_index
+
+    _, validation = split
+    obs = validation.obs
+    # lifelines takes a survival score: negate the risk (higher risk = worse survival here)
+    ref = concordance_index(obs["os_months"], -obs["risk_score"], obs["os_event"])
+    assert validation.uns["evaluate"]["concordance"].loc["harrell_c", "estimate"] == pytest.approx(ref, abs=1e-9)
+
+
+def test_true_model_is_calibrated_and_null_score_is_not_informative():
+    mdata = rg.datasets.synthetic_cohort(n_patients=250, seed=5)
+    mdata.obs["true_lp"] = _true_lp(mdata)
+    mdata.obs["noise"] = np.random.default_rng(5).standard_normal(mdata.n_obs)
+    rg.survival.evaluate(mdata, "true_lp", n_boot=40)
+    slope = mdata.uns["evaluate"]["calibration_slope"].iloc[0]
+    assert slope["ci_lower"] < 1 < slope["ci_upper"]
+    rg.survival.evaluate(mdata, "noise", n_boot=40, key_added="null")
+    conc = mdata.uns["null"]["concordance"]
+    assert (conc["ci_lower"] < 0.5).all() and (conc["ci_upper"] > 0.5).all()
+    assert abs(mdata.uns["null"]["calibration_slope"]["slope"].iloc[0]) < 0.3
+
+
+def test_net_benefit_of_treat_all(split):
+    _, validation = split
+    res = validation.uns["evaluate"]
+    t0 = res["params"]["calibration_time"]
+    s = km_at(validation.obs["os_months"].to_numpy(), validation.obs["os_event"].to_numpy(bool), t0)[0]
+    dc = res["decision_curve"]
+    expected = (1 - s) - s * dc["threshold"] / (1 - dc["threshold"])
+    np.testing.assert_allclose(dc["net_benefit_all"], expected, rtol=1e-12)
+    everyone = dc["n_treated"] == validation.n_obs
+    np.testing.assert_allclose(dc.loc[everyone, "net_benefit_model"], dc.loc[everyone, "net_benefit_all"])
+
+
+def test_evaluate_reports_missing_scores(split):
+    _, validation = split
+    mdata = validation.copy()
+    mdata.obs.loc[mdata.obs_names[:2], "risk_score"] = np.nan
+    with pytest.warns(UserWarning, match="2 patients have no 'risk_score'"):
+        rg.survival.evaluate(mdata, n_boot=5)
+    assert mdata.uns["evaluate"]["params"]["n"] == mdata.n_obs - 2
+
+
+@pytest.fixture
+def with_factor(mdata):
+    mdata.obs["f1"] = mdata.uns["truth"]["factors"]["F1"].to_numpy()
+    mdata.obs["noise"] = np.random.default_rng(0).standard_normal(mdata.n_obs)
+    return mdata
+
+
+def test_compare_planted_score_adds_value(with_factor):
+    rg.survival.compare(with_factor, ["age", "idh_mutant"], ["f1"], n_boot=40, cv=3, repeats=2)
+    res = with_factor.uns["compare"]
+    assert res["test"].loc["likelihood_ratio", "p"] < 1e-6
+    delta = res["delta_c"].iloc[0]
+    assert delta["ci_lower"] > 0 and delta["cv_mean"] > 0.05
+    # the likelihood-ratio statistic is that of two rg.survival.cox fits (checked against R there)
+    rg.survival.cox(with_factor, ["age", "idh_mutant"], key_added="base")
+    rg.survival.cox(with_factor, ["age", "idh_mutant", "f1"], key_added="full")
+    lr = 2 * (with_factor.uns["full"]["params"]["loglik"] - with_factor.uns["base"]["params"]["loglik"])
+    assert res["test"].loc["likelihood_ratio", "statistic"] == pytest.approx(lr, rel=1e-8)
+    assert res["models"].loc["full", "harrell_c"] == pytest.approx(with_factor.uns["full"]["concordance"], abs=1e-12)
+
+
+def test_compare_noise_adds_nothing_and_apparent_gain_is_optimistic(with_factor):
+    rg.survival.compare(with_factor, ["age", "idh_mutant"], ["noise"], n_boot=40, cv=3, repeats=3)
+    res = with_factor.uns["compare"]
+    assert res["test"].loc["likelihood_ratio", "p"] > 0.05
+    delta = res["delta_c"].iloc[0]
+    assert abs(delta["cv_mean"]) < 0.03
+    assert delta["estimate"] >= delta["cv_mean"]
+
+
+def test_compare_bad_input(with_factor):
+    with pytest.raises(ValueError, match="not in base"):
+        rg.survival.compare(with_factor, ["age"], ["age"])
+
+
+def test_nomogram_matches_cox_model(with_factor):
+    from statsmodels.duration.hazard_regression import PHReg
+
+    mdata = with_factor
+    mdata.obs["grade"] = pd.Categorical(np.random.default_rng(1).choice(["G2", "G3", "G4"], mdata.n_obs))
+    covariates = ["age", "idh_mutant", "grade", "f1"]
+    rg.survival.cox(mdata, covariates)
+    rg.survival.nomogram(mdata, times=[12, 24])
+    res = mdata.uns["nomogram"]
+    spans = res["points"].groupby("covariate")["points"].agg(lambda p: p.max() - p.min())
+    assert spans.max() == pytest.approx(100) and (spans <= 100 + 1e-9).all()
+    assert set(res["points"].query("covariate == 'grade'")["value"]) == {"G2", "G3", "G4"}
+    params = res["params"]
+    lp = params["lp_at_zero"] + mdata.obs["nomogram_points"] / params["points_per_unit"]
+    np.testing.assert_allclose(lp, mdata.obs["cox_risk"], atol=1e-10)
+    # survival from total points equals the Breslow prediction of statsmodels' PHReg
+    X = pd.get_dummies(mdata.obs[covariates], columns=["grade"], drop_first=True).astype(float)
+    fit = PHReg(mdata.obs["os_months"], X, status=mdata.obs["os_event"].astype(float), ties="efron").fit()
+    grid, cumhaz = fit.baseline_cumulative_hazard[0][:2]
+    h0 = cumhaz[np.searchsorted(grid, 12, side="right") - 1]
+    patient = mdata.obs_names[0]
+    expected = np.exp(-h0 * np.exp(X.loc[patient].to_numpy() @ fit.params))
+    totals = res["total_points"]
+    got = np.interp(mdata.obs.loc[patient, "nomogram_points"], totals["total_points"], totals["survival_12"])
+    assert got == pytest.approx(expected, abs=0.01)  # linear interpolation between 101 rows
+
+
+def test_nomogram_refuses_strata(with_factor):
+    rg.survival.cox(with_factor, ["age", "f1"], strata="site")
+    with pytest.raises(ValueError, match="stratified"):
+        rg.survival.nomogram(with_factor)
+
+
+def test_results_round_trip_and_redraw(split, with_factor, tmp_path):
+    _, validation = split
+    rg.survival.compare(with_factor, ["age"], ["f1"], n_boot=10, cv=None)
+    rg.survival.cox(with_factor, ["age", "idh_mutant", "f1"])
+    rg.survival.nomogram(with_factor, times=[12])
+    for mdata, keys in ((validation, ["evaluate"]), (with_factor, ["compare", "nomogram"])):
+        back = rg.io.read_h5mu(rg.io.write_h5mu(mdata, tmp_path / "x.h5mu"))
+        for key in keys:
+            for name, value in mdata.uns[key].items():
+                if isinstance(value, pd.DataFrame) and len(value.columns):
+                    pd.testing.assert_frame_equal(back.uns[key][name], value, check_dtype=False)
