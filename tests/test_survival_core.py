@@ -174,6 +174,19 @@ def test_ph_test_matches_r_cox_zph(rossi, ref, analysis, ties, transform, strata
     assert table.loc["GLOBAL", "df"] == len(covs)
 
 
+def test_ph_test_factor_gets_one_multi_df_test(lung, ref):
+    with pytest.warns(UserWarning, match="excluded"):
+        rg.survival.cox(lung, ["age", "ecog"], time="time", event="dead")
+    with pytest.warns(UserWarning, match="excluded"):
+        rg.survival.ph_test(lung)
+    table = lung.uns["cox_ph_test"]["table"]
+    an = "cox.zph_age_ecog_factor_km"
+    assert table.index.tolist() == ["age", "ecog", "GLOBAL"]
+    assert table["df"].tolist() == [1, 3, 4]
+    for term in table.index:
+        np.testing.assert_allclose(table.loc[term, "chisq"], _get(ref, "lung", an, "chisq", term), rtol=RTOL)
+
+
 def test_ph_test_refuses_changed_data(rossi):
     rg.survival.cox(rossi, ["age", "prio"], time="week", event="arrest")
     rossi.obs["age"] = rossi.obs["age"] + np.arange(rossi.n_obs) % 3

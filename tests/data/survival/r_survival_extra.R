@@ -40,6 +40,7 @@ add("lung", "coxph_age_ecog_factor", "score_test", "", s$sctest["test"])
 add("lung", "coxph_age_ecog_factor", "wald_test", "", s$waldtest["test"])
 add("lung", "coxph_age_ecog_factor", "concordance", "", cat_fit$concordance["concordance"])
 add("lung", "coxph_age_ecog_factor", "n", "", cat_fit$n)
+zph(cat_fit, "lung", "cox.zph_age_ecog_factor_km", "km")
 ex <- coxph(Surv(time, dead) ~ age + ph.ecog + strata(sex), data = lung, ties = "exact")
 s <- summary(ex)
 for (r in rownames(s$coefficients)) {
