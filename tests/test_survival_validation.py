@@ -165,3 +165,8 @@ def test_results_round_trip_and_redraw(split, with_factor, tmp_path):
             for name, value in mdata.uns[key].items():
                 if isinstance(value, pd.DataFrame) and len(value.columns):
                     pd.testing.assert_frame_equal(back.uns[key][name], value, check_dtype=False)
+        if "evaluate" in keys:  # plots redraw from the reloaded file
+            for plot in (rg.pl.calibration, rg.pl.time_auc, rg.pl.decision_curve, rg.pl.risk_distribution):
+                assert plot(back).has_data()
+        else:
+            assert len(rg.pl.nomogram(back).lines) > 10

@@ -6,9 +6,11 @@ from ._cohort import pairing
 from ._enrich import enrichment_dotplot, gsea_running_score, pathway_heatmap
 from ._imaging import feature_correlation, harmonization_pca, icc_distribution
 from ._mofa import factor_scatter, mofa_variance, roc
+from ._signature import calibration, decision_curve, nomogram, risk_distribution, time_auc
 from ._survival import forest, kaplan_meier
 
 __all__ = ["enrichment_dotplot", "gsea_running_score", "pairing", "pathway_heatmap"]
 __all__ += ["forest", "kaplan_meier"]
 __all__ += ["feature_correlation", "harmonization_pca", "icc_distribution"]
 __all__ += ["factor_scatter", "mofa_variance", "roc"]
+__all__ += ["calibration", "decision_curve", "nomogram", "risk_distribution", "time_auc"]
