@@ -488,3 +488,30 @@ def test_results_survive_h5mu_round_trip(mdata, tmp_path):
     np.testing.assert_allclose(back.obs["cox_risk"], mdata.obs["cox_risk"])
     rg.pl.kaplan_meier(back)
     rg.pl.forest(back)
+
+
+def test_dichotomize_train_column_and_missing_scores(mdata):
+    mdata.obs["is_train"] = np.arange(mdata.n_obs) % 2 == 0
+    mdata.obs["score"] = mdata.obs["age"].to_numpy(copy=True)
+    mdata.obs.loc[mdata.obs_names[:3], "score"] = np.nan
+    with pytest.warns(UserWarning, match="3 patients with a missing 'score' get no group"):
+        rg.survival.dichotomize(mdata, "score", train="is_train")
+    params = mdata.uns["score_group"]["params"]
+    train_values = mdata.obs.loc[mdata.obs["is_train"], "score"].dropna()
+    assert params["cutpoint"] == np.median(train_values)
+    assert params["n_train"] == len(train_values)
+    assert mdata.obs["score_group"].isna().sum() == 3
+    with pytest.raises(ValueError, match="boolean mask"):
+        rg.survival.dichotomize(mdata, "score", train=np.arange(5))
+
+
+def test_pl_kaplan_meier_shows_at_risk_and_logrank(rossi):
+    rg.survival.kaplan_meier(rossi, time="week", event="arrest", groupby="fin")
+    ax = rg.pl.kaplan_meier(rossi)
+    assert ax.get_title().startswith("log-rank p = 0.05")
+    texts = [t.get_text() for t in ax.texts]
+    assert "at risk" in texts
+    assert "216" in texts  # both groups start with 216 patients at week 0
+    rg.survival.cox(rossi, ROSSI_COVS, time="week", event="arrest")
+    ax = rg.pl.forest(rossi)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ROSSI_COVS
