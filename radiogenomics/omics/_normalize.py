@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Literal
 
 import anndata as ad
@@ -9,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .._utils import dense, get_modality
-from ..errors import DataFormatError, MissingColumnError
-from ._vst import dispersion_trend, gene_dispersions, size_factors, vst_transform
+from ..errors import ConvergenceError, DataFormatError, MissingColumnError
+from ._vst import dispersion_trend, gene_dispersions, mean_dispersion, size_factors, vst_mean_transform, vst_transform
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -88,7 +89,8 @@ def normalize(
     * ``"vst"``: DESeq2's variance-stabilising transformation, ``blind=TRUE``,
       ``fitType="parametric"`` (median-of-ratios size factors, Cox-Reid gene-wise dispersions,
       trend ``asymptDisp + extraPois/mean``, closed-form transform on a log2 scale); checked
-      against DESeq2 1.38 in the tests.
+      against DESeq2 1.38 in the tests. When the parametric trend cannot be fitted (a few
+      samples), a constant dispersion is used (DESeq2 ``fitType="mean"``) with a warning.
 
     Parameters
     ----------
@@ -116,7 +118,8 @@ def normalize(
     ``obs["size_factor"]`` (``vst`` only)
         Median-of-ratios size factors.
     ``uns[key_added]["params"]``
-        ``method``, ``layer``, ``source`` and, for ``vst``, ``asympt_disp`` and ``extra_pois``.
+        ``method``, ``layer``, ``source`` and, for ``vst``, ``fit_type`` (``"parametric"`` or
+        ``"mean"``), ``asympt_disp`` (the constant dispersion for ``"mean"``) and ``extra_pois``.
 
     Examples
     --------
@@ -153,10 +156,18 @@ def normalize(
             raise DataFormatError(msg)
         sf = size_factors(counts)
         norm = counts / sf[:, None]
-        a0, a1 = dispersion_trend(norm.mean(axis=0), gene_dispersions(counts, sf))
-        values = vst_transform(norm, a0, a1)
+        disp = gene_dispersions(counts, sf)
+        try:
+            a0, a1 = dispersion_trend(norm.mean(axis=0), disp)
+            values, fit = vst_transform(norm, a0, a1), "parametric"
+        except ConvergenceError as e:
+            # DESeq2 also falls back when the parametric fit fails (there to "local"; here to "mean")
+            a0, a1, fit = mean_dispersion(disp), 0.0, "mean"
+            values = vst_mean_transform(norm, a0)
+            msg = f"{e} Using a constant dispersion {a0:.3g} (DESeq2 fitType='mean') instead."
+            warnings.warn(msg, UserWarning, stacklevel=2)
         adata.obs["size_factor"] = sf
-        params.update(source=f"layers[{layer!r}]", asympt_disp=a0, extra_pois=a1)
+        params.update(source=f"layers[{layer!r}]", fit_type=fit, asympt_disp=a0, extra_pois=a1)
     else:
         msg = f"method={method!r} is not known; use 'log_cpm', 'log_tpm' or 'vst'."
         raise ValueError(msg)

@@ -15,7 +15,14 @@ from scipy.special import gammaln
 
 from ..errors import ConvergenceError, DataFormatError
 
-__all__ = ["dispersion_trend", "gene_dispersions", "size_factors", "vst_transform"]
+__all__ = [
+    "dispersion_trend",
+    "gene_dispersions",
+    "mean_dispersion",
+    "size_factors",
+    "vst_mean_transform",
+    "vst_transform",
+]
 
 MIN_DISP = 1e-8
 
@@ -135,3 +142,19 @@ def vst_transform(normalized: np.ndarray, asympt_disp: float, extra_pois: float)
     a0, a1 = asympt_disp, extra_pois
     q = normalized
     return np.log((1 + a1 + 2 * a0 * q + 2 * np.sqrt(a0 * q * (1 + a1 + a0 * q))) / (4 * a0)) / np.log(2)
+
+
+def mean_dispersion(disp: np.ndarray) -> float:
+    """DESeq2 ``fitType="mean"``: mean (trimmed 0.1 %) of gene-wise dispersions above ``10 * 1e-8``."""
+    from scipy.stats import trim_mean
+
+    use = np.isfinite(disp) & (disp > 10 * MIN_DISP)
+    if not use.any():
+        msg = "No gene has a dispersion above the minimum: the data look Poisson; use method='log_cpm'."
+        raise ConvergenceError(msg)
+    return float(trim_mean(disp[use], 0.001))
+
+
+def vst_mean_transform(normalized: np.ndarray, alpha: float) -> np.ndarray:
+    """DESeq2's VST for a constant dispersion ``alpha`` (``fitType="mean"``), log2 scale."""
+    return (2 * np.arcsinh(np.sqrt(alpha * normalized)) - np.log(alpha) - np.log(4)) / np.log(2)

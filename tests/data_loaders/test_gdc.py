@@ -146,7 +146,7 @@ def test_different_gene_models_error_and_reordered_rows_realign(examples, rewrit
     rewrite(path, lambda lines: [*lines[:6], *reversed([x for x in lines[6:] if x]), ""])
     after = _load(examples)
     np.testing.assert_array_equal(before.layers["counts"], after.layers["counts"])
-    rewrite(path, lambda lines: lines[:-3] + [""])
+    rewrite(path, lambda lines: [*lines[:-3], ""])
     with pytest.raises(DataFormatError, match="different genes from the first file"):
         _load(examples)
 

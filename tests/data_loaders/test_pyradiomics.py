@@ -48,5 +48,5 @@ def test_id_pattern_and_errors(tmp_path):
         dl.read_pyradiomics_csv(nofeat, id_column="patient_id")
     tsv = tmp_path / "tab.csv"
     table.to_csv(tsv, sep="\t", index=False)
-    with pytest.raises(DataFormatError, match="expected comma-separated columns .* tabs"):
+    with pytest.raises(DataFormatError, match=r"expected comma-separated columns .* tabs"):
         dl.read_pyradiomics_csv(tsv, id_column="patient_id")
