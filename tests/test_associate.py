@@ -253,3 +253,17 @@ def test_constant_feature_gives_missing_not_error():
     res = rg.integrate.associate(_pair_mudata(x, y), x="a", y="b", copy=True).uns["associate"]["results"]
     assert res.loc[res["y_feature"] == "y2", ["r", "p", "padj"]].isna().all().all()
     assert res.loc[res["y_feature"] != "y2", "padj"].notna().all()
+
+
+def test_rank_and_large_array_pvalues_match_scipy():
+    from radiogenomics.integrate._correlate import corr_pvalues, rank_columns
+
+    rng = np.random.default_rng(6)
+    a = np.round(rng.standard_normal((40, 30)), 1)  # many ties
+    np.testing.assert_array_equal(rank_columns(a), stats.rankdata(a, axis=0))
+    r = np.concatenate([rng.uniform(-1, 1, 150_000), rng.uniform(-1e-3, 1e-3, 50_000), [0.0, 1.0, -1.0, np.nan]])
+    for df in (3, 98, 998, 9998):
+        p, t = corr_pvalues(r, df)  # large array: interpolated path
+        ref = 2 * stats.t.sf(np.abs(t), df)
+        np.testing.assert_allclose(p, ref, rtol=1e-9, atol=1e-12)
+        assert np.isnan(p[-1])

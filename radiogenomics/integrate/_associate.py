@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.multitest import fdrcorrection
 
 from ._correlate import corr_pvalues, covariate_basis, mannwhitney_from_corr, masked_corr, prepare_block
 from ._inputs import common_patients, covariate_matrix, make_side, missing_patterns
@@ -23,7 +23,7 @@ __all__ = ["associate"]
 logger = logging.getLogger(__name__)
 
 _TESTS = ["spearman", "pearson", "partial_spearman", "partial_pearson", "mannwhitneyu"]
-_FDR = {"bh": "fdr_bh", "by": "fdr_by"}
+_FDR = {"bh": "indep", "by": "negcorr"}  # statsmodels fdrcorrection methods
 # Above this many (x pattern, y pattern) combinations of missing values, use masked sums instead.
 _MAX_PATTERN_PAIRS = 64
 _RULES = {
@@ -138,21 +138,23 @@ def _results_table(x, y, maps, fdr, p_fwer):
     padj = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
     if fdr is not None and ok.any():
-        padj[ok] = multipletests(p[ok], method=_FDR[fdr])[1]
-    table = pd.DataFrame(
-        {
-            "x_feature": pd.Categorical.from_codes(codes_x, categories=x.names.astype(str)),
-            "y_feature": pd.Categorical.from_codes(codes_y, categories=y.names.astype(str)),
-            "r": maps.r.ravel(),
-            "p": p,
-            "padj": padj,
-            "n": maps.n.ravel(),
-            "statistic": maps.stat.ravel(),
-            "test": pd.Categorical.from_codes(maps.test.ravel(), categories=_TESTS),
-        }
-    )
+        padj[ok] = fdrcorrection(p[ok], method=_FDR[fdr])[1]
+    columns = {
+        "x_feature": pd.Categorical.from_codes(codes_x, categories=x.names.astype(str)),
+        "y_feature": pd.Categorical.from_codes(codes_y, categories=y.names.astype(str)),
+        "r": maps.r.ravel(),
+        "p": p,
+        "padj": padj,
+        "n": maps.n.ravel(),
+        "statistic": maps.stat.ravel(),
+        "test": pd.Categorical.from_codes(maps.test.ravel(), categories=_TESTS),
+    }
     if p_fwer is not None:
-        table["p_fwer"] = p_fwer
+        columns["p_fwer"] = p_fwer
+    # one column at a time: pandas would otherwise copy all float columns into one block
+    table = pd.DataFrame(index=pd.RangeIndex(len(p)))
+    for name, values in columns.items():
+        table[name] = values
     return table
 
 
