@@ -60,15 +60,8 @@ def lung():
 
 def _check_cox(mdata, ref, dataset, analysis, terms, *, r_terms=None):
     summary = mdata.uns["cox"]["summary"]
-    columns = {
-        "coef": "coef",
-        "exp(coef)": "exp(coef)",
-        "se(coef)": "se(coef)",
-        "z": "z",
-        "p": "p",
-        "lower95_exp": "exp(coef) lower 95%",
-        "upper95_exp": "exp(coef) upper 95%",
-    }
+    columns = {"coef": "coef", "exp(coef)": "exp(coef)", "se(coef)": "se(coef)", "z": "z", "p": "p"}
+    columns |= {"lower95_exp": "exp(coef) lower 95%", "upper95_exp": "exp(coef) upper 95%"}
     r_terms = r_terms or terms
     for ours, theirs in zip(terms, r_terms, strict=True):
         for r_name, col in columns.items():
@@ -284,12 +277,8 @@ def test_logrank_matches_statsmodels_survdiff(rossi):
     from statsmodels.duration.survfunc import survdiff
 
     rg.survival.logrank(rossi, "fin", time="week", event="arrest", strata="race")
-    chisq, _ = survdiff(
-        rossi.obs["week"].to_numpy(float),
-        rossi.obs["arrest"].to_numpy(float),
-        rossi.obs["fin"].to_numpy(),
-        strata=rossi.obs["race"].to_numpy(),
-    )
+    obs = rossi.obs
+    chisq, _ = survdiff(obs["week"].to_numpy(float), obs["arrest"].to_numpy(float), obs["fin"], strata=obs["race"])
     np.testing.assert_allclose(rossi.uns["logrank"]["test"].loc["logrank", "chisq"], chisq, rtol=1e-10)
 
 
@@ -471,17 +460,9 @@ def test_results_survive_h5mu_round_trip(mdata, tmp_path):
     rg.survival.logrank(mdata, "site", trend=True)
     path = rg.io.write_h5mu(mdata, tmp_path / "surv.h5mu")
     back = rg.io.read_h5mu(path)
-    for key, table in [
-        ("cox", "summary"),
-        ("cox", "tests"),
-        ("cox", "terms"),
-        ("cox_ph_test", "table"),
-        ("kaplan_meier", "table"),
-        ("kaplan_meier", "median"),
-        ("kaplan_meier", "logrank"),
-        ("logrank", "test"),
-        ("f1", "scan"),
-    ]:
+    stored = {"cox": ["summary", "tests", "terms"], "cox_ph_test": ["table"], "logrank": ["test"], "f1": ["scan"]}
+    stored["kaplan_meier"] = ["table", "median", "logrank"]
+    for key, table in [(key, table) for key, tables in stored.items() for table in tables]:
         pd.testing.assert_frame_equal(back.uns[key][table], mdata.uns[key][table], check_dtype=False, obj=key)
     assert back.uns["cox"]["concordance"] == mdata.uns["cox"]["concordance"]
     assert back.uns["f1"]["params"]["cutpoint"] == mdata.uns["f1"]["params"]["cutpoint"]
