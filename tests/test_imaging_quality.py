@@ -257,6 +257,23 @@ def test_apply_harmonization_without_refitting(mdata):
     assert np.mean(np.array(p_after) < 0.05) < 0.1
 
 
+def test_harmonize_leaves_features_constant_within_a_site_unadjusted(mdata):
+    rad = mdata.mod["radiomics"]
+    site = mdata.obs.loc[rad.obs_names, "site"].astype(str).to_numpy()
+    x = dense(rad.X)
+    x[site == "site2", 7] = 3.0
+    rad.X = x
+    reference = mdata.copy()
+    reference.mod["radiomics"]._inplace_subset_var(np.arange(rad.n_vars) != 7)
+    with pytest.warns(UserWarning, match="1 features are constant within a site"):
+        rg.imaging.harmonize(mdata, batch_key="site")
+    rg.imaging.harmonize(reference, batch_key="site")
+    out = dense(mdata.mod["radiomics"].X)
+    np.testing.assert_array_equal(out[:, 7], x[:, 7])
+    np.testing.assert_allclose(np.delete(out, 7, axis=1), dense(reference.mod["radiomics"].X), rtol=1e-12)
+    assert mdata.mod["radiomics"].uns["harmonize"]["params"]["n_unadjusted"] == 1
+
+
 def test_harmonize_errors(mdata):
     with pytest.raises(KeyError, match="scanner"):
         rg.imaging.harmonize(mdata, batch_key="scanner")

@@ -113,12 +113,23 @@ def combat_fit(
     Returns
     -------
     dict with ``batches``, ``n_per_batch``, ``grand_mean``, ``var_pooled``, ``beta`` (covariates x
-    features), ``gamma_hat``, ``delta_hat``, ``gamma_star``, ``delta_star`` (batches x features)
-    and ``mean_only``.
+    features), ``gamma_hat``, ``delta_hat``, ``gamma_star``, ``delta_star`` (batches x features),
+    ``mean_only`` and ``unadjusted`` (features constant within a batch, left unchanged as sva does).
     """
     X = np.asarray(X, dtype=np.float64)
-    n_array = X.shape[0]
     batches, codes = np.unique(np.asarray(batch).astype(str), return_inverse=True)
+    # as sva: features constant within a batch of several patients are left unadjusted
+    constant = np.zeros(X.shape[1], dtype=bool)
+    for i in range(len(batches)):
+        if (codes == i).sum() > 1:
+            constant |= X[codes == i].var(axis=0) == 0
+    if constant.all():
+        msg = "Every feature is constant within at least one batch; nothing to harmonise."
+        raise ValueError(msg)
+    if constant.any():
+        fit = combat_fit(X[:, ~constant], batch, design, parametric=parametric, mean_only=mean_only)
+        return _with_identity(fit, constant)
+    n_array = X.shape[0]
     n_batch = len(batches)
     batchmod = np.eye(n_batch)[codes]
     n_batches = batchmod.sum(axis=0)
@@ -161,7 +172,29 @@ def combat_fit(
         "gamma_star": gamma_star,
         "delta_star": delta_star,
         "mean_only": mean_only,
+        "unadjusted": np.zeros(X.shape[1], dtype=bool),
     }
+
+
+def _with_identity(fit: dict, constant: np.ndarray) -> dict:
+    """Insert identity parameters (output = input) for the features left unadjusted."""
+    out = dict(fit)
+    fill = {
+        "grand_mean": 0.0,
+        "var_pooled": 1.0,
+        "beta": 0.0,
+        "gamma_hat": 0.0,
+        "delta_hat": 1.0,
+        "gamma_star": 0.0,
+        "delta_star": 1.0,
+    }
+    for key, value in fill.items():
+        arr = np.asarray(fit[key])
+        full = np.full((*arr.shape[:-1], constant.size), value)
+        full[..., ~constant] = arr
+        out[key] = full
+    out["unadjusted"] = constant
+    return out
 
 
 def combat_apply(X: np.ndarray, batch: np.ndarray, design: np.ndarray | None, fit: dict) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -133,7 +134,8 @@ def harmonize(
     ``X``
         Harmonised values (float64).
     ``uns[key_added]``
-        ``params`` (batch_key, covariates, method, parametric, mean_only); ``features``
+        ``params`` (batch_key, covariates, method, parametric, mean_only, n_unadjusted: features
+        constant within a site, left unchanged as ``sva::ComBat`` does, with a warning); ``features``
         (``grand_mean``, ``var_pooled`` per feature); ``beta`` (covariate design column x
         feature); ``gamma_star`` / ``delta_star`` (batch x feature, shrunken additive and
         multiplicative effects, on the standardised scale) and the unshrunken ``gamma_hat`` /
@@ -166,6 +168,10 @@ def harmonize(
         mean_only=mean_only,
     )
     adjusted = combat_apply(x, info[batch_key].astype(str).to_numpy(), design.to_numpy() if covariates else None, fit)
+    if fit["unadjusted"].any():
+        names = adata.var_names[fit["unadjusted"]].tolist()
+        msg = f"harmonize: {len(names)} features are constant within a site and are left unadjusted (as sva::ComBat does), e.g. {names[:5]}."
+        warnings.warn(msg, UserWarning, stacklevel=2)
     params = {
         "batch_key": batch_key,
         "covariates": covariates,
@@ -173,6 +179,7 @@ def harmonize(
         "parametric": parametric,
         "mean_only": bool(fit["mean_only"]),
         "continuous": [c for c in covariates if c not in levels],
+        "n_unadjusted": int(fit["unadjusted"].sum()),
     }
     adata.layers["raw"] = adata.X.copy()
     adata.X = adjusted
