@@ -218,3 +218,13 @@ def test_results_survive_h5mu_round_trip(tmp_path, gdc):
     pd.testing.assert_frame_equal(back.uns["mutation_status"]["counts"], mdata.uns["mutation_status"]["counts"])
     assert back.obs["IDH_status"].astype(str).tolist() == mdata.obs["IDH_status"].astype(str).tolist()
     assert back.obs["CD274_level"].astype(str).tolist() == mdata.obs["CD274_level"].astype(str).tolist()
+
+
+def test_map_gene_ids_in_mudata(gdc):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        mdata = rg.io.build_mudata({"rna": gdc, "mut": dl.mutation_matrix(dl.example_file("maf"))})
+    rg.omics.map_gene_ids(mdata)
+    assert mdata.mod["rna"].n_vars == 22 and "CD274" in mdata.mod["rna"].var_names
+    assert mdata.n_vars == 22 + mdata.mod["mut"].n_vars
+    assert "CD274" in mdata.var_names

@@ -104,6 +104,8 @@ def map_gene_ids(
         }
     )
     adata._inplace_subset_var(keep)
+    if adata is not data:
+        data.update()  # mudata cannot follow a filter and a rename in one step
     adata.var["gene_id"] = adata.var_names.to_numpy(dtype=str)
     adata.var_names = pd.Index(symbols[keep])
     adata.uns[key_added] = {
