@@ -225,6 +225,9 @@ def test_kaplan_meier_matches_r(rossi, lung, ref, dataset, analysis, groupby, co
             value = median.loc[group, col]
             assert (np.isnan(value) and np.isnan(row.value)) or value == row.value, (group, quantity)
             checked += 1
+        elif quantity in ("rmean", "se(rmean)"):
+            col = "rmean" if quantity == "rmean" else "rmean_se"
+            np.testing.assert_allclose(median.loc[group, col], row.value, rtol=RTOL, err_msg=quantity)
         elif quantity in ("records", "events"):
             assert median.loc[group, "n" if quantity == "records" else "events"] == row.value
     assert checked >= 9
@@ -280,9 +283,6 @@ def test_logrank_matches_statsmodels_survdiff(rossi):
     obs = rossi.obs
     chisq, _ = survdiff(obs["week"].to_numpy(float), obs["arrest"].to_numpy(float), obs["fin"], strata=obs["race"])
     np.testing.assert_allclose(rossi.uns["logrank"]["test"].loc["logrank", "chisq"], chisq, rtol=1e-10)
-
-
-# --- bad input -------------------------------------------------------------------------------
 
 
 def test_negative_times_raise(rossi):
@@ -351,9 +351,6 @@ def test_bad_ties_option(rossi):
         rg.survival.cox(rossi, ["age"], time="week", event="arrest", ties="bogus")
 
 
-# --- conventions, planted signal, null ----------------------------------------------------------
-
-
 def test_concordance_convention_higher_risk_is_worse():
     from lifelines.utils import concordance_index
 
@@ -397,9 +394,6 @@ def test_logrank_median_split_of_planted_factor(mdata):
     assert mdata.uns["kaplan_meier"]["logrank"].loc["logrank", "p"] < 0.05
     table = mdata.uns["kaplan_meier"]["table"]
     assert _km_at(table, "high", 12)["survival"] < _km_at(table, "low", 12)["survival"]
-
-
-# --- cut-points --------------------------------------------------------------------------------
 
 
 def test_dichotomize_fits_on_training_patients_only(mdata):
@@ -446,9 +440,6 @@ def test_maxstat_planted_signal_and_null(mdata):
     assert stat == stat_perm
     assert p_lausen > 0.05 and p_perm > 0.05
     assert abs(p_lausen - p_perm) < 0.2
-
-
-# --- storage --------------------------------------------------------------------------------
 
 
 def test_results_survive_h5mu_round_trip(mdata, tmp_path):

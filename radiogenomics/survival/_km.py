@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from mudata import MuData
 
-__all__ = ["kaplan_meier", "km_table", "logrank", "logrank_test", "median_survival"]
+__all__ = ["kaplan_meier", "km_table", "logrank", "logrank_test", "median_survival", "restricted_mean"]
 
 ConfType = Literal["log", "log-log", "plain"]
 _TOL = np.sqrt(np.finfo(float).eps)
@@ -101,6 +101,20 @@ def median_survival(table: pd.DataFrame) -> tuple[float, float, float]:
         _first_below(t, np.nan_to_num(events["ci_lower"].to_numpy(), nan=0.0)),
         _first_below(t, np.nan_to_num(events["ci_upper"].to_numpy(), nan=1.0)),
     )
+
+
+def restricted_mean(table: pd.DataFrame, tau: float) -> tuple[float, float]:
+    """Restricted mean survival time up to ``tau`` and its standard error (R's ``rmean``)."""
+    t = np.concatenate([[0.0], table["time"].to_numpy()])
+    s = np.concatenate([[1.0], table["survival"].to_numpy()])
+    keep = t <= tau
+    t, s = t[keep], s[keep]
+    area_after = np.cumsum((np.diff(np.append(t, tau)) * s)[::-1])[::-1]
+    ev = table["events"].to_numpy()[keep[1:]]
+    nr = table["at_risk"].to_numpy()[keep[1:]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where((ev > 0) & (nr > ev), area_after[1:] ** 2 * ev / (nr * (nr - ev)), 0.0)
+    return float(area_after[0]), float(np.sqrt(terms.sum()))
 
 
 def logrank_test(time, event, group, *, strata=None, scores=None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -273,6 +287,7 @@ def kaplan_meier(
     groupby: str | None = None,
     conf_type: ConfType = "log",
     conf_level: float = 0.95,
+    rmean_tau: float | None = None,
     key_added: str = "kaplan_meier",
     copy: bool = False,
 ) -> MuData | None:
@@ -296,6 +311,9 @@ def kaplan_meier(
         ``"log"`` (R's default), ``"log-log"`` or ``"plain"``.
     conf_level
         Confidence level of the intervals.
+    rmean_tau
+        Upper limit of the restricted mean survival time; default the largest follow-up time
+        of all patients (R's ``rmean = "common"``).
     key_added
         Key under which results are stored.
     copy
@@ -309,7 +327,8 @@ def kaplan_meier(
         Long table ``group, time, survival, ci_lower, ci_upper, at_risk, events, censored,
         std_err``, one row per group and distinct time.
     ``mdata.uns[key_added]["median"]`` : :class:`pandas.DataFrame`
-        Per group ``n``, ``events``, ``median``, ``ci_lower``, ``ci_upper`` (NaN if not reached).
+        Per group ``n``, ``events``, ``median``, ``ci_lower``, ``ci_upper`` (NaN if not reached),
+        ``rmean`` and ``rmean_se`` (restricted mean survival time up to ``rmean_tau``).
     ``mdata.uns[key_added]["logrank"]`` : :class:`pandas.DataFrame`
         With ``groupby`` and two or more groups: ``chisq``, ``df``, ``p``.
     ``mdata.uns[key_added]["params"]`` : dict
@@ -330,6 +349,7 @@ def kaplan_meier(
     else:
         values, usable = _groups(mdata.obs, groupby, usable, "kaplan_meier")
     tables, medians = [], []
+    tau = float(np.max(t[usable])) if rmean_tau is None else float(rmean_tau)
     for level in values.cat.categories:
         idx = usable & (values == level).to_numpy()
         if not ev[idx].any():
@@ -339,13 +359,20 @@ def kaplan_meier(
         table = km_table(t[idx], ev[idx], conf_type=conf_type, conf_level=conf_level)
         tables.append(table.assign(group=_label(level)))
         med = median_survival(table)
-        medians.append((_label(level), int(idx.sum()), int(ev[idx].sum()), *med))
+        medians.append((_label(level), int(idx.sum()), int(ev[idx].sum()), *med, *restricted_mean(table, tau)))
     out = {
         "table": pd.concat(tables, ignore_index=True)[["group", *tables[0].columns[:-1]]],
-        "median": pd.DataFrame(medians, columns=["group", "n", "events", "median", "ci_lower", "ci_upper"]).set_index(
-            "group"
-        ),
-        "params": {"time": time, "event": event, "groupby": groupby, "conf_type": conf_type, "conf_level": conf_level},
+        "median": pd.DataFrame(
+            medians, columns=["group", "n", "events", "median", "ci_lower", "ci_upper", "rmean", "rmean_se"]
+        ).set_index("group"),
+        "params": {
+            "time": time,
+            "event": event,
+            "groupby": groupby,
+            "conf_type": conf_type,
+            "conf_level": conf_level,
+            "rmean_tau": tau,
+        },
     }
     if groupby is not None and len(values.cat.categories) < 2:
         warnings.warn(f"kaplan_meier: {groupby!r} has a single group; no log-rank test.", UserWarning, stacklevel=2)
