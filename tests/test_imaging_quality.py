@@ -445,3 +445,28 @@ def test_plots_show_site_effect_and_clusters(mdata):
     assert positions[-1] - positions[0] == len(f1) - 1  # the F1 block is contiguous after clustering
     with pytest.raises(KeyError, match="No ICC table"):
         rg.pl.icc_distribution(mdata)
+
+
+def test_robustness_keeps_patients_when_an_erosion_empties_a_thin_roi(textured_cases, tmp_path):
+    import warnings
+
+    import SimpleITK as sitk
+
+    thin = np.zeros((6, 20, 20), np.uint8)
+    thin[2, 5:15, 5:15] = 2  # one slice thick: a 3-D erosion by one voxel empties it
+    sitk.WriteImage(sitk.GetImageFromArray(thin), str(tmp_path / "thin.nrrd"))
+    cases = textured_cases.copy()
+    cases.loc[0, "mask"] = str(tmp_path / "thin.nrrd")
+    params = {"imageType": {"Original": {}}, "featureClass": {"firstorder": ["Mean"]}}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = rg.imaging.robustness(
+            cases, perturbations=("erode", "noise"), n_perturbations=1, n_shuffles=0, params=params, progress=False
+        )
+    messages = " | ".join(str(w.message) for w in caught)
+    assert "1 of 18 cases failed" in messages  # from extract
+    assert "versions ['erode'] could not be extracted for patients ['P0']" in messages
+    row = res.loc["CT_tumour_original_firstorder_Mean"]
+    assert row["n_targets"] == 6 and row["n_raters"] == 2  # original and noise; all six patients kept
+    assert np.isnan(row["icc_erode"]) and row["icc_noise"] > 0.9
+    assert "icc_shuffled" not in res.columns

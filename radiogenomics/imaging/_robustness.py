@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import warnings
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -83,6 +84,22 @@ def _cube(values: pd.DataFrame, patients: list[str], names: list[str]) -> np.nda
     return full.to_numpy(dtype=np.float64).reshape(len(patients), len(names), values.shape[1])
 
 
+def _drop_failed(values: pd.DataFrame, patients: list[str], versions: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Leave out, for every patient, a perturbed version that failed for some patient (keeps the patients)."""
+    names = [n for n, _ in versions]
+    full = values.reindex(pd.MultiIndex.from_product([patients, names]))
+    failed_rows = full.index[full.isna().all(axis=1)]
+    failed = sorted({v for _, v in failed_rows} - {"original"})
+    if failed:
+        who = sorted({p for p, v in failed_rows if v in failed})
+        msg = (
+            f"robustness: versions {failed} could not be extracted for patients {who[:5]} "
+            "(see the extract warning); they are left out of the ICC for every patient so that no patient is lost."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    return [(n, k) for n, k in versions if n not in failed]
+
+
 def robustness(
     manifest: pd.DataFrame | str | os.PathLike,
     *,
@@ -147,9 +164,11 @@ def robustness(
     ``ci_upper``, ``F``, ``df1``, ``df2``, ``pval``, ``n_targets``, ``n_raters``, ``form``),
     ``icc_<perturbation>`` (original versus that perturbation only), ``icc_shuffled`` and
     ``negative_control`` (bool). Pass it to :func:`radiogenomics.imaging.filter_features`
-    (``icc=``) and plot it with :func:`radiogenomics.pl.icc_distribution`. Versions that fail
-    to extract (an erosion that empties a tiny ROI) leave that patient out of the affected
-    features' ICC (``n_targets`` shows how many patients were used).
+    (``icc=``) and plot it with :func:`radiogenomics.pl.icc_distribution`. A perturbed version
+    that fails to extract for some patient (an erosion that empties a thin ROI) is left out for
+    every patient, with a warning, so that no patient is lost (``n_raters`` shows how many
+    versions were used; ``icc_<perturbation>`` is NaN when none of its versions is left). A
+    patient whose original image fails is left out (``n_targets``).
 
     Examples
     --------
@@ -196,16 +215,17 @@ def robustness(
         )
     split = adata.obs_names.str.rsplit(SEP, n=1)
     values = pd.DataFrame(adata.X, index=pd.MultiIndex.from_tuples([tuple(s) for s in split]), columns=adata.var_names)
+    versions = _drop_failed(values, patients, versions)
     perturbed = [name for name, kind in versions if kind != "shuffle"]
     out = pd.DataFrame(
         icc_from_cube(_cube(values, patients, perturbed), form), index=pd.Index(adata.var_names, name="feature")
     )
     out["form"] = _resolve_form(form)
     out = out[COLUMNS]
-    for kind in dict.fromkeys(k for _, k in versions if k not in ("original", "shuffle")):
+    for kind in dict.fromkeys(k for k in perturbations if k in PERTURBATIONS):
         names = ["original"] + [n for n, k in versions if k == kind]
-        out[f"icc_{kind}"] = icc_from_cube(_cube(values, patients, names), form)["icc"]
-    if n_shuffles:
+        out[f"icc_{kind}"] = icc_from_cube(_cube(values, patients, names), form)["icc"] if len(names) > 1 else np.nan
+    if any(k == "shuffle" for _, k in versions):
         names = ["original"] + [n for n, k in versions if k == "shuffle"]
         out["icc_shuffled"] = icc_from_cube(_cube(values, patients, names), form)["icc"]
         texture = adata.var["feature_class"].isin(TEXTURE_CLASSES).to_numpy()
