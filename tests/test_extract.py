@@ -412,3 +412,17 @@ def test_extract_with_preprocess_and_h5mu_round_trip(tmp_path):
     assert info["failures"]["reason"].str.startswith("cannot read image").all()
     assert info["params"] == adata.uns["extraction"]["params"]
     assert list(info["cases"]["source"]) == ["computed", "computed"]
+
+
+def test_geometry_difference_names_what_differs():
+    from radiogenomics.imaging._io import geometry_difference
+
+    image = sitk.Image([10, 12, 5], sitk.sitkInt16)
+    assert geometry_difference(image, sitk.Image(image)) is None
+    mask = sitk.Image([10, 12, 6], sitk.sitkUInt8)
+    mask.SetOrigin((0.0, 2.5, 0.0))
+    mask.SetDirection((0, 1, 0, 1, 0, 0, 0, 0, 1))
+    message = geometry_difference(image, mask)
+    assert message.startswith("size (10, 12, 5) (image) vs (10, 12, 6) (mask)")
+    assert "origin (0, 0, 0) (image) vs (0, 2.5, 0) (mask)" in message
+    assert "direction" in message and "spacing" not in message

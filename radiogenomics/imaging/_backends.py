@@ -7,6 +7,7 @@ import os
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._case import run_case
@@ -67,10 +68,25 @@ def resolve_jobs(n_jobs: int) -> int:
     return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
+def _input_bytes(case: dict) -> int:
+    path = Path(case["image"])
+    try:
+        return sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _largest_first(run: Callable[[list[dict]], Iterator], cases: list[dict]) -> Iterator[tuple[int, dict]]:
+    """Submit the largest images first (a longest-job-first schedule keeps all workers busy to the end)."""
+    order = sorted(range(len(cases)), key=lambda i: -_input_bytes(cases[i]))
+    for j, result in run([cases[i] for i in order]):
+        yield order[j], result
+
+
 def runner(cases: list[dict], settings: dict, n_jobs: int, client: Any) -> tuple[str, Callable[[], Iterator]]:
     """Pick the backend: a Dask client if given, else processes if n_jobs > 1, else serial."""
     if client is not None:
-        return "dask", lambda: run_dask(cases, settings, client)
+        return "dask", lambda: _largest_first(lambda c: run_dask(c, settings, client), cases)
     if n_jobs > 1 and len(cases) > 1:
-        return "processes", lambda: run_processes(cases, settings, n_jobs)
+        return "processes", lambda: _largest_first(lambda c: run_processes(c, settings, n_jobs), cases)
     return "serial", lambda: run_serial(cases, settings)

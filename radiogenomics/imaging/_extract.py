@@ -252,11 +252,12 @@ def extract(
     prep = _check_preprocess(preprocess)
     cases = read_manifest(manifest, default_label=int(effective["setting"].get("label", 1)))
     settings = {
-        "params_json": json.dumps(raw_params, sort_keys=True),
+        "params_json": json.dumps(raw_params),
         "preprocess": prep,
         "resample_mask": bool(resample_mask),
     }
-    settings_json = json.dumps(settings, sort_keys=True)
+    # resample_mask is not part of a case's identity: a case it changes fails without it and is never saved
+    settings_json = json.dumps({k: v for k, v in settings.items() if k != "resample_mask"}, sort_keys=True)
     settings["checkpoint"] = os.fspath(checkpoint) if checkpoint is not None else None
     cases["key"] = [_checkpoint.case_key(c, settings_json) for c in cases.to_dict("records")]
     results: list[dict | None] = [None] * len(cases)

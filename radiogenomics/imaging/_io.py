@@ -127,6 +127,10 @@ def read_mask(path: str | os.PathLike, reference: sitk.Image) -> sitk.Image:
     return mask
 
 
+def _fmt(values: np.ndarray, digits: int) -> str:
+    return "(" + ", ".join(f"{float(v):.{digits}g}" for v in values) + ")"
+
+
 def geometry_difference(image: sitk.Image, mask: sitk.Image, tolerance: float = GEOMETRY_TOLERANCE) -> str | None:
     """Describe how the grids of ``image`` and ``mask`` differ (size, spacing, origin, direction); None if equal."""
     diffs = []
@@ -136,14 +140,14 @@ def geometry_difference(image: sitk.Image, mask: sitk.Image, tolerance: float = 
         diffs.append(f"size {image.GetSize()} (image) vs {mask.GetSize()} (mask)")
     spacing_i, spacing_m = np.array(image.GetSpacing()), np.array(mask.GetSpacing())
     if not np.allclose(spacing_i, spacing_m, rtol=tolerance, atol=0):
-        diffs.append(f"spacing {tuple(spacing_i.round(6))} (image) vs {tuple(spacing_m.round(6))} (mask)")
+        diffs.append(f"spacing {_fmt(spacing_i, 6)} (image) vs {_fmt(spacing_m, 6)} (mask)")
     scale = max(float(spacing_i.min()), 1e-12)
     origin_i, origin_m = np.array(image.GetOrigin()), np.array(mask.GetOrigin())
     if np.max(np.abs(origin_i - origin_m)) > tolerance * 1e3 * scale:
-        diffs.append(f"origin {tuple(origin_i.round(4))} (image) vs {tuple(origin_m.round(4))} (mask)")
+        diffs.append(f"origin {_fmt(origin_i, 7)} (image) vs {_fmt(origin_m, 7)} (mask)")
     dir_i, dir_m = np.array(image.GetDirection()), np.array(mask.GetDirection())
     if np.max(np.abs(dir_i - dir_m)) > tolerance:
-        diffs.append(f"direction {tuple(dir_i.round(4))} (image) vs {tuple(dir_m.round(4))} (mask)")
+        diffs.append(f"direction {_fmt(dir_i, 4)} (image) vs {_fmt(dir_m, 4)} (mask)")
     return "; ".join(diffs) if diffs else None
 
 
