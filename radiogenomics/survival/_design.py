@@ -64,9 +64,25 @@ def _clinical_block(mdata: MuData, clinical: Sequence[str]) -> tuple[pd.DataFram
     return frame, keys, levels
 
 
+def _finite(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Treat infinite values (e.g. ratios over an empty region) as missing, with a warning."""
+    infinite = np.isinf(frame.to_numpy(dtype=float))
+    if infinite.any():
+        cols = list(frame.columns[infinite.any(axis=0)])
+        warnings.warn(
+            f"{where}: {int(infinite.sum())} infinite values in {len(cols)} features (e.g. {cols[:3]}) are treated "
+            "as missing.",
+            UserWarning,
+            stacklevel=4,
+        )
+        frame = frame.mask(infinite)
+    return frame
+
+
 def design_matrix(mdata: MuData, features, clinical=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return ``(X, terms)``: the patients x terms matrix and one row per term (``key, level, kind``)."""
     feat, keys = _feature_block(mdata, features)
+    feat = _finite(feat, "signature")
     terms = pd.DataFrame({"key": keys, "level": "", "kind": "feature"}, index=feat.columns.astype(str))
     if clinical:
         clin, ckeys, levels = _clinical_block(mdata, clinical)
@@ -92,7 +108,7 @@ def terms_matrix(mdata: MuData, terms: pd.DataFrame) -> pd.DataFrame:
             out[term] = pd.to_numeric(col.astype("Float64") if str(col.dtype) == "boolean" else col, errors="coerce")
         else:
             out[term] = np.where(col.isna(), np.nan, (col.astype(str) == row["level"]).astype(float))
-    return pd.DataFrame(out, index=mdata.obs_names).astype(float)
+    return _finite(pd.DataFrame(out, index=mdata.obs_names).astype(float), "apply_signature")
 
 
 def survival_columns(mdata: MuData, time: str, event: str, *, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
