@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +16,7 @@ import pandas as pd
 from ..errors import DataFormatError, MissingColumnError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from os import PathLike
 
     import anndata as ad
@@ -27,6 +29,21 @@ _ENSEMBL = re.compile(r"^ENS[A-Z]*G\d{6,}(\.\d+)?$")
 _SYMBOL_COLUMNS = ("gene_name", "gene_symbol", "gene_symbols", "symbol", "hgnc_symbol", "Hugo_Symbol")
 # Warn when the median gene set keeps less than this fraction of its genes in the data.
 LOW_OVERLAP = 0.5
+
+
+@contextmanager
+def quiet_gseapy() -> Iterator[None]:
+    """Silence gseapy's own log handlers (it prints warnings to stderr even with ``verbose=False``).
+
+    The conditions it reports (ties, missing values, low overlap) are checked and raised as Python
+    warnings by this package instead.
+    """
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
 
 
 def _parse_gmt_lines(lines: Iterable[str], source: str) -> dict[str, list[str]]:

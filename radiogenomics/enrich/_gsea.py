@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._utils import get_modality, resolve_keys
-from ._genesets import check_overlap, gene_labels, long_table, overlap_table, restrict
+from ._genesets import check_overlap, gene_labels, long_table, overlap_table, quiet_gseapy, restrict
 from ._genesets import gene_sets as load_gene_sets
 from ._null import patient_null, phenotype_statistics
 from ._rankings import build_rankings, expression
@@ -44,20 +44,21 @@ RESULT_COLUMNS = [
 def _run_prerank(rnk: pd.Series | pd.DataFrame, sets: dict, params: dict) -> pd.DataFrame:
     import gseapy
 
-    pre = gseapy.prerank(
-        rnk=rnk,
-        gene_sets=sets,
-        outdir=None,
-        no_plot=True,
-        verbose=False,
-        min_size=params["min_size"],
-        max_size=params["max_size"],
-        permutation_num=params["permutations"],
-        weight=params["weight"],
-        seed=params["seed"],
-        threads=params["n_jobs"],
-        ascending=None if isinstance(rnk, pd.Series) else False,
-    )
+    with quiet_gseapy():
+        pre = gseapy.prerank(
+            rnk=rnk,
+            gene_sets=sets,
+            outdir=None,
+            no_plot=True,
+            verbose=False,
+            min_size=params["min_size"],
+            max_size=params["max_size"],
+            permutation_num=params["permutations"],
+            weight=params["weight"],
+            seed=params["seed"],
+            threads=params["n_jobs"],
+            ascending=None if isinstance(rnk, pd.Series) else False,
+        )
     res = pre.res2d.copy()
     if isinstance(rnk, pd.Series):
         res["Name"] = rnk.name

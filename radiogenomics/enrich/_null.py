@@ -39,24 +39,31 @@ def enrichment_scores(
     """Enrichment scores (rankings x sets) of the GSEA running sum, for many rankings at once.
 
     ``scores`` is rankings x genes. Genes are walked from the highest value down (ties in the
-    order of ``genes``), as in :func:`radiogenomics.enrich.running_score`.
+    order of ``genes``), as in :func:`radiogenomics.enrich.running_score`. The running sum only
+    turns at the set's genes, so it is evaluated at each hit and just before it.
     """
     scores = np.atleast_2d(np.asarray(scores, dtype=float))
+    n_rank, n_genes = scores.shape
     order = np.argsort(-scores, axis=1, kind="stable")
-    weights = np.abs(np.take_along_axis(scores, order, axis=1)) ** weight
-    position = {g: i for i, g in enumerate(genes)}
-    out = np.empty((scores.shape[0], len(sets)))
-    n_genes = scores.shape[1]
+    position = np.empty_like(order)
+    np.put_along_axis(position, order, np.arange(n_genes)[None, :].repeat(n_rank, axis=0), axis=1)
+    index = {g: i for i, g in enumerate(genes)}
+    rows = np.arange(n_rank)[:, None]
+    out = np.empty((n_rank, len(sets)))
     for j, members in enumerate(sets.values()):
-        member = np.zeros(n_genes, dtype=bool)
-        member[[position[g] for g in members if g in position]] = True
-        hit = member[order]
-        w = weights * hit
-        up = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)
-        down = np.cumsum(~hit, axis=1) / (n_genes - member.sum())
-        res = up - down
-        best = np.argmax(np.abs(res), axis=1)
-        out[:, j] = res[np.arange(res.shape[0]), best]
+        cols = np.array(sorted({index[g] for g in members if g in index}))
+        hit_pos = position[:, cols]
+        sort = np.argsort(hit_pos, axis=1)
+        hit_pos = np.take_along_axis(hit_pos, sort, axis=1)
+        w = np.abs(np.take_along_axis(scores[:, cols], sort, axis=1)) ** weight
+        total = w.sum(axis=1, keepdims=True)
+        up = np.cumsum(w, axis=1) / np.where(total > 0, total, 1.0)
+        down = (hit_pos - np.arange(len(cols))[None, :]) / (n_genes - len(cols))
+        at_hit = up - down
+        before_hit = np.concatenate([np.zeros((n_rank, 1)), up[:, :-1]], axis=1) - down
+        candidates = np.concatenate([at_hit, before_hit], axis=1)
+        best = np.argmax(np.abs(candidates), axis=1)
+        out[:, j] = candidates[rows[:, 0], best]
     return out
 
 

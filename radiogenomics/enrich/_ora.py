@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._genesets import check_overlap, overlap_table, restrict
+from ._genesets import check_overlap, overlap_table, quiet_gseapy, restrict
 from ._genesets import gene_sets as load_gene_sets
 
 if TYPE_CHECKING:
@@ -87,9 +87,10 @@ def ora(
     table = overlap_table(sets, universe, min_size=min_size, max_size=max_size)
     check_overlap(table, min_size=min_size, max_size=max_size, what="the background")
     tested = restrict(sets, table, universe)
-    enr = gseapy.enrich(
-        gene_list=in_bg, gene_sets=tested, background=universe, outdir=None, cutoff=1.0, no_plot=True, verbose=False
-    )
+    with quiet_gseapy():
+        enr = gseapy.enrich(
+            gene_list=in_bg, gene_sets=tested, background=universe, outdir=None, cutoff=1.0, no_plot=True, verbose=False
+        )
     res = enr.res2d.set_index("Term") if len(enr.res2d) else pd.DataFrame(columns=["P-value", "Odds Ratio", "Genes"])
     out = pd.DataFrame({"term": list(tested)})
     query_set = set(in_bg)

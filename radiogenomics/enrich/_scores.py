@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._utils import get_modality
-from ._genesets import check_overlap, gene_labels, overlap_table, restrict
+from ._genesets import check_overlap, gene_labels, overlap_table, quiet_gseapy, restrict
 from ._genesets import gene_sets as load_gene_sets
 from ._rankings import expression
 
@@ -66,10 +66,11 @@ def _gseapy_scores(frame: pd.DataFrame, sets: dict, method: str, params: dict) -
         "threads": params["n_jobs"],
         "verbose": False,
     }
-    if method == "ssgsea":
-        res = gseapy.ssgsea(sample_norm_method="rank", no_plot=True, seed=params["seed"], **common).res2d
-    else:
-        res = gseapy.gsva(kcdf="Gaussian", seed=params["seed"], **common).res2d
+    with quiet_gseapy():
+        if method == "ssgsea":
+            res = gseapy.ssgsea(sample_norm_method="rank", no_plot=True, seed=params["seed"], **common).res2d
+        else:
+            res = gseapy.gsva(kcdf="Gaussian", seed=params["seed"], **common).res2d
     res = res.astype({"ES": float})
     es = res.pivot(index="Name", columns="Term", values="ES")
     nes = res.astype({"NES": float}).pivot(index="Name", columns="Term", values="NES") if "NES" in res else es

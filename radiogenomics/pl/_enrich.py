@@ -76,7 +76,7 @@ def enrichment_dotplot(
     terms = res.groupby("term")["fdr"].min().sort_values(kind="stable").index[:top].tolist()
     res = res[res["term"].isin(terms)]
     cols = list(dict.fromkeys(res["ranking"]))
-    ax = new_axes(ax, figsize=(1.2 + 0.5 * len(cols) + 3, 0.9 + 0.35 * len(terms)))
+    ax = new_axes(ax, figsize=(3.5 + 0.35 * len(cols), 1.5 + 0.3 * len(terms)))
     x = res["ranking"].map({c: i for i, c in enumerate(cols)})
     y = res["term"].map({t: i for i, t in enumerate(terms[::-1])})
     size = 20 + 40 * -np.log10(res["fdr"].clip(lower=1e-4).to_numpy())
@@ -90,7 +90,7 @@ def enrichment_dotplot(
     ax.figure.colorbar(points, ax=ax, label="NES", shrink=0.6)
     for fdr in (0.25, 0.05, 0.001):
         ax.scatter([], [], s=20 + 40 * -np.log10(fdr), c="grey", label=f"FDR {fdr:g}")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.25, 1.0), fontsize=7, frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=7, frameon=False)
     return ax
 
 
@@ -176,7 +176,7 @@ def pathway_heatmap(
     Reads ``uns[key]["results"]`` (``x_feature, y_feature, r, padj``) as written by
     ``rg.integrate.associate(mdata, x="radiomics", y="pathways")``; cells with ``padj < alpha``
     are marked with a dot. Without ``features``, the ``top`` x features with the strongest
-    correlation are shown.
+    association (smallest p-value, or largest ``|r|`` without a ``p`` column) are shown.
 
     Parameters
     ----------
@@ -219,7 +219,9 @@ def pathway_heatmap(
             raise KeyError(msg)
     res = res.assign(x_feature=res["x_feature"].astype(str), y_feature=res["y_feature"].astype(str))
     if features is None:
-        strength = res.groupby("x_feature")["r"].apply(lambda r: np.nanmax(np.abs(r)))
+        # strongest by p-value (small-n pairs with extreme r do not crowd out the map); |r| without p
+        score = -res["p"] if "p" in res.columns else res["r"].abs()
+        strength = res.assign(strength=score).groupby("x_feature")["strength"].max().dropna()
         features = strength.sort_values(ascending=False, kind="stable").index[:top].tolist()
     res = res[res["x_feature"].isin(features)]
     r = res.pivot_table(index="x_feature", columns="y_feature", values="r", observed=True).reindex(features)
