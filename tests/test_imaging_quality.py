@@ -293,7 +293,8 @@ def test_harmonize_errors(mdata):
         rg.imaging.harmonize(mdata, batch_key="site")
 
 
-def test_quality_results_round_trip(mdata, tmp_path):
+def test_quality_results_round_trip(tmp_path):
+    mdata = rg.datasets.synthetic_cohort(n_patients=50, n_genes=100, seed=2)
     rg.imaging.harmonize(mdata, batch_key="site", covariates=["age", "sex"])
     names = mdata["radiomics"].var_names
     icc = pd.DataFrame(
