@@ -471,3 +471,27 @@ def test_robustness_keeps_patients_when_an_erosion_empties_a_thin_roi(textured_c
     assert row["n_targets"] == 6 and row["n_raters"] == 2  # original and noise; all six patients kept
     assert np.isnan(row["icc_erode"]) and row["icc_noise"] > 0.9
     assert "icc_shuffled" not in res.columns
+
+
+def test_robustness_is_seeded_and_parallel_equals_serial(textured_cases):
+    params = {"imageType": {"Original": {}}, "featureClass": {"glcm": ["Correlation"]}}
+    kwargs = {
+        "perturbations": ("translate",),
+        "n_perturbations": 1,
+        "n_shuffles": 1,
+        "params": params,
+        "progress": False,
+    }
+    serial = rg.imaging.robustness(textured_cases, seed=3, **kwargs)
+    parallel = rg.imaging.robustness(textured_cases.iloc[::-1], seed=3, n_jobs=2, **kwargs)  # order does not matter
+    pd.testing.assert_frame_equal(serial, parallel)
+    other = rg.imaging.robustness(textured_cases, seed=4, **kwargs)
+    assert not np.isclose(other["icc"].iloc[0], serial["icc"].iloc[0], rtol=1e-9)
+
+
+def test_harmonize_copy_leaves_input_alone(mdata):
+    before = dense(mdata.mod["radiomics"].X).copy()
+    out = rg.imaging.harmonize(mdata, batch_key="site", copy=True)
+    np.testing.assert_array_equal(dense(mdata.mod["radiomics"].X), before)
+    assert "harmonize" not in mdata.mod["radiomics"].uns
+    np.testing.assert_array_equal(dense(out.mod["radiomics"].layers["raw"]), before)
