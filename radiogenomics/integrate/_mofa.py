@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from ._mofa_checks import check_views, prepare_views
 
@@ -52,7 +53,14 @@ def _run_mofapy2(views: Sequence[View], labels: pd.Series, options: dict) -> dic
         [view.values.loc[labels.index[labels == g]].to_numpy(dtype=np.float64) for g in group_names] for view in views
     ]
     chatter = io.StringIO()
-    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(chatter):
+    # mofapy2 takes log(0) in its ELBO terms (handled by the algorithm), and its small matrix
+    # products are much faster on one BLAS thread than on contended threads.
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        contextlib.redirect_stdout(chatter),
+        np.errstate(divide="ignore", invalid="ignore"),
+        threadpool_limits(limits=1),
+    ):
         ent = entry_point()
         ent.set_data_options(scale_views=options["scale_views"])
         ent.set_data_matrix(
@@ -191,9 +199,10 @@ def mofa(
     ['group', 'view', 'factor', 'r2_percent']
     """
     mdata = mdata.copy() if copy else mdata
+    labels = _group_labels(mdata, groups)
     views = prepare_views(mdata, mods, likelihoods, scale_features=scale_features)
     missing, has_any = check_views(views, n_factors, scale_features=scale_features)
-    labels = _group_labels(mdata, groups)[has_any]
+    labels = labels[has_any]
     for view in views:
         view.values = view.values.loc[has_any]
     options = {

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 LIKELIHOODS = ("gaussian", "bernoulli", "poisson")
 MIN_PATIENTS_PER_FACTOR = 15
 SIZE_RATIO_WARN = 20.0
-SCALE_RATIO_WARN = 1000.0
+SCALE_RATIO_WARN = 100.0
 
 
 @dataclass
@@ -89,6 +89,32 @@ def looks_like_counts(values: np.ndarray) -> bool:
     return bool(observed.max() > 100 and stats.skew(observed) > 2)
 
 
+def replace_infinite(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Return ``frame`` with infinite values set to missing, warning with their count and features.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     out = replace_infinite(pd.DataFrame({"a": [1.0, np.inf], "b": [0.0, 1.0]}), "radiomics")
+    >>> int(out["a"].isna().sum()), str(caught[0].message)
+    (1, "radiomics: 1 infinite value(s) in 1 feature(s) (e.g. ['a']) treated as missing.")
+    """
+    infinite = np.isinf(frame.to_numpy(dtype=float))
+    if not infinite.any():
+        return frame
+    columns = list(frame.columns[infinite.any(axis=0)])
+    warnings.warn(
+        f"{where}: {int(infinite.sum())} infinite value(s) in {len(columns)} feature(s) (e.g. {columns[:5]}) treated as missing.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return frame.mask(infinite)
+
+
 def _drop_uninformative(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     present = frame.dropna(how="all")
     all_missing = frame.isna().all(axis=0)
@@ -136,7 +162,7 @@ def prepare_views(
     if not mods:
         msg = "mofa needs at least one view; pass mods=[...] with modality names."
         raise ValueError(msg)
-    frames = {m: modality_frame(mdata, m) for m in mods}
+    frames = {m: replace_infinite(modality_frame(mdata, m), f"mofa: view {m!r}") for m in mods}
     chosen = _resolve_likelihoods(mods, likelihoods, frames)
     views = []
     for m in mods:

@@ -16,6 +16,7 @@ from sklearn.model_selection import GridSearchCV, KFold, RepeatedKFold, Repeated
 from threadpoolctl import threadpool_limits
 
 from .._utils import modality_frame, resolve_keys
+from ._mofa_checks import replace_infinite
 from ._predict_core import bootstrap_metrics, make_pipeline, metric_rows, model_tables
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def feature_matrix(mdata: MuData, features: str | Sequence[str]) -> pd.DataFrame
     frames = [modality_frame(mdata, m) for m in mods]
     if len(frames) > 1:
         frames = [f.add_prefix(f"{m}:") for m, f in zip(mods, frames, strict=True)]
-    return pd.concat(frames, axis=1)
+    return replace_infinite(pd.concat(frames, axis=1), f"features {mods}")
 
 
 def _task_of(y: pd.Series, task: str) -> str:
