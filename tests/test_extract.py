@@ -426,3 +426,31 @@ def test_geometry_difference_names_what_differs():
     assert message.startswith("size (10, 12, 5) (image) vs (10, 12, 6) (mask)")
     assert "origin (0, 0, 0) (image) vs (0, 2.5, 0) (mask)" in message
     assert "direction" in message and "spacing" not in message
+
+
+def test_nifti_and_mha_inputs_give_the_nrrd_features(tmp_path):
+    rows = [_case("nrrd")]
+    for ext in ("nii.gz", "mha"):
+        for part in ("image", "label"):
+            sitk.WriteImage(sitk.ReadImage(str(DATA / f"breast1_{part}.nrrd")), str(tmp_path / f"{part}.{ext}"))
+        rows.append(
+            {"patient_id": ext, "image": str(tmp_path / f"image.{ext}"), "mask": str(tmp_path / f"label.{ext}")}
+        )
+    params = ORIGINAL | {"featureClass": {"firstorder": None, "glcm": None, "shape": None}}
+    adata = rg.imaging.extract(pd.DataFrame(rows), params=params, progress=False)
+    assert adata.uns["extraction"]["failures"].empty
+    np.testing.assert_allclose(adata.X[1], adata.X[0], rtol=1e-5)  # NIfTI stores the geometry in float32
+    np.testing.assert_array_equal(adata.X[2], adata.X[0])
+
+
+@pytest.mark.parametrize("name", ["CT", "MR"])
+def test_shipped_parameter_files_are_valid_pyradiomics_settings(name):
+    from radiogenomics.imaging._extract import _effective_params, _load_params
+
+    raw, source = _load_params(name)
+    assert source.endswith(f"params/{name}.yaml")
+    effective = _effective_params(raw)
+    assert set(effective["imageType"]) == {"Original", "LoG", "Wavelet"}
+    assert effective["setting"]["resampledPixelSpacing"] == ([1, 1, 1] if name == "CT" else [2, 2, 2])
+    assert effective["setting"]["normalize"] is (name == "MR")
+    assert "SumAverage" not in effective["featureClass"]["glcm"]
