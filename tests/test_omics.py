@@ -68,6 +68,18 @@ def test_vst_matches_deseq2_reference():
     assert np.median(sd_vst[low]) / np.median(sd_vst[high]) < np.median(sd_log[low]) / np.median(sd_log[high])
 
 
+def test_vst_constant_dispersion_matches_deseq2_mean_fit():
+    from radiogenomics.omics._vst import gene_dispersions, mean_dispersion, size_factors, vst_mean_transform
+
+    counts = pd.read_csv(DATA / "deseq2_vst_counts.csv.gz", index_col=0).to_numpy(dtype=float)
+    reference = pd.read_csv(DATA / "deseq2_vst_mean_reference.csv.gz", index_col=0).to_numpy()
+    sf = size_factors(counts)
+    alpha = mean_dispersion(gene_dispersions(counts, sf))
+    assert alpha == pytest.approx(0.1528752237, rel=0.005)  # DESeq2 1.38.3 fitType="mean"
+    values = vst_mean_transform(counts / sf[:, None], alpha)[:, :40]
+    assert np.abs(values - reference).max() < 0.005
+
+
 def test_normalize_rejects_bad_counts():
     with pytest.raises(DataFormatError, match="negative values"):
         rg.omics.normalize(ad.AnnData(X=np.array([[1.0, -2.0], [3.0, 4.0]])))

@@ -270,7 +270,8 @@ def highly_variable(
 ) -> MuData | ad.AnnData | None:
     """Flag highly variable genes with :func:`scanpy.pp.highly_variable_genes`.
 
-    Run on log-normalised ``X`` (after :func:`normalize`). With ``train``, the genes are ranked
+    Run on log-normalised ``X`` (after :func:`normalize`, whose log2 scale is passed to scanpy
+    as ``uns["log1p"]["base"] = 2``). With ``train``, the genes are ranked
     on the training samples only, so a validation cohort does not influence the selection.
 
     Parameters
@@ -311,6 +312,10 @@ def highly_variable(
     adata = get_modality(data, mod)
     mask = _train_mask(adata, train)
     sub = ad.AnnData(X=dense(adata.X)[mask], var=pd.DataFrame(index=adata.var_names))
+    if "normalize" in adata.uns:  # normalize() writes log2 values: tell scanpy the base
+        sub.uns["log1p"] = {"base": 2}
+    elif "log1p" in adata.uns:
+        sub.uns["log1p"] = dict(adata.uns["log1p"])
     table = sc.pp.highly_variable_genes(sub, n_top_genes=min(n_top_genes, adata.n_vars), flavor=flavor, inplace=False)
     table.index = adata.var_names
     adata.var[key_added] = table["highly_variable"].to_numpy(dtype=bool)

@@ -13,3 +13,9 @@ write.csv(data.frame(size_factor=sizeFactors(dds)), "sf.csv")
 write.csv(data.frame(disp_gene=mcols(dds)$dispGeneEst, row.names=rownames(dds)), "disp.csv")
 cat(sprintf("%.10g %.10g\n", co["asymptDisp"], co["extraPois"]))
 cat(as.character(packageVersion("DESeq2")), "\n")
+
+# Constant dispersion (fitType="mean"), first 40 genes -> deseq2_vst_mean_reference.csv.gz; printed mean dispersion 0.1528752237.
+v <- varianceStabilizingTransformation(dds, blind=TRUE, fitType="mean")
+write.csv(t(assay(v))[, 1:40], "vst_mean.csv")
+dds <- estimateDispersions(dds, fitType="mean", quiet=TRUE)
+cat(sprintf("%.10g\n", attr(dispersionFunction(dds), "mean")))
