@@ -267,3 +267,104 @@ def test_rank_and_large_array_pvalues_match_scipy():
         ref = 2 * stats.t.sf(np.abs(t), df)
         np.testing.assert_allclose(p, ref, rtol=1e-9, atol=1e-12)
         assert np.isnan(p[-1])
+
+
+def _planted(mdata, factor="F1"):
+    truth = mdata.uns["truth"]
+    feats = truth["radiomic_features"].loc[lambda t: t["factor"] == factor, "feature"].tolist()
+    genes = truth["gene_sets"].loc[lambda t: t["term"] == f"PLANTED_{factor}", "gene"].tolist()
+    return feats, genes
+
+
+@pytest.mark.parametrize("method", ["cca", "pls"])
+def test_cca_pls_planted_block_significant(mdata, method):
+    _log_cpm(mdata)
+    feats, genes = _planted(mdata)
+    rg.integrate.cca(
+        mdata, "radiomics", "rna", method=method, layer_y="logcpm", x_features=feats, y_features=genes,
+        n_permutations=39, seed=0,
+    )  # fmt: skip
+    summary = mdata.uns["cca"]["summary"]
+    assert summary.loc[0, "correlation"] > 0.9
+    assert summary.loc[0, "p_perm"] == pytest.approx(1 / 40)
+    assert summary.loc[1, "p_perm"] > 0.05  # one planted factor: no second shared direction
+    # the canonical variate tracks the planted factor
+    f1 = mdata.uns["truth"]["factors"]["F1"].to_numpy()
+    assert abs(np.corrcoef(mdata.obsm["X_cca_x"][:, 0], f1)[0, 1]) > 0.9
+    # agrees with sklearn called directly on the same standardised data
+    from sklearn.cross_decomposition import CCA, PLSCanonical
+
+    xs = mdata.mod["radiomics"][:, feats].X.astype(float)
+    ys = mdata.mod["rna"][:, genes].layers["logcpm"].astype(float)
+    xs, ys = (xs - xs.mean(0)) / xs.std(0), (ys - ys.mean(0)) / ys.std(0)
+    ref = (CCA if method == "cca" else PLSCanonical)(n_components=2, scale=False).fit(xs, ys)
+    sx, sy = ref.transform(xs, ys)
+    assert summary.loc[0, "correlation"] == pytest.approx(abs(np.corrcoef(sx[:, 0], sy[:, 0])[0, 1]), abs=1e-4)
+
+
+def test_cca_null_data_permutation_p_uniform():
+    pvals = []
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        mdata = _pair_mudata(rng.standard_normal((50, 4)), rng.standard_normal((50, 5)))
+        rg.integrate.cca(mdata, "a", "b", n_components=1, n_permutations=19, seed=seed)
+        pvals.append(mdata.uns["cca"]["summary"].loc[0, "p_perm"])
+    pvals = np.array(pvals)
+    assert (pvals <= 0.05).mean() <= 0.2
+    assert 0.3 < pvals.mean() < 0.7
+
+
+def test_sparse_cca_selects_one_planted_block(mdata):
+    _log_cpm(mdata)
+    rg.integrate.cca(
+        mdata, "radiomics", "rna", method="scca", layer_y="logcpm", n_components=1, penalty_x=0.2, penalty_y=0.15,
+        n_permutations=19,
+    )  # fmt: skip
+    res = mdata.uns["cca"]
+    assert res["summary"].loc[0, "p_perm"] == pytest.approx(1 / 20)
+    wx, wy = res["weights_x"]["C1"], res["weights_y"]["C1"]
+    chosen_x, chosen_y = wx.index[wx != 0], wy.index[wy != 0]
+    assert 2 <= len(chosen_x) < 20
+    assert 2 <= len(chosen_y) < 60
+    truth = mdata.uns["truth"]
+    factor_of = truth["radiomic_features"].set_index("feature")["factor"]
+    term_of = truth["gene_sets"].set_index("gene")["term"]
+    factors = factor_of.reindex(chosen_x).value_counts()
+    top = factors.index[0]
+    assert factors.iloc[0] == len(chosen_x)  # all selected features from one planted block
+    assert (term_of.reindex(chosen_y) == f"PLANTED_{top}").mean() >= 0.8
+
+
+def test_cca_errors_and_pcs(mdata):
+    with pytest.raises(ValueError, match="n_pcs"):
+        rg.integrate.cca(mdata, "radiomics", "rna", n_permutations=0)
+    with pytest.raises(ValueError, match="method must be"):
+        rg.integrate.cca(mdata, "radiomics", "mut", method="kcca")
+    out = rg.integrate.cca(mdata, "radiomics", "rna", n_pcs=5, n_permutations=0, copy=True, key_added="pcca")
+    assert out.uns["pcca"]["weights_y"].shape == (500, 2)
+    assert out.uns["pcca"]["summary"]["p_perm"].isna().all()
+    assert "pcca" not in mdata.uns
+
+
+def test_fuse_block_scaling_and_missing_patients(mdata, tmp_path):
+    _log_cpm(mdata)
+    rg.integrate.fuse(mdata, ["radiomics", "rna", "mut"], layers={"rna": "logcpm"})
+    fused = mdata.obsm["X_fused"]
+    feats = mdata.uns["X_fused"]["features"]
+    assert fused.shape == (120, 610)
+    for mod in ("radiomics", "rna", "mut"):
+        block = fused[:, (feats["modality"] == mod).to_numpy()]
+        assert np.nansum(block.var(axis=0)) == pytest.approx(1.0, rel=1e-6)  # equal total variance
+    sub = rg.io.build_mudata(
+        {"radiomics": mdata.mod["radiomics"].copy(), "rna": mdata.mod["rna"][:90].copy()}, mdata.obs[["age"]]
+    )
+    with pytest.warns(UserWarning, match="30 patients lack"):
+        rg.integrate.fuse(sub, ["radiomics", "rna"], scale="feature")
+    assert np.isnan(sub.obsm["X_fused"]).any(axis=1).sum() == 30
+    assert sub.uns["X_fused"]["params"]["n_patients_complete"] == 90
+    rg.integrate.cca(mdata, "radiomics", "mut", n_permutations=5)
+    rg.io.write_h5mu(mdata, tmp_path / "f.h5mu")
+    back = rg.io.read_h5mu(tmp_path / "f.h5mu")
+    np.testing.assert_allclose(back.obsm["X_fused"], fused)
+    pd.testing.assert_frame_equal(back.uns["cca"]["summary"], mdata.uns["cca"]["summary"], check_dtype=False)
+    pd.testing.assert_frame_equal(back.uns["cca"]["weights_x"], mdata.uns["cca"]["weights_x"])
