@@ -368,3 +368,25 @@ def test_fuse_block_scaling_and_missing_patients(mdata, tmp_path):
     np.testing.assert_allclose(back.obsm["X_fused"], fused)
     pd.testing.assert_frame_equal(back.uns["cca"]["summary"], mdata.uns["cca"]["summary"], check_dtype=False)
     pd.testing.assert_frame_equal(back.uns["cca"]["weights_x"], mdata.uns["cca"]["weights_x"])
+
+
+def test_plots_read_stored_map(mdata, tmp_path):
+    import matplotlib.pyplot as plt
+
+    _log_cpm(mdata)
+    rg.integrate.associate(mdata, layer_y="logcpm", y_features=mdata.mod["rna"].var_names[:120])
+    rg.io.write_h5mu(mdata, tmp_path / "a.h5mu")
+    back = rg.io.read_h5mu(tmp_path / "a.h5mu")  # plots redraw from the reloaded object
+    _, (ax1, ax2) = plt.subplots(1, 2)
+    assert rg.pl.associate_heatmap(back, top=10, ax=ax1) is ax1
+    labels = {t.get_text() for t in ax1.get_yticklabels()}
+    planted = set(mdata.uns["truth"]["radiomic_features"]["feature"])
+    assert labels <= planted  # the strongest rows are planted radiomic features
+    marks = [t.get_text() for t in ax1.texts]
+    assert marks.count("***") >= 50
+    assert rg.pl.volcano(back, ax=ax2, label_top=4) is ax2
+    assert len(ax2.texts) == 4
+    n_sig = int((rg.get.associations(back)["padj"] <= 0.05).sum())
+    assert len(ax2.collections[1].get_offsets()) == n_sig
+    with pytest.raises(KeyError, match="run the function"):
+        rg.pl.volcano(mdata, key="nope")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._associate import associate_heatmap, volcano
 from ._cohort import pairing
 from ._enrich import enrichment_dotplot, gsea_running_score, pathway_heatmap
 from ._imaging import feature_correlation, harmonization_pca, icc_distribution
@@ -13,4 +14,5 @@ __all__ = ["enrichment_dotplot", "gsea_running_score", "pairing", "pathway_heatm
 __all__ += ["forest", "kaplan_meier"]
 __all__ += ["feature_correlation", "harmonization_pca", "icc_distribution"]
 __all__ += ["factor_scatter", "mofa_variance", "roc"]
+__all__ += ["associate_heatmap", "volcano"]
 __all__ += ["calibration", "decision_curve", "nomogram", "risk_distribution", "time_auc"]
