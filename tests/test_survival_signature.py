@@ -125,8 +125,8 @@ def test_clinical_covariates_are_unpenalised(mdata):
 
 
 def test_elastic_net_and_forest(mdata):
-    lasso = rg.survival.signature(mdata, cv=3, rule="min", copy=True)
-    enet = rg.survival.signature(mdata, cv=3, rule="min", l1_ratio=0.3, copy=True)
+    lasso = rg.survival.signature(mdata, cv=3, rule="min", n_alphas=20, copy=True)
+    enet = rg.survival.signature(mdata, cv=3, rule="min", l1_ratio=0.3, n_alphas=20, copy=True)
     assert len(enet.uns["signature"]["coefficients"]) >= len(lasso.uns["signature"]["coefficients"])
     assert enet.uns["signature"]["params"]["l1_ratio"] == 0.3
     rg.survival.signature(mdata, method="rsf", cv=3, key_added="rsf")

@@ -17,7 +17,7 @@ def split():
     train, validation = cohort[:150].copy(), cohort[150:].copy()
     rg.survival.signature(train, cv=3)
     rg.survival.apply_signature(validation, signature=train.uns["signature"])
-    rg.survival.evaluate(validation, n_boot=50)
+    rg.survival.evaluate(validation, n_boot=30)
     return train, validation
 
 
@@ -53,13 +53,13 @@ def test_harrell_c_convention_matches_lifelines(split):
 
 
 def test_true_model_is_calibrated_and_null_score_is_not_informative():
-    mdata = rg.datasets.synthetic_cohort(n_patients=250, seed=5)
+    mdata = rg.datasets.synthetic_cohort(n_patients=250, n_features=30, n_genes=100, seed=5)
     mdata.obs["true_lp"] = _true_lp(mdata)
     mdata.obs["noise"] = np.random.default_rng(5).standard_normal(mdata.n_obs)
-    rg.survival.evaluate(mdata, "true_lp", n_boot=40)
+    rg.survival.evaluate(mdata, "true_lp", n_boot=25)
     slope = mdata.uns["evaluate"]["calibration_slope"].iloc[0]
     assert slope["ci_lower"] < 1 < slope["ci_upper"]
-    rg.survival.evaluate(mdata, "noise", n_boot=40, key_added="null")
+    rg.survival.evaluate(mdata, "noise", n_boot=25, key_added="null")
     conc = mdata.uns["null"]["concordance"]
     assert (conc["ci_lower"] < 0.5).all() and (conc["ci_upper"] > 0.5).all()
     assert abs(mdata.uns["null"]["calibration_slope"]["slope"].iloc[0]) < 0.3
@@ -94,7 +94,7 @@ def with_factor(mdata):
 
 
 def test_compare_planted_score_adds_value(with_factor):
-    rg.survival.compare(with_factor, ["age", "idh_mutant"], ["f1"], n_boot=40, cv=3, repeats=2)
+    rg.survival.compare(with_factor, ["age", "idh_mutant"], ["f1"], n_boot=25, cv=3, repeats=2)
     res = with_factor.uns["compare"]
     assert res["test"].loc["likelihood_ratio", "p"] < 1e-6
     delta = res["delta_c"].iloc[0]
@@ -108,7 +108,7 @@ def test_compare_planted_score_adds_value(with_factor):
 
 
 def test_compare_noise_adds_nothing_and_apparent_gain_is_optimistic(with_factor):
-    rg.survival.compare(with_factor, ["age", "idh_mutant"], ["noise"], n_boot=40, cv=3, repeats=3)
+    rg.survival.compare(with_factor, ["age", "idh_mutant"], ["noise"], n_boot=25, cv=3, repeats=3)
     res = with_factor.uns["compare"]
     assert res["test"].loc["likelihood_ratio", "p"] > 0.05
     delta = res["delta_c"].iloc[0]

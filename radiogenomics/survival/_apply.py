@@ -80,9 +80,9 @@ def apply_signature(
     Examples
     --------
     >>> import radiogenomics as rg
-    >>> train = rg.datasets.synthetic_cohort(n_patients=120, seed=0)
-    >>> test = rg.datasets.synthetic_cohort(n_patients=80, seed=1)
-    >>> rg.survival.signature(train, cv=3)
+    >>> train = rg.datasets.synthetic_cohort(n_patients=100, n_features=30, n_genes=100, seed=0)
+    >>> test = rg.datasets.synthetic_cohort(n_patients=40, n_features=30, n_genes=100, seed=1)
+    >>> rg.survival.signature(train, cv=3, n_alphas=20)
     >>> rg.survival.apply_signature(test, signature=train.uns["signature"])
     >>> test.obs["risk_score"].notna().all()
     np.True_

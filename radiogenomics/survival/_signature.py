@@ -230,11 +230,15 @@ def signature(
     Examples
     --------
     >>> import radiogenomics as rg
-    >>> mdata = rg.datasets.synthetic_cohort(n_patients=120, seed=0)
-    >>> rg.survival.signature(mdata, cv=3)
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=100, n_features=30, n_genes=100, seed=0)
+    >>> rg.survival.signature(mdata, cv=3, n_alphas=20)
     >>> perf = mdata.uns["signature"]["performance"]
-    >>> round(float(perf.loc["harrell_c", "mean"]), 2)  # 120 patients, 3 folds: a weak but real signal
-    0.57
+    >>> round(float(perf.loc["harrell_c", "mean"]), 2)  # nested-CV C-index
+    0.72
+    >>> mdata.uns["signature"]["coefficients"].index[0]  # a planted F1 feature (the first 10 of 30)
+    'CT_tumour_original_shape_MinorAxisLength'
+    >>> "CT_tumour_original_shape_MinorAxisLength" in set(mdata.uns["truth"]["radiomic_features"]["feature"][:10])
+    True
     >>> mdata.uns["signature"]["coefficients"].columns.tolist()[:4]
     ['key', 'level', 'kind', 'coef']
     """
