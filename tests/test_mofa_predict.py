@@ -195,6 +195,33 @@ def test_apply_model_to_external_cohort(tmp_path):
         rg.integrate.apply_model(external, stored)
 
 
+@pytest.mark.parametrize(
+    ("task", "model"),
+    [
+        ("binary", "logistic_l1"),
+        ("multiclass", "logistic_l2"),
+        ("multiclass", "elasticnet"),
+        ("regression", "elasticnet"),
+    ],
+)
+def test_stored_tables_reproduce_the_pipeline(mdata, task, model):
+    from radiogenomics.integrate._predict_core import linear_predictor, make_pipeline, model_tables
+
+    x = mdata["radiomics"].X.astype(float)
+    y = {"binary": mdata.obs["idh_mutant"].to_numpy(dtype=int), "regression": mdata.obs["age"].to_numpy()}.get(
+        task, mdata.obs["site"].cat.codes.to_numpy()
+    )
+    pipe, grid = make_pipeline(model, task, 0, batch=False, n_select=30)
+    pipe.set_params(**{k: v[len(v) // 2] for k, v in grid.items()}).fit(x, y)
+    classes = {"binary": ["False", "True"], "multiclass": ["site1", "site2", "site3"]}.get(task, [])
+    tables = model_tables(pipe, list(mdata["radiomics"].var_names), classes, task)
+    expected = pipe.predict(x) if task == "regression" else pipe.predict_proba(x)
+    np.testing.assert_allclose(
+        linear_predictor(x, tables, task), expected[:, 1] if task == "binary" else expected, atol=1e-10
+    )
+    assert tables["model"]["selected"].sum() == 30
+
+
 def test_predict_glioma_idh_reports_interval(glioma):
     with pytest.warns(UserWarning, match="predict: excluded|infinite value") as record:
         rg.integrate.predict(glioma, "idh_mutant", model="logistic_l2", cv=3, repeats=1)
