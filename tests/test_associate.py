@@ -390,3 +390,14 @@ def test_plots_read_stored_map(mdata, tmp_path):
     assert len(ax2.collections[1].get_offsets()) == n_sig
     with pytest.raises(KeyError, match="run the function"):
         rg.pl.volcano(mdata, key="nope")
+
+
+def test_too_few_shared_patients_gives_missing():
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal((12, 2)), rng.standard_normal((12, 3))
+    x[:10, 0] = np.nan  # x0 observed on 2 patients only
+    res = rg.integrate.associate(_pair_mudata(x, y), x="a", y="b", copy=True).uns["associate"]["results"]
+    x0 = res[res["x_feature"] == "x0"]
+    assert x0[["r", "p", "padj"]].isna().all().all()
+    assert (x0["n"] == 2).all()
+    assert res.loc[res["x_feature"] == "x1", "p"].notna().all()

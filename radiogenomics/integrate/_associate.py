@@ -36,26 +36,41 @@ _RULES = {
 }
 
 
+def _as_slice(idx: np.ndarray) -> slice | np.ndarray:
+    """A slice for consecutive indices (assignment without a gather), else the indices."""
+    if len(idx) and idx[-1] - idx[0] == len(idx) - 1 and (np.diff(idx) == 1).all():
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
+
+
 class _Maps:
     """Result matrices (x features by y features) filled block by block."""
 
     def __init__(self, p: int, q: int):
-        self.r = np.full((p, q), np.nan)
-        self.p = np.full((p, q), np.nan)
-        self.stat = np.full((p, q), np.nan)
-        self.n = np.zeros((p, q), dtype=np.int32)
-        self.test = np.zeros((p, q), dtype=np.int8)
+        # every block is written exactly once (skipped blocks are written as missing)
+        self.r, self.p, self.stat = np.empty((p, q)), np.empty((p, q)), np.empty((p, q))
+        self.n = np.empty((p, q), dtype=np.int32)
+        self.test = np.empty((p, q), dtype=np.int8)
 
     def put(self, xi, yi, r, p, stat, n, test):
-        ix = np.ix_(xi, yi)
+        ix = (_as_slice(xi), _as_slice(yi))
+        if not all(isinstance(i, slice) for i in ix):
+            ix = np.ix_(xi, yi)
         self.r[ix], self.p[ix], self.stat[ix], self.n[ix], self.test[ix] = r, p, stat, n, test
 
 
 def _binary_columns(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return which columns take exactly two values, and how many patients have the larger one."""
-    lo, hi = y.min(axis=0, initial=np.inf), y.max(axis=0, initial=-np.inf)
-    two = (lo < hi) & ((y == lo) | (y == hi)).all(axis=0)
-    return two, (y == hi).sum(axis=0)
+    head = y[:64]  # cheap screen: most continuous columns show a third value in the first rows
+    lo, hi = head.min(axis=0, initial=np.inf), head.max(axis=0, initial=-np.inf)
+    cand = np.flatnonzero(((head == lo) | (head == hi)).all(axis=0))
+    two, n1 = np.zeros(y.shape[1], dtype=bool), np.zeros(y.shape[1], dtype=np.int64)
+    if len(cand):
+        yc = y[:, cand]
+        lo, hi = yc.min(axis=0), yc.max(axis=0)
+        two[cand] = (lo < hi) & ((yc == lo) | (yc == hi)).all(axis=0)
+        n1[cand] = (yc == hi).sum(axis=0)
+    return two, n1
 
 
 def _block_stats(xa, xnorm, yraw, basis, k, rank, test_code):
@@ -87,12 +102,16 @@ def _exact(x, y, design, maps, groups, rank, chunk, perms):
             z = None if design is None else design[rows]
             basis, k = covariate_basis(z, n, rank=rank)
             k_used = max(k_used, k)
-            if n - 2 - k < 1:
+            if n - 2 - k < 1:  # too few patients for this pair of missing-value patterns
+                nan = np.full((len(xpos), len(ypos)), np.nan)
+                maps.put(xpos, ypos, nan, nan, nan, n, _TESTS.index("spearman" if rank else "pearson"))
                 continue
-            xa, xnorm = prepare_block(xblock[rows], basis, rank=rank)
+            every = bool(rows.all())
+            xa, xnorm = prepare_block(xblock if every else xblock[rows], basis, rank=rank)
             for start in range(0, len(ypos), chunk):
                 yp = ypos[start : start + chunk]
-                r, p, stat, test, ya = _block_stats(xa, xnorm, y.block(yp)[rows], basis, k, rank, test_code)
+                yraw = y.block(yp) if every else y.block(yp)[rows]
+                r, p, stat, test, ya = _block_stats(xa, xnorm, yraw, basis, k, rank, test_code)
                 maps.put(xpos, yp, r, p, stat, n, test)
                 for b, perm in enumerate(perms):
                     max_null[b] = max(max_null[b], np.nanmax(np.abs(xa.T @ ya[perm]), initial=0.0))

@@ -118,10 +118,16 @@ def prepare_block(a: np.ndarray, basis: np.ndarray | None = None, *, rank: bool)
     >>> np.round(unit[:, 0], 4).tolist(), bool(np.isnan(unit[:, 1]).all())
     ([-0.7071, 0.0, 0.7071], True)
     """
-    a = rank_columns(a) if rank else np.array(a, dtype=np.float64)
-    a -= a.mean(axis=0)
-    norm = np.sqrt(np.einsum("ij,ij->j", a, a))
-    constant = np.ptp(a, axis=0) <= 1e-12 * np.maximum(np.abs(a).max(axis=0, initial=0.0), 1e-300)
+    if rank:
+        a = rank_columns(a)
+        a -= a.mean(axis=0)
+        norm = np.sqrt(np.einsum("ij,ij->j", a, a))
+        constant = norm == 0  # equal ranks centre to exactly zero
+    else:
+        a = np.array(a, dtype=np.float64)
+        constant = np.ptp(a, axis=0) == 0
+        a -= a.mean(axis=0)
+        norm = np.sqrt(np.einsum("ij,ij->j", a, a))
     if basis is not None and basis.shape[1] > 1:
         q = basis[:, 1:]
         a -= q @ (q.T @ a)

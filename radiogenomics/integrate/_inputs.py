@@ -50,12 +50,25 @@ class Side:
         """Number of selected features."""
         return len(self.names)
 
-    def block(self, positions: np.ndarray | slice) -> np.ndarray:
-        """Return the selected patients x features ``positions`` (indices into the selection) as float64."""
+    def raw_block(self, positions: np.ndarray) -> np.ndarray:
+        """Return the selected patients x features ``positions`` (indices into the selection), stored dtype."""
         cols = self.cols[positions]
         m = self.matrix
-        out = m[self.rows][:, cols].toarray() if sp.issparse(m) else np.asarray(m)[np.ix_(self.rows, cols)]
-        return np.asarray(out, dtype=np.float64)
+        if sp.issparse(m):
+            return m[self.rows][:, cols].toarray()
+        m = np.asarray(m)
+        if len(cols) and cols[-1] - cols[0] == len(cols) - 1 and (np.diff(cols) == 1).all():
+            m = m[:, cols[0] : cols[-1] + 1]  # contiguous features: a view, no gather
+            return m if self._all_rows else m[self.rows]
+        return m[:, cols] if self._all_rows else m[np.ix_(self.rows, cols)]
+
+    def block(self, positions: np.ndarray) -> np.ndarray:
+        """Return the selected patients x features ``positions`` (indices into the selection) as float64."""
+        return np.array(self.raw_block(positions), dtype=np.float64)
+
+    @property
+    def _all_rows(self) -> bool:
+        return len(self.rows) == self.matrix.shape[0] and bool((self.rows == np.arange(len(self.rows))).all())
 
 
 def _numeric_frame(frame: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -139,7 +152,7 @@ def missing_patterns(side: Side, chunk: int) -> list[tuple[np.ndarray, np.ndarra
     groups: dict[bytes, tuple[np.ndarray, list[np.ndarray]]] = {}
     for start in range(0, side.n_features, chunk):
         pos = np.arange(start, min(start + chunk, side.n_features))
-        nan = np.isnan(side.block(pos))
+        nan = np.isnan(side.raw_block(pos))
         has = nan.any(axis=0)
         complete.append(pos[~has])
         for j in np.flatnonzero(has):
