@@ -184,3 +184,20 @@ def test_missing_times_are_reported_not_dropped_silently(mdata):
 def test_bad_options(mdata, kwargs, match):
     with pytest.raises(ValueError, match=match):
         rg.survival.signature(mdata, **kwargs)
+
+
+def test_event_coding_is_checked_not_guessed(mdata):
+    mdata.obs["os_event"] = np.where(mdata.obs["os_event"], 2, 1)  # R's lung coding: 1 = censored, 2 = dead
+    with pytest.raises(ValueError, match="must be boolean"):
+        rg.survival.signature(mdata)
+
+
+def test_feature_keys_and_missing_feature_in_new_cohort(mdata):
+    keys = [f"radiomics:{name}" for name in mdata.mod["radiomics"].var_names[:15]]
+    rg.survival.signature(mdata, features=keys, cv=3, n_alphas=20)
+    coefs = mdata.uns["signature"]["coefficients"]
+    assert set(coefs["key"]) <= set(keys) and len(coefs) > 0
+    other = rg.datasets.synthetic_cohort(n_patients=30, n_features=30, n_genes=100, seed=9)
+    other.mod["radiomics"].var_names = [f"x{i}" for i in range(30)]
+    with pytest.raises(KeyError, match="not found in modality 'radiomics'"):
+        rg.survival.apply_signature(other, signature=mdata.uns["signature"])

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .._utils import modality_frame, resolve_keys, survival_arrays
+from .._utils import modality_frame, resolve_keys
+from ._data import survival_columns as _checked_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -112,8 +113,14 @@ def terms_matrix(mdata: MuData, terms: pd.DataFrame) -> pd.DataFrame:
 
 
 def survival_columns(mdata: MuData, time: str, event: str, *, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(time, event, usable)``; warn with the patients that lack follow-up, fail without events."""
-    t, e, usable = survival_arrays(mdata.obs, time, event)
+    """Return ``(time, event, usable)``; warn with the patients that lack follow-up, fail without events.
+
+    Validation (numeric times >= 0, boolean or 0/1 events, at least one event) is that of
+    :func:`radiogenomics.survival.cox`; the warning here also names the patients.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", f"{where}: .* patients have a missing", UserWarning)
+        t, e, usable = _checked_columns(mdata.obs, time, event, where=where)
     if not usable.all():
         missing = list(mdata.obs_names[~usable])
         warnings.warn(
@@ -122,9 +129,4 @@ def survival_columns(mdata: MuData, time: str, event: str, *, where: str) -> tup
             UserWarning,
             stacklevel=3,
         )
-    if e[usable].sum() == 0:
-        msg = (
-            f"{where}: no events in {event!r} among {int(usable.sum())} patients; survival models need observed events."
-        )
-        raise ValueError(msg)
     return t, e, usable
