@@ -13,6 +13,7 @@ import pytest
 
 import radiogenomics as rg
 
+GRID = {"C": [0.005, 0.05, 0.5]}  # a short tuning grid keeps the tests fast
 MOFA_MODEL = Path(__file__).parent / "data" / "mofa" / "MOFA2_inst_extdata_model.hdf5"
 
 
@@ -144,7 +145,7 @@ def test_predict_shuffled_labels_give_chance_auc(mdata):
         labels = mdata.obs["idh_mutant"].to_numpy().copy()
         np.random.default_rng(seed).shuffle(labels)
         mdata.obs["shuffled"] = labels
-        rg.integrate.predict(mdata, "shuffled", model="logistic_l2", cv=3, repeats=1, seed=seed)
+        rg.integrate.predict(mdata, "shuffled", model="logistic_l2", cv=3, repeats=1, seed=seed, grid=GRID)
         aucs.append(mdata.uns["predict"]["metrics"].loc[0, "value"])
     assert abs(np.mean(aucs) - 0.5) < 0.05, aucs
 
@@ -153,7 +154,7 @@ def test_predict_idh_from_radiomics_with_exclusions(mdata):
     mdata.obs["idh_mutant"] = mdata.obs["idh_mutant"].astype("boolean")
     mdata.obs.loc[mdata.obs_names[:10], "idh_mutant"] = pd.NA
     with pytest.warns(UserWarning, match=r"excluded 10 of 120 patients \(\{'missing target': 10\}\)"):
-        rg.integrate.predict(mdata, "idh_mutant", cv=3, repeats=2, n_permutations=3)
+        rg.integrate.predict(mdata, "idh_mutant", cv=3, repeats=2, n_permutations=3, grid={"C": [0.05, 0.5, 5]})
     res = mdata.uns["predict"]
     auc = res["metrics"].set_index("metric").loc["auc"]
     assert auc["value"] > 0.7 and auc["ci_low"] < auc["value"] < auc["ci_high"]
@@ -165,13 +166,16 @@ def test_predict_idh_from_radiomics_with_exclusions(mdata):
 
 
 def test_predict_target_from_modality_multiclass_and_regression(mdata):
-    rg.integrate.predict(mdata, "mut:IDH1", model="logistic_l2", cv=3, repeats=1, key_added="idh1")
+    rg.integrate.predict(mdata, "mut:IDH1", model="logistic_l2", cv=3, repeats=1, grid=GRID, key_added="idh1")
     assert mdata.uns["idh1"]["params"]["classes"] == ["0.0", "1.0"]
-    rg.integrate.predict(mdata, "site", model="logistic_l2", cv=3, repeats=1, key_added="site")
+    rg.integrate.predict(mdata, "site", model="logistic_l2", cv=3, repeats=1, grid=GRID, key_added="site")
     site = mdata.uns["site"]["metrics"].iloc[0]
     assert site["metric"] == "auc_macro" and site["value"] > 0.9  # the planted scanner effect is visible
     assert set(mdata.uns["site"]["roc"]["class"]) == {"site1", "site2", "site3"}
-    rg.integrate.predict(mdata, "rna:CD274", model="logistic_l2", cv=3, repeats=1, key_added="cd274")
+    rg.integrate.predict(
+        mdata, "rna:CD274", model="logistic_l2", cv=3, repeats=1, grid={"alpha": [10, 100, 1000]}, key_added="cd274"
+    )
+    assert mdata.uns["cd274"]["params"]["grid"] == "alpha=[10.0, 100.0, 1000.0]"
     metrics = mdata.uns["cd274"]["metrics"].set_index("metric")
     assert list(metrics.index) == ["r2", "spearman"] and metrics.loc["spearman", "value"] > 0.3
 
@@ -179,7 +183,7 @@ def test_predict_target_from_modality_multiclass_and_regression(mdata):
 def test_apply_model_to_external_cohort(tmp_path):
     cohort = rg.datasets.synthetic_cohort(n_patients=240, n_genes=100, seed=3)
     train, external = cohort[:120].copy(), cohort[120:].copy()
-    rg.integrate.predict(train, "idh_mutant", model="logistic_l2", cv=3, repeats=1, batch_key="site")
+    rg.integrate.predict(train, "idh_mutant", model="logistic_l2", cv=3, repeats=1, batch_key="site", grid=GRID)
     stored = train.uns["predict"]
     rg.integrate.apply_model(train, key_added="self")  # the tables reproduce the fitted pipeline
     np.testing.assert_allclose(
@@ -224,7 +228,7 @@ def test_stored_tables_reproduce_the_pipeline(mdata, task, model):
 
 def test_predict_glioma_idh_reports_interval(glioma):
     with pytest.warns(UserWarning, match="predict: excluded|infinite value") as record:
-        rg.integrate.predict(glioma, "idh_mutant", model="logistic_l2", cv=3, repeats=1)
+        rg.integrate.predict(glioma, "idh_mutant", model="logistic_l2", cv=3, repeats=1, grid=GRID)
     text = " ".join(str(w.message) for w in record)
     assert "excluded 19 of 167 patients ({'missing target': 19})" in text and "1 infinite value(s)" in text
     auc = glioma.uns["predict"]["metrics"].iloc[0]
@@ -244,6 +248,8 @@ def test_predict_bad_input_messages(mdata):
         rg.integrate.predict(mdata, "idh_mutant", model="svm")
     with pytest.raises(KeyError, match="not found"):
         rg.integrate.predict(mdata, "nope")
+    with pytest.raises(ValueError, match=r"grid keys \['alpha'\] are not tuned by this model; use \['C'\]"):
+        rg.integrate.predict(mdata, "idh_mutant", grid={"alpha": [1.0]})
 
 
 # ----------------------------------------------------------------------------------------------- storage and plots
@@ -254,7 +260,7 @@ def test_results_round_trip_and_plots_redraw(tmp_path, mdata):
     with pytest.warns(UserWarning, match="views of very different sizes"):
         rg.integrate.mofa(mdata, mods=["radiomics", "rna", "mut"], n_factors=3, scale_features=True, max_iter=100)
     rg.integrate.factor_associations(mdata, obs=["idh_mutant"], time="os_months", event="os_event")
-    rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=1)
+    rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=1, grid=GRID)
     back = rg.io.read_h5mu(rg.io.write_h5mu(mdata, tmp_path / "c.h5mu"))
     for key in ("mofa", "factor_associations", "predict"):
         for name, value in mdata.uns[key].items():

@@ -20,7 +20,7 @@ from ._mofa_checks import replace_infinite
 from ._predict_core import bootstrap_metrics, make_pipeline, metric_rows, model_tables
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from mudata import MuData
 
@@ -195,6 +195,15 @@ def _summary(task, y, oof, folds, *, seed, null):
     return pd.DataFrame(rows)
 
 
+def _user_grid(grid: Mapping[str, Sequence], default: dict) -> dict:
+    out = {f"model__{k.removeprefix('model__')}": list(v) for k, v in grid.items()}
+    unknown = sorted(set(out) - set(default))
+    if unknown:
+        msg = f"grid keys {[k.removeprefix('model__') for k in unknown]} are not tuned by this model; use {[k.removeprefix('model__') for k in default]}."
+        raise ValueError(msg)
+    return out
+
+
 def predict(
     mdata: MuData,
     target: str,
@@ -209,6 +218,7 @@ def predict(
     n_permutations: int = 0,
     batch_key: str | None = None,
     n_select: int | None = None,
+    grid: Mapping[str, Sequence] | None = None,
     n_jobs: int = 1,
     key_added: str = "predict",
     copy: bool = False,
@@ -259,6 +269,9 @@ def predict(
         ``mdata.obs`` column of acquisition batches (e.g. site) for per-batch scaling in the folds.
     n_select
         Keep the ``n_select`` best features by univariate F-test inside each training fold.
+    grid
+        Tuning grid of the model, e.g. ``{"C": [0.01, 0.1, 1]}`` (``alpha`` for regressions,
+        ``min_samples_leaf`` for forests); when ``None``, 7-9 log-spaced penalties per model.
     n_jobs
         Outer folds fitted in parallel (joblib).
     key_added
@@ -312,7 +325,8 @@ def predict(
             msg = f"predict: the smallest class has {smallest} patients, fewer than cv={cv} folds; lower cv or merge classes."
             raise ValueError(msg)
     n_select = min(n_select, x_frame.shape[1]) if n_select else None
-    pipe, grid = make_pipeline(model, task, seed, batch=batch_key is not None, n_select=n_select)
+    pipe, default_grid = make_pipeline(model, task, seed, batch=batch_key is not None, n_select=n_select)
+    grid = default_grid if grid is None else _user_grid(grid, default_grid)
     common = {"cv": cv, "seed": seed, "inner_cv": inner_cv, "n_jobs": n_jobs, "n_classes": len(classes)}
     oof, folds = _cross_validate(pipe, grid, x, y, task, repeats=repeats, **common)
     null = (
@@ -363,6 +377,7 @@ def predict(
             "n_permutations": n_permutations,
             "batch_key": batch_key,
             "n_select": n_select,
+            "grid": "; ".join(f"{k.removeprefix('model__')}={[float(v) for v in vals]}" for k, vals in grid.items()),
             "n_patients": len(y),
             "n_excluded": len(excluded),
             "final_best_params": best,
