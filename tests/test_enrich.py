@@ -156,9 +156,17 @@ def test_gsea_batched_equals_one_call_per_ranking(mdata):
     feats = mdata.uns["truth"]["radiomic_features"]["feature"].iloc[[0, 10, 20]]
     keys = [f"radiomics:{f}" for f in feats]
     sets = _planted_sets(mdata)
-    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=100, key_added="batched")
-    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=100, batch=False, key_added="single")
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=100, batch=True, key_added="batched")
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=100, key_added="single")
+    # With the patient null every number is ours and identical; ES and leading edges come from gseapy.
     pd.testing.assert_frame_equal(mdata.uns["batched"]["results"], mdata.uns["single"]["results"])
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=100, null="genes", batch=True, key_added="bg")
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=100, null="genes", key_added="sg")
+    cols = ["ranking", "term", "es", "leading_edge"]
+    pd.testing.assert_frame_equal(
+        mdata.uns["bg"]["results"].sort_values(cols[:2])[cols].reset_index(drop=True),
+        mdata.uns["sg"]["results"].sort_values(cols[:2])[cols].reset_index(drop=True),
+    )
     # each factor's radiomic block points to its own planted set
     res = mdata.uns["batched"]["results"]
     tops = res.groupby("ranking", sort=False).head(1)
