@@ -34,7 +34,8 @@ def _mp_context() -> multiprocessing.context.BaseContext:
 
 def run_processes(cases: list[dict], settings: dict, n_jobs: int) -> Iterator[tuple[int, dict]]:
     workers = max(1, min(n_jobs, len(cases)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context()) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
+    try:
         with warnings.catch_warnings():
             # Python >= 3.12 warns when forking with helper threads alive (e.g. tqdm's monitor);
             # the workers only run run_case, which takes no lock held by those threads.
@@ -46,6 +47,9 @@ def run_processes(cases: list[dict], settings: dict, n_jobs: int) -> Iterator[tu
                 yield i, future.result()
             except BrokenProcessPool as e:
                 yield i, _failed(cases[i], f"worker process died (out of memory or killed?): {e}")
+    finally:
+        # on Ctrl-C or an error in the caller, do not wait for the cases not yet started
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_dask(cases: list[dict], settings: dict, client: Any) -> Iterator[tuple[int, dict]]:
@@ -53,12 +57,15 @@ def run_dask(cases: list[dict], settings: dict, client: Any) -> Iterator[tuple[i
 
     futures = [client.submit(run_case, case, settings, pure=False) for case in cases]
     index = {future.key: i for i, future in enumerate(futures)}
-    for future in dask_completed(futures):
-        i = index[future.key]
-        try:
-            yield i, future.result()
-        except Exception as e:  # noqa: BLE001 - a lost worker fails its case, not the batch
-            yield i, _failed(cases[i], f"dask task failed: {type(e).__name__}: {e}")
+    try:
+        for future in dask_completed(futures):
+            i = index[future.key]
+            try:
+                yield i, future.result()
+            except Exception as e:  # noqa: BLE001 - a lost worker fails its case, not the batch
+                yield i, _failed(cases[i], f"dask task failed: {type(e).__name__}: {e}")
+    finally:
+        client.cancel([f for f in futures if not f.done()])
 
 
 def resolve_jobs(n_jobs: int) -> int:
