@@ -40,6 +40,30 @@ def test_log_partial_likelihood_matches_statsmodels():
     np.testing.assert_allclose(cox_log_partial_likelihood(x @ beta, time, event), ref, rtol=1e-10)
 
 
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_inner_cv_matches_r_cv_glmnet(l1_ratio):
+    """Same folds and penalty path as R's cv.glmnet (tests/data/signature/make_cvglmnet_reference.R)."""
+    from pathlib import Path
+
+    from radiogenomics.survival._coxnet import _inner_deviance, penalty_rule
+
+    here = Path(__file__).parent / "data" / "signature"
+    data = pd.read_csv(here / "cvglmnet_input.csv")
+    alphas = pd.read_csv(here / "cvglmnet_lambda.csv")["lambda"].to_numpy()
+    ref = pd.read_csv(here / "cvglmnet_reference.csv").query("alpha == @l1_ratio")
+    X = data.filter(like="x").to_numpy()
+    folds = [(np.flatnonzero(data["fold"] != k), np.flatnonzero(data["fold"] == k)) for k in range(1, 6)]
+    params = {"l1_ratio": l1_ratio, "tol": 1e-12, "max_iter": 1000000}
+    penalized = np.ones(X.shape[1], dtype=bool)
+    event = data["status"].to_numpy(bool)
+    cvm, cvsd = _inner_deviance(X, data["time"].to_numpy(), event, folds, params, penalized, alphas, 0.95)
+    np.testing.assert_allclose(cvm, ref["cvm"], rtol=1e-8)
+    np.testing.assert_allclose(cvsd, ref["cvsd"], rtol=1e-8)
+    index_min, index_1se = penalty_rule(cvm, cvsd)
+    assert alphas[index_min] == pytest.approx(ref["lambda_min"].iloc[0], rel=1e-12)
+    assert alphas[index_1se] == pytest.approx(ref["lambda_1se"].iloc[0], rel=1e-12)
+
+
 def test_one_standard_error_rule_is_sparser(mdata):
     obs = mdata.obs
     X = rg._utils.modality_frame(mdata, "radiomics").to_numpy()

@@ -14,7 +14,14 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["CoxnetCVFit", "NearConstantFilter", "cox_log_partial_likelihood", "fit_coxnet_cv", "make_pipeline"]
+__all__ = [
+    "CoxnetCVFit",
+    "NearConstantFilter",
+    "cox_log_partial_likelihood",
+    "fit_coxnet_cv",
+    "make_pipeline",
+    "penalty_rule",
+]
 
 
 class NearConstantFilter(TransformerMixin, BaseEstimator):
@@ -86,6 +93,13 @@ def cox_log_partial_likelihood(eta: np.ndarray, time: np.ndarray, event: np.ndar
     last = np.searchsorted(-t, -t, side="right") - 1
     log_risk = np.log(cumulative[last]) + shift
     return ((eta - log_risk) * e[:, None]).sum(axis=0)
+
+
+def penalty_rule(cvm: np.ndarray, cvsd: np.ndarray) -> tuple[int, int]:
+    """Return the path indices of ``cv.glmnet``'s ``lambda.min`` and ``lambda.1se`` (penalties in decreasing order)."""
+    index_min = int(np.argmin(cvm))
+    within = np.flatnonzero(cvm <= cvm[index_min] + cvsd[index_min])
+    return index_min, int(within.min())  # the smallest index is the largest penalty
 
 
 @dataclass
@@ -197,9 +211,7 @@ def fit_coxnet_cv(
     if not np.isfinite(cvm).any():
         msg = "Inner cross-validation failed at every penalty (no events in some folds?); lower cv."
         raise ValueError(msg)
-    index_min = int(np.argmin(cvm))
-    within = np.flatnonzero(cvm <= cvm[index_min] + cvsd[index_min])
-    index_1se = int(within.min())  # alphas decrease along the path: the smallest index is the largest penalty
+    index_min, index_1se = penalty_rule(cvm, cvsd)
     support = pipe.named_steps["filter"].support_.copy()
     n_nonzero = (pipe[-1].coef_ != 0).sum(axis=0)
     return CoxnetCVFit(
