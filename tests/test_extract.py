@@ -268,6 +268,16 @@ def _write_ct_series(folder: Path, volume: np.ndarray, spacing=(0.7, 0.8, 2.5), 
     return datasets
 
 
+def _segment(hd, number: int, name: str):
+    return hd.seg.SegmentDescription(
+        segment_number=number,
+        segment_label=name,
+        segmented_property_category=hd.sr.CodedConcept("49755003", "SCT", "Morphologically Altered Structure"),
+        segmented_property_type=hd.sr.CodedConcept("108369006", "SCT", "Neoplasm"),
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+    )
+
+
 def test_dicom_series_and_dicom_seg_mask(tmp_path):
     hd = pytest.importorskip("highdicom")
     from pydicom.uid import generate_uid
@@ -275,20 +285,15 @@ def test_dicom_series_and_dicom_seg_mask(tmp_path):
     rng = np.random.default_rng(0)
     volume = rng.integers(900, 1300, size=(8, 24, 28))
     source = _write_ct_series(tmp_path / "series", volume)
-    mask = np.zeros(volume.shape, dtype=bool)
-    mask[2:6, 6:16, 8:20] = True  # slices 0, 1, 6, 7 empty: highdicom omits those frames
-    description = hd.seg.SegmentDescription(
-        segment_number=1,
-        segment_label="tumour",
-        segmented_property_category=hd.sr.CodedConcept("49755003", "SCT", "Morphologically Altered Structure"),
-        segmented_property_type=hd.sr.CodedConcept("108369006", "SCT", "Neoplasm"),
-        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
-    )
+    tumour = np.zeros(volume.shape, dtype=bool)
+    tumour[2:6, 6:16, 8:20] = True  # slices 0, 1, 6, 7 empty: highdicom omits those frames
+    necrosis = np.zeros(volume.shape, dtype=bool)
+    necrosis[3:5, 8:13, 10:16] = True  # inside the tumour: the two segments overlap
     seg = hd.seg.Segmentation(
         source_images=source,
-        pixel_array=mask,
+        pixel_array=np.stack([tumour, necrosis], axis=-1),
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=[description],
+        segment_descriptions=[_segment(hd, 1, "tumour"), _segment(hd, 2, "necrosis")],
         series_instance_uid=generate_uid(),
         series_number=2,
         sop_instance_uid=generate_uid(),
@@ -303,23 +308,31 @@ def test_dicom_series_and_dicom_seg_mask(tmp_path):
     image = sitk.GetImageFromArray((volume - 1024).astype(np.int16))
     image.SetSpacing((0.7, 0.8, 2.5))
     image.SetOrigin((-10.0, 5.0, 1.0))
-    label = sitk.GetImageFromArray(mask.astype(np.uint8))
-    label.CopyInformation(image)
     sitk.WriteImage(image, str(tmp_path / "image.nrrd"))
-    sitk.WriteImage(label, str(tmp_path / "label.nrrd"))
+    for name, array in (("tumour", tumour), ("necrosis", necrosis)):
+        label = sitk.GetImageFromArray(array.astype(np.uint8))
+        label.CopyInformation(image)
+        sitk.WriteImage(label, str(tmp_path / f"{name}.nrrd"))
+    dicom = {"image": tmp_path / "series", "mask": tmp_path / "seg.dcm", "modality": "CT"}
+    nrrd = {"image": tmp_path / "image.nrrd", "modality": "CT"}
     manifest = pd.DataFrame(
-        {
-            "patient_id": ["dicom", "nrrd"],
-            "image": [tmp_path / "series", tmp_path / "image.nrrd"],
-            "mask": [tmp_path / "seg.dcm", tmp_path / "label.nrrd"],
-            "modality": "CT",
-            "roi": "tumour",
-        }
+        [
+            {"patient_id": "dicom", "roi": "tumour", "label": 1, **dicom},
+            {"patient_id": "dicom", "roi": "necrosis", "label": 2, **dicom},
+            {"patient_id": "dicom", "roi": "oedema", "label": 3, **dicom},
+            {"patient_id": "nrrd", "roi": "tumour", "label": 1, "mask": tmp_path / "tumour.nrrd", **nrrd},
+            {"patient_id": "nrrd", "roi": "necrosis", "label": 1, "mask": tmp_path / "necrosis.nrrd", **nrrd},
+        ]
     )
-    adata = rg.imaging.extract(manifest, params=ORIGINAL, progress=False)
-    assert adata.uns["extraction"]["failures"].empty
-    assert adata.obs["CT_tumour_mask_voxels"].tolist() == [int(mask.sum())] * 2
+    with pytest.warns(UserWarning, match="1 of 5 cases failed"):
+        adata = rg.imaging.extract(manifest, params=ORIGINAL, progress=False)
+    reason = adata.uns["extraction"]["failures"]["reason"].item()
+    assert "segment 3 absent from this DICOM-SEG; segments present: [1, 2]" in reason
+    assert adata.obs["CT_tumour_mask_voxels"].tolist() == [int(tumour.sum())] * 2
+    assert adata.obs["CT_necrosis_mask_voxels"].tolist() == [int(necrosis.sum())] * 2
     assert adata.obs.loc["dicom", "CT_tumour_spacing_z"] == pytest.approx(2.5)
+    assert adata.obs["CT_oedema_status"].tolist() == ["failed", "absent"]
+    assert adata.var["roi"].value_counts().to_dict() == {"tumour": 107, "necrosis": 107}
     np.testing.assert_allclose(adata.X[0], adata.X[1], rtol=1e-10)
 
 

@@ -68,7 +68,7 @@ def _read(case: dict[str, Any]) -> tuple[Any, Any]:
         msg = f"cannot read image: {e}"
         raise CaseError(msg) from e
     try:
-        mask = read_mask(case["mask"], image)
+        mask = read_mask(case["mask"], image, int(case["label"]))
     except (OSError, ValueError, RuntimeError) as e:
         msg = f"cannot read mask: {e}"
         raise CaseError(msg) from e

@@ -85,18 +85,28 @@ def _seg_file(path: Path) -> Path | None:
     return None
 
 
-def read_dicom_seg(path: str | os.PathLike, reference: sitk.Image) -> sitk.Image:
+def read_dicom_seg(path: str | os.PathLike, reference: sitk.Image, label: int | None = None) -> sitk.Image:
     """Read a DICOM-SEG file with highdicom and place its segments on the grid of ``reference``.
 
-    Segments are combined into one label map whose values are the segment numbers
-    (so a manifest ``label`` is a segment number). Frames omitted from the SEG are background.
+    The result is a label map whose values are segment numbers (so a manifest ``label`` is a
+    segment number). With ``label``, only that segment is read, so overlapping segments (e.g. a
+    whole tumour containing its necrosis) are fine. Frames omitted from the SEG are background.
     """
     import highdicom as hd
     import SimpleITK as sitk
 
     seg = hd.seg.segread(str(path))
+    numbers = [int(n) for n in seg.segment_numbers]
+    if label is not None and label not in numbers:
+        msg = f"{path}: segment {label} absent from this DICOM-SEG; segments present: {numbers}"
+        raise DataFormatError(msg)
     try:
-        volume = seg.get_volume(combine_segments=True, allow_missing_positions=True, dtype=np.uint16)
+        volume = seg.get_volume(
+            segment_numbers=[label] if label is not None else None,
+            combine_segments=True,
+            allow_missing_positions=True,
+            dtype=np.uint16,
+        )
     except (ValueError, RuntimeError) as e:
         msg = f"{path}: this DICOM-SEG does not describe a regularly spaced 3D volume ({e})."
         raise DataFormatError(msg) from e
@@ -105,8 +115,11 @@ def read_dicom_seg(path: str | os.PathLike, reference: sitk.Image) -> sitk.Image
     return sitk.Resample(labels, reference, sitk.Transform(), sitk.sitkNearestNeighbor, 0, sitk.sitkUInt16)
 
 
-def read_mask(path: str | os.PathLike, reference: sitk.Image) -> sitk.Image:
-    """Read a mask: an image file, a DICOM series folder, or a DICOM-SEG file (placed on ``reference``'s grid)."""
+def read_mask(path: str | os.PathLike, reference: sitk.Image, label: int | None = None) -> sitk.Image:
+    """Read a mask: an image file, a DICOM series folder, or a DICOM-SEG file (placed on ``reference``'s grid).
+
+    ``label`` selects one segment of a DICOM-SEG (ignored for label-map files).
+    """
     import SimpleITK as sitk
 
     path = Path(path)
@@ -114,7 +127,7 @@ def read_mask(path: str | os.PathLike, reference: sitk.Image) -> sitk.Image:
         msg = f"{path}: file or folder not found."
         raise FileNotFoundError(msg)
     seg = _seg_file(path)
-    mask = read_dicom_seg(seg, reference) if seg is not None else read_image(path)
+    mask = read_dicom_seg(seg, reference, label) if seg is not None else read_image(path)
     if mask.GetNumberOfComponentsPerPixel() != 1:
         msg = f"{path}: the mask has {mask.GetNumberOfComponentsPerPixel()} components per voxel; expected a label map."
         raise DataFormatError(msg)
