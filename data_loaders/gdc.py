@@ -89,11 +89,12 @@ def _match_sheet(
 ) -> tuple[list[Path], pd.DataFrame, list[dict]]:
     """Return the files to load, their sheet rows, and a record of every file not loaded."""
     log: list[dict] = []
-    known = [f for f in files if f.name in sheet.index]
+    key = {f: f.name.removesuffix(".gz") for f in files}  # a gzipped copy matches its sheet row
+    known = [f for f in files if key[f] in sheet.index]
     for f in files:
-        if f.name not in sheet.index:
+        if key[f] not in sheet.index:
             log.append({"file_name": f.name, "sample_id": "", "status": "skipped", "reason": "not in the sample sheet"})
-    rows = sheet.loc[[f.name for f in known]]
+    rows = sheet.loc[[key[f] for f in known]]
     dup = rows["Sample ID"].duplicated(keep="first").to_numpy()
     for f, sample, is_dup in zip(known, rows["Sample ID"], dup, strict=True):
         if is_dup:
@@ -106,7 +107,7 @@ def _match_sheet(
                 }
             )
     if from_dir:
-        names = {f.name for f in files}
+        names = set(key.values())
         for name, sample in zip(sheet["File Name"], sheet["Sample ID"], strict=True):
             if name not in names:
                 log.append(

@@ -158,3 +158,15 @@ def test_sample_sheet_missing_column(examples, rewrite):
         MissingColumnError, match=r"gdc_sample_sheet.tsv', line 1: required column\(s\) \['Sample ID'\]"
     ):
         _load(examples)
+
+
+def test_gzipped_files_match_their_sheet_rows(examples):
+    import gzip
+
+    before = _load(examples)
+    path = _file_of(examples, "TCGA-02-0003-01A")
+    with gzip.open(path.with_name(path.name + ".gz"), "wb") as handle:
+        handle.write(path.read_bytes())
+    path.unlink()
+    after = _load(examples)
+    np.testing.assert_array_equal(before.layers["counts"], after.layers["counts"])
