@@ -163,8 +163,8 @@ def extract(
 
     Each manifest row is one case (an image, a mask and a label). Images and masks are read
     with SimpleITK (NIfTI, NRRD, MHA, or a folder holding one DICOM series); a mask may also be
-    a DICOM-SEG file (read with highdicom; its segments become labels numbered by segment
-    number and are placed on the image grid). pyradiomics computes the features
+    a DICOM-SEG file (read with highdicom; ``label`` is then the segment number, overlapping
+    segments are fine, and the segment is placed on the image grid). pyradiomics computes the features
     (van Griethuysen et al. 2017, doi:10.1158/0008-5472.CAN-17-0339).
 
     A case that fails (unreadable file, empty mask, label absent, image/mask geometry mismatch,
