@@ -258,7 +258,7 @@ def extract(
     }
     # resample_mask is not part of a case's identity: a case it changes fails without it and is never saved
     settings_json = json.dumps({k: v for k, v in settings.items() if k != "resample_mask"}, sort_keys=True)
-    settings["checkpoint"] = os.fspath(checkpoint) if checkpoint is not None else None
+    settings["checkpoint"] = str(Path(checkpoint).resolve()) if checkpoint is not None else None
     cases["key"] = [_checkpoint.case_key(c, settings_json) for c in cases.to_dict("records")]
     results: list[dict | None] = [None] * len(cases)
     sources = ["computed"] * len(cases)
