@@ -148,6 +148,34 @@ def test_nomogram_matches_cox_model(with_factor):
     assert got == pytest.approx(expected, abs=0.01)  # linear interpolation between 101 rows
 
 
+def test_nomogram_matches_r_rms():
+    """Points of rms::nomogram (tests/data/signature/make_nomogram_reference.R)."""
+    from pathlib import Path
+
+    here = Path(__file__).parent / "data" / "signature"
+    data = pd.read_csv(here / "nomogram_input.csv")
+    ref = pd.read_csv(here / "nomogram_reference.csv", dtype={"value": str})
+    scale = pd.read_csv(here / "nomogram_reference_scale.csv")
+    mdata = rg.datasets.synthetic_cohort(n_patients=150, n_features=30, n_genes=100, seed=21)
+    obs = mdata.obs
+    np.testing.assert_allclose(obs["age"], data["age"])
+    obs["os_months"], obs["os_event"] = data["time"].to_numpy(), data["status"].astype(bool).to_numpy()
+    obs["idh"] = data["idh"].astype(bool).to_numpy()
+    obs["grade"] = pd.Categorical(data["grade"].to_numpy())
+    obs["f1"] = data["f1"].to_numpy()
+    rg.survival.cox(mdata, ["age", "idh", "grade", "f1"])
+    # rms::cph stops at a looser convergence criterion than statsmodels: agreement to ~2e-6
+    np.testing.assert_allclose(mdata.uns["cox"]["summary"]["coef"], scale["value"], rtol=1e-5)
+    rg.survival.nomogram(mdata, times=[12])
+    res = mdata.uns["nomogram"]
+    assert res["params"]["points_per_unit"] == pytest.approx(scale["points_per_unit"].iloc[0], rel=1e-5)
+    ours = res["points"].replace({"value": {"False": "0", "True": "1"}})
+    merged = ref.merge(ours, on=["covariate", "value"], how="left", suffixes=("_r", ""))
+    assert merged["points"].notna().all(), merged[merged["points"].isna()]
+    np.testing.assert_allclose(merged["points"], merged["points_r"], rtol=1e-5, atol=1e-6)
+    assert len(ours) == len(ref)
+
+
 def test_nomogram_refuses_strata(with_factor):
     rg.survival.cox(with_factor, ["age", "f1"], strata="site")
     with pytest.raises(ValueError, match="stratified"):

@@ -19,13 +19,26 @@ if TYPE_CHECKING:
 __all__ = ["nomogram"]
 
 
-def _axis_values(x: np.ndarray, n: int) -> np.ndarray:
-    """Display range as ``rms::datadist``: quantiles q and 1 - q with q = 10 / max(n, 200), then ticks."""
-    q = 10 / max(n, 200)
-    lo, hi = np.quantile(x, [q, 1 - q])
-    ticks = np.linspace(lo, hi, 6)
-    digits = max(0, int(-np.floor(np.log10(max(hi - lo, 1e-12)))) + 1)
-    return np.unique(np.round(ticks, digits))
+def pretty(lo: float, hi: float, n: int = 10) -> np.ndarray:
+    """Round axis values covering ``[lo, hi]`` in about ``n`` steps, as R's ``pretty()`` (default biases)."""
+    h, h5 = 1.5, 0.5 + 1.5 * 1.5
+    cell = (hi - lo) / n if hi > lo else max(abs(lo), 1.0)
+    base = 10 ** np.floor(np.log10(cell))
+    unit = base
+    if 2 * base - cell < h * (cell - unit):
+        unit = 2 * base
+        if 5 * base - cell < h5 * (cell - unit):
+            unit = 5 * base
+            if 10 * base - cell < h * (cell - unit):
+                unit = 10 * base
+    start = np.floor(lo / unit + 1e-7)
+    stop = np.ceil(hi / unit - 1e-7)
+    return np.round(np.arange(start, stop + 0.5) * unit, 12)
+
+
+def _axis_values(x: np.ndarray) -> np.ndarray:
+    """Axis values of a continuous covariate: ``pretty()`` over its observed range, as ``rms::nomogram``."""
+    return pretty(float(np.min(x)), float(np.max(x)))
 
 
 def _contributions(design: pd.DataFrame, terms: pd.DataFrame, coef: pd.Series) -> pd.DataFrame:
@@ -35,7 +48,7 @@ def _contributions(design: pd.DataFrame, terms: pd.DataFrame, coef: pd.Series) -
         kind = group["kind"].iloc[0]
         if kind == "numeric":
             beta = coef[cov]
-            for x in _axis_values(design[cov].to_numpy(), len(design)):
+            for x in _axis_values(design[cov].to_numpy()):
                 rows.append((cov, f"{x:g}", float(x), beta * x))
         elif kind == "boolean":
             rows += [(cov, "False", 0.0, 0.0), (cov, "True", 1.0, float(coef[group["term"].iloc[0]]))]
@@ -58,9 +71,10 @@ def nomogram(
     As R's ``rms::nomogram``: each covariate's contribution ``beta * x`` is shifted to start at 0
     and scaled so that the covariate with the widest range of contributions spans 100 points;
     the total points map linearly to the linear predictor and, through the Breslow baseline
-    hazard of the model's patients, to the survival probability at ``times``. Numeric axes span
-    the ``q`` and ``1 - q`` quantiles with ``q = 10 / max(n, 200)`` (``rms::datadist``);
-    categorical and boolean covariates list their levels.
+    hazard of the model's patients, to the survival probability at ``times``. Numeric axes are
+    R's ``pretty()`` values over the observed range (about 10 intervals, ``rms::nomogram``'s
+    default); categorical and boolean covariates list their levels. Points match
+    ``rms::nomogram`` (tested against rms 6.5).
 
     Parameters
     ----------
