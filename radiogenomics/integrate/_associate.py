@@ -44,19 +44,31 @@ def _as_slice(idx: np.ndarray) -> slice | np.ndarray:
 
 
 class _Maps:
-    """Result matrices (x features by y features) filled block by block."""
+    """Result matrices (y features by x features, the row order of the table) filled block by block.
+
+    ``r``, ``p``, ``padj`` and ``statistic`` share one float array so the result table wraps it
+    without copying.
+    """
 
     def __init__(self, p: int, q: int):
         # every block is written exactly once (skipped blocks are written as missing)
-        self.r, self.p, self.stat = np.empty((p, q)), np.empty((p, q)), np.empty((p, q))
-        self.n = np.empty((p, q), dtype=np.int32)
-        self.test = np.empty((p, q), dtype=np.int8)
+        self.floats = np.empty((4, q, p))
+        self.r, self.p, self.padj, self.stat = self.floats
+        self.n = np.empty((q, p), dtype=np.int32)
+        self.test = np.empty((q, p), dtype=np.int8)
 
     def put(self, xi, yi, r, p, stat, n, test):
-        ix = (_as_slice(xi), _as_slice(yi))
+        ix = (_as_slice(yi), _as_slice(xi))
         if not all(isinstance(i, slice) for i in ix):
-            ix = np.ix_(xi, yi)
+            ix = np.ix_(yi, xi)
         self.r[ix], self.p[ix], self.stat[ix], self.n[ix], self.test[ix] = r, p, stat, n, test
+
+    def views(self, xi, yi) -> dict | None:
+        """Writable views for a block of all x features and consecutive y features, else None."""
+        xs, ys = _as_slice(xi), _as_slice(yi)
+        if not isinstance(ys, slice) or xs != slice(0, self.r.shape[1]):
+            return None
+        return {"r": self.r[ys], "p": self.p[ys], "stat": self.stat[ys]}
 
 
 def _binary_columns(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,19 +85,22 @@ def _binary_columns(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return two, n1
 
 
-def _block_stats(xa, xnorm, yraw, basis, k, rank, test_code):
-    """Correlate prepared x columns with a raw y block on the same patients."""
+def _block_stats(xa, xnorm, yraw, basis, k, rank, test_code, out=None):
+    """Correlate prepared x columns with a raw y block on the same patients (results y by x)."""
     n = yraw.shape[0]
     ya, _ = prepare_block(yraw, basis, rank=rank)
-    r = np.clip(xa.T @ ya, -1.0, 1.0)
-    p, stat = corr_pvalues(r, n - 2 - k)
+    shape = (ya.shape[1], xa.shape[1])
+    out = out or {"r": np.empty(shape), "p": np.empty(shape), "stat": np.empty(shape)}
+    r = np.matmul(ya.T, xa, out=out["r"])
+    np.clip(r, -1.0, 1.0, out=r)
+    p, stat = corr_pvalues(r, n - 2 - k, out=(out["p"], out["stat"]))
     test = np.full(r.shape, test_code, dtype=np.int8)
     if rank and k == 0:
         binary, n1 = _binary_columns(yraw)
         if binary.any():
-            u, pu = mannwhitney_from_corr(r[:, binary], xnorm[:, None], n1[binary], n)
-            p[:, binary], stat[:, binary] = pu, u
-            test[:, binary] = _TESTS.index("mannwhitneyu")
+            u, pu = mannwhitney_from_corr(r[binary], xnorm[None, :], n1[binary][:, None], n)
+            p[binary], stat[binary] = pu, u
+            test[binary] = _TESTS.index("mannwhitneyu")
     return r, p, stat, test, ya
 
 
@@ -99,11 +114,11 @@ def _exact(x, y, design, maps, groups, rank, chunk, perms):
         for ypos, ymask in groups[1]:
             rows = xmask & ymask
             n = int(rows.sum())
-            z = None if design is None else design[rows]
-            basis, k = covariate_basis(z, n, rank=rank)
+            z = None if design is None or n < 3 else design[rows]
+            basis, k = covariate_basis(z, n, rank=rank) if n >= 3 else (None, 0)
             k_used = max(k_used, k)
             if n - 2 - k < 1:  # too few patients for this pair of missing-value patterns
-                nan = np.full((len(xpos), len(ypos)), np.nan)
+                nan = np.full((len(ypos), len(xpos)), np.nan)
                 maps.put(xpos, ypos, nan, nan, nan, n, _TESTS.index("spearman" if rank else "pearson"))
                 continue
             every = bool(rows.all())
@@ -111,8 +126,12 @@ def _exact(x, y, design, maps, groups, rank, chunk, perms):
             for start in range(0, len(ypos), chunk):
                 yp = ypos[start : start + chunk]
                 yraw = y.block(yp) if every else y.block(yp)[rows]
-                r, p, stat, test, ya = _block_stats(xa, xnorm, yraw, basis, k, rank, test_code)
-                maps.put(xpos, yp, r, p, stat, n, test)
+                views = maps.views(xpos, yp)
+                r, p, stat, test, ya = _block_stats(xa, xnorm, yraw, basis, k, rank, test_code, views)
+                if views is None:
+                    maps.put(xpos, yp, r, p, stat, n, test)
+                else:
+                    maps.n[_as_slice(yp)], maps.test[_as_slice(yp)] = n, test
                 for b, perm in enumerate(perms):
                     max_null[b] = max(max_null[b], np.nanmax(np.abs(xa.T @ ya[perm]), initial=0.0))
     return k_used, max_null
@@ -143,37 +162,33 @@ def _masked(x, y, design, maps, rank, chunk):
     xi = np.arange(x.n_features)
     for start in range(0, y.n_features, chunk):
         yp = np.arange(start, min(start + chunk, y.n_features))
-        r, n = masked_corr(xt, _masked_transform(y.block(yp), design, rank))
+        r, n = masked_corr(_masked_transform(y.block(yp), design, rank), xt)
         p, stat = corr_pvalues(r, n - 2 - k)
         maps.put(xi, yp, r, p, stat, n, test_code)
     return k
 
 
 def _results_table(x, y, maps, fdr, p_fwer):
+    """Wrap the result maps as the long table (rows ordered by y feature, then x feature)."""
     nx, ny = x.n_features, y.n_features
-    codes_x = np.repeat(np.arange(nx, dtype=np.int32), ny)
-    codes_y = np.tile(np.arange(ny, dtype=np.int32), nx)
-    p = maps.p.ravel()
-    padj = np.full(p.shape, np.nan)
+    p = maps.p.reshape(-1)
     ok = ~np.isnan(p)
-    if fdr is not None and ok.any():
+    padj = maps.padj.reshape(-1)
+    padj[:] = np.nan
+    if fdr is not None and ok.all():
+        padj[:] = fdrcorrection(p, method=_FDR[fdr])[1]
+    elif fdr is not None and ok.any():
         padj[ok] = fdrcorrection(p[ok], method=_FDR[fdr])[1]
-    columns = {
-        "x_feature": pd.Categorical.from_codes(codes_x, categories=x.names.astype(str)),
-        "y_feature": pd.Categorical.from_codes(codes_y, categories=y.names.astype(str)),
-        "r": maps.r.ravel(),
-        "p": p,
-        "padj": padj,
-        "n": maps.n.ravel(),
-        "statistic": maps.stat.ravel(),
-        "test": pd.Categorical.from_codes(maps.test.ravel(), categories=_TESTS),
-    }
+    # r, p, padj and statistic are wrapped without a copy
+    table = pd.DataFrame(maps.floats.reshape(4, -1).T, columns=["r", "p", "padj", "statistic"], copy=False)
+    codes_x = np.tile(np.arange(nx, dtype=np.int32), ny)
+    codes_y = np.repeat(np.arange(ny, dtype=np.int32), nx)
+    table.insert(0, "x_feature", pd.Categorical.from_codes(codes_x, categories=x.names.astype(str)))
+    table.insert(1, "y_feature", pd.Categorical.from_codes(codes_y, categories=y.names.astype(str)))
+    table.insert(5, "n", maps.n.reshape(-1))
+    table["test"] = pd.Categorical.from_codes(maps.test.reshape(-1), categories=_TESTS)
     if p_fwer is not None:
-        columns["p_fwer"] = p_fwer
-    # one column at a time: pandas would otherwise copy all float columns into one block
-    table = pd.DataFrame(index=pd.RangeIndex(len(p)))
-    for name, values in columns.items():
-        table[name] = values
+        table["p_fwer"] = p_fwer
     return table
 
 

@@ -192,7 +192,9 @@ def _pvalues_interpolated(a: np.ndarray, df: float, spline: tuple[np.ndarray, fl
     return out
 
 
-def corr_pvalues(r: np.ndarray, df: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+def corr_pvalues(
+    r: np.ndarray, df: np.ndarray | float, *, out: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Return two-sided p-values and t statistics of correlations with ``df`` degrees of freedom.
 
     ``t = r * sqrt(df / (1 - r**2))`` and ``p = I_{1-r^2}(df/2, 1/2)``, the regularised
@@ -200,6 +202,7 @@ def corr_pvalues(r: np.ndarray, df: np.ndarray | float) -> tuple[np.ndarray, np.
     ``|r| < 0.001``, so that p-values near 1 and near 0 are both accurate). For large
     arrays with one ``df`` the p-values are interpolated from exact values (relative error
     below 1e-11), which is many times faster than evaluating the incomplete beta function.
+    ``out`` optionally gives C-contiguous arrays (shaped like ``r``) to write p and t into.
 
     Examples
     --------
@@ -213,10 +216,15 @@ def corr_pvalues(r: np.ndarray, df: np.ndarray | float) -> tuple[np.ndarray, np.
     if df.ndim > 0 or df <= 0 or r.size < 100_000:
         with np.errstate(divide="ignore", invalid="ignore"):
             t = r * np.sqrt(df / ((1.0 - r) * (1.0 + r)))
-        return np.where(df > 0, _exact_pvalues(np.abs(r), df), np.nan), t
+        p = np.where(df > 0, _exact_pvalues(np.abs(r), df), np.nan)
+        if out is None:
+            return p, t
+        out[0][...], out[1][...] = p, t
+        return out
     spline = _pvalue_spline(float(df))
     flat = r.reshape(-1)
-    p, t = np.empty(flat.shape), np.empty(flat.shape)
+    p = np.empty(flat.shape) if out is None else out[0].reshape(-1)
+    t = np.empty(flat.shape) if out is None else out[1].reshape(-1)
     step = 1 << 16  # slices that stay in cache
     with np.errstate(divide="ignore", invalid="ignore"):
         for start in range(0, flat.size, step):
