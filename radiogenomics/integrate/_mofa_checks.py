@@ -197,7 +197,7 @@ def check_views(views: Sequence[View], n_factors: int, *, scale_features: bool) 
         if view.likelihood == "gaussian" and not scale_features and looks_like_counts(present):
             warnings.warn(
                 f"mofa: view {view.name!r} looks like raw counts (integer, large, skewed) but is modelled as "
-                "Gaussian; normalise it first, e.g. rg.omics.normalize(mdata, mod=...) or log1p of CPM "
+                f"Gaussian; normalise it first, e.g. rg.omics.normalize(mdata, mod={view.name!r}, method='log_cpm') or log1p of CPM "
                 "(scanpy.pp.normalize_total + scanpy.pp.log1p), or set likelihoods={...: 'poisson'}.",
                 UserWarning,
                 stacklevel=3,
