@@ -129,6 +129,12 @@ def test_factor_associations_planted_and_null(mdata):
     cox = res.loc[("Factor1", "os_months|os_event")]
     assert cox["effect"] > 1.3 and cox["padj"] < 0.05  # planted log HR 0.8 per SD
     assert res.loc[("Factor1", "site"), "test"] == "kruskal"
+    from lifelines import CoxPHFitter
+
+    f1 = mdata.obsm["X_mofa"][:, 0]
+    frame = pd.DataFrame({"z": (f1 - f1.mean()) / f1.std(), "t": mdata.obs["os_months"], "e": mdata.obs["os_event"]})
+    ref = CoxPHFitter().fit(frame, "t", "e").summary.loc["z"]
+    assert cox["effect"] == pytest.approx(ref["exp(coef)"], rel=1e-4) and cox["p"] == pytest.approx(ref["p"], rel=1e-3)
     null = np.random.default_rng(1).standard_normal((mdata.n_obs, 5))
     mdata.obsm["X_null"] = null
     rg.integrate.factor_associations(mdata, key="X_null", time="os_months", event="os_event", key_added="null")
