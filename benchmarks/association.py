@@ -66,33 +66,49 @@ def scipy_loop(x: np.ndarray, y: np.ndarray, n_pairs: int, seed: int = 0) -> flo
     return (time.perf_counter() - t0) / n_pairs
 
 
+def _timed(func, repeats: int) -> tuple[float, float]:
+    """Best wall-clock and CPU seconds over ``repeats`` runs (the machine may be shared)."""
+    best_wall, best_cpu = np.inf, np.inf
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        func()
+        best_wall, best_cpu = min(best_wall, time.perf_counter() - w), min(best_cpu, time.process_time() - c)
+    return best_wall, best_cpu
+
+
 def run(n: int, p: int, q: int, n_pairs: int) -> None:
     mdata = make_cohort(n, p, q)
     x, y = mdata.mod["radiomics"].X, mdata.mod["rna"].X
     chunk = max(1, 8_000_000 // n)
+    # best of two at the small size; the large size runs once (tracemalloc adds little: numpy makes few allocations)
+    repeats = 2 if n <= 1000 else 1
     tracemalloc.start()
-    t0 = time.perf_counter()
-    rg.integrate.associate(mdata, x="radiomics", y="rna")
-    t_assoc = time.perf_counter() - t0
+    t_assoc, c_assoc = _timed(lambda: rg.integrate.associate(mdata, x="radiomics", y="rna"), 1)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    res = mdata.uns["associate"]["results"]
-    found = int((res["padj"].to_numpy()[: 50 * q : q + 1] < 0.05).sum()) if n >= 100 else -1
-    del mdata.uns["associate"], res
-    t_bound = lower_bound(x, y, chunk)
+    res = mdata.uns.pop("associate")["results"]
+    cx, cy = res["x_feature"].cat.codes.to_numpy(), res["y_feature"].cat.codes.to_numpy()
+    found = int((res["padj"].to_numpy()[(cx == cy) & (cx < 50)] < 0.05).sum())
+    del res
+    if repeats > 1:
+        t2, c2 = _timed(lambda: rg.integrate.associate(mdata, x="radiomics", y="rna"), repeats - 1)
+        t_assoc, c_assoc = min(t_assoc, t2), min(c_assoc, c2)
+        mdata.uns.pop("associate")
+    t_bound, c_bound = _timed(lambda: lower_bound(x, y, chunk), repeats)
     per_pair = scipy_loop(x, y, n_pairs)
     t_loop = per_pair * p * q
     input_mb = (x.nbytes + y.nbytes) / 1e6
     print(f"\n== {n} patients x {p} radiomic features x {q} genes ({p * q:,} pairs; input {input_mb:,.0f} MB) ==")
-    print(f"associate (Spearman + BH + long table)      {t_assoc:9.1f} s")
+    print(f"associate (Spearman + BH + long table)      {t_assoc:9.1f} s wall {c_assoc:8.1f} s CPU")
     print(
-        f"bare rank + matrix product lower bound      {t_bound:9.1f} s   associate / bound = {t_assoc / t_bound:.2f}x"
+        f"bare rank + matrix product lower bound      {t_bound:9.1f} s wall {c_bound:8.1f} s CPU   "
+        f"associate / bound = {t_assoc / t_bound:.2f}x wall, {c_assoc / c_bound:.2f}x CPU"
     )
     print(
         f"scipy.stats.spearmanr loop (extrapolated)   {t_loop:9.1f} s   ({per_pair * 1e6:.0f} us/pair on {n_pairs} "
         f"pairs)   speed-up = {t_loop / t_assoc:,.0f}x"
     )
-    print(f"peak memory inside associate (tracemalloc)  {peak / 1e6:9.0f} MB   result table {p * q * 42 / 1e6:,.0f} MB")
+    print(f"peak memory inside associate (tracemalloc)  {peak / 1e6:9.0f} MB   result table {p * q * 45 / 1e6:,.0f} MB")
     print(f"planted pairs found at FDR 5%: {found} / 50")
 
 

@@ -161,7 +161,7 @@ def test_permutation_fwer_null_and_signal():
 def test_missing_values_pairwise_exact_and_recorded():
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((50, 6)), rng.standard_normal((50, 7))
-    x[:10, :3] = np.nan  # one region-like pattern
+    x[:10, [0, 1, 3]] = np.nan  # one region-like pattern (non-consecutive features)
     y[45:, 5] = np.nan
     mdata = _pair_mudata(x, y)
     rg.integrate.associate(mdata, x="a", y="b")

@@ -66,7 +66,7 @@ class _Maps:
     def views(self, xi, yi) -> dict | None:
         """Writable views for a block of all x features and consecutive y features, else None."""
         xs, ys = _as_slice(xi), _as_slice(yi)
-        if not isinstance(ys, slice) or xs != slice(0, self.r.shape[1]):
+        if not isinstance(ys, slice) or not isinstance(xs, slice) or xs != slice(0, self.r.shape[1]):
             return None
         return {"r": self.r[ys], "p": self.p[ys], "stat": self.stat[ys]}
 
@@ -320,8 +320,9 @@ def associate(
     ``None``, or the modified copy if ``copy=True``. Writes:
 
     ``mdata.uns[key_added]["results"]`` : :class:`pandas.DataFrame`
-        One row per pair: ``x_feature``, ``y_feature``, ``r``, ``p``, ``padj``, ``n`` (patients
-        used), ``statistic`` (t, or U for Mann-Whitney), ``test``, and ``p_fwer`` with permutations.
+        One row per pair (ordered by y feature, then x feature): ``x_feature``, ``y_feature``,
+        ``r``, ``p``, ``padj``, ``n`` (patients used), ``statistic`` (t, or U for Mann-Whitney),
+        ``test``, and ``p_fwer`` with permutations.
     ``mdata.uns[key_added]["params"]`` : :class:`dict`
         Call parameters, ``n_patients`` used, ``fdr_family`` (the family of the correction),
         ``missing_rule``, covariate columns and counts of patients per side.
