@@ -54,17 +54,21 @@ def _reduce(z: np.ndarray, n_pcs: int | None):
     return u[:, :n_pcs] * s[:n_pcs], vt[:n_pcs].T
 
 
-def _fit(a: np.ndarray, b: np.ndarray, method: str, k: int, penalties: tuple[float, float]):
+def _fit(a: np.ndarray, b: np.ndarray, method: str, k: int, penalties: tuple[float, float], *, quiet: bool = False):
     """Fit one model; return weights (p x k, q x k) and the canonical correlations of the scores."""
     if method == "scca":
         wa, wb, _ = pmd_cca(a, b, k, penalty_x=penalties[0], penalty_y=penalties[1])
     else:
         from sklearn.cross_decomposition import CCA, PLSCanonical
+        from sklearn.exceptions import ConvergenceWarning
 
         model = (CCA if method == "cca" else PLSCanonical)(n_components=k, scale=False, max_iter=1000)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # sklearn's "y residual is constant" on exact fits
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             model.fit(a, b)
+        if not quiet and any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            msg = f"cca: scikit-learn {type(model).__name__} did not converge in 1000 iterations; weights are approximate."
+            warnings.warn(msg, UserWarning, stacklevel=4)
         wa, wb = model.x_rotations_, model.y_rotations_
     sa, sb = a @ wa, b @ wb
     sa_c, sb_c = sa - sa.mean(axis=0), sb - sb.mean(axis=0)
@@ -203,7 +207,8 @@ def cca(
     with threadpool_limits(limits=1, user_api="blas"):
         wa, wb, corr = _fit(ra, rb, method, n_components, penalties)
         null = [
-            _fit(ra, rb[rng.permutation(len(rb))], method, n_components, penalties)[2] for _ in range(n_permutations)
+            _fit(ra, rb[rng.permutation(len(rb))], method, n_components, penalties, quiet=True)[2]
+            for _ in range(n_permutations)
         ]
     null = np.array(null).reshape(-1, n_components)
     fa, fb = (wa if la is None else la @ wa), (wb if lb is None else lb @ wb)
