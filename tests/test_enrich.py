@@ -326,8 +326,9 @@ def test_gsva_and_ssgsea_nes_match_published_gseapy_output():
     mdata = _frame_container(pd.read_csv(SHARED_LEUKEMIA, index_col=0).T)
     rg.enrich.pathway_scores(mdata, method="gsva")
     assert mdata["pathways"].to_df().loc["ALL_1", "HALLMARK_ADIPOGENESIS"] == pytest.approx(-0.213310, abs=1e-6)
-    rg.enrich.pathway_scores(mdata, method="ssgsea", key_added="ss")
+    rg.enrich.pathway_scores(mdata, method="ssgsea", key_added="ss", chunk_size=10)
     assert mdata["ss"].to_df().loc["ALL_2", "HALLMARK_MYC_TARGETS_V1"] == pytest.approx(0.707975, abs=1e-6)
+    assert mdata["ss"].to_df(layer="es").loc["ALL_2", "HALLMARK_MYC_TARGETS_V1"] == pytest.approx(3393.823575, abs=1e-5)
 
 
 def test_zscore_scores_by_hand():
@@ -338,6 +339,15 @@ def test_zscore_scores_by_hand():
     z = (frame - frame.mean()) / frame.std(ddof=1)
     np.testing.assert_allclose(mdata["pathways"].to_df()["S"], z[["A", "B", "C"]].sum(axis=1) / np.sqrt(3))
     np.testing.assert_allclose(mdata["pathways"].to_df()["T"], z[["D", "E"]].sum(axis=1) / np.sqrt(2))
+
+
+def test_ssgsea_chunks_give_the_same_scores(mdata):
+    _log_layer(mdata)
+    sets = _planted_sets(mdata)
+    rg.enrich.pathway_scores(mdata, layer="log", gene_sets=sets, chunk_size=None, key_added="whole")
+    rg.enrich.pathway_scores(mdata, layer="log", gene_sets=sets, chunk_size=17, key_added="chunks")
+    np.testing.assert_allclose(mdata["chunks"].X, mdata["whole"].X, rtol=1e-12)
+    np.testing.assert_allclose(mdata["chunks"].layers["es"], mdata["whole"].layers["es"], rtol=1e-12)
 
 
 @pytest.mark.parametrize("method", ["ssgsea", "gsva", "zscore"])

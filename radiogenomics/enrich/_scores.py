@@ -54,7 +54,7 @@ def _expression_frame(adata: ad.AnnData, layer: str | None, labels: pd.Index) ->
     return frame
 
 
-def _gseapy_scores(frame: pd.DataFrame, sets: dict, method: str, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _gseapy_run(frame: pd.DataFrame, sets: dict, method: str, params: dict) -> pd.DataFrame:
     import gseapy
 
     common = {
@@ -71,11 +71,27 @@ def _gseapy_scores(frame: pd.DataFrame, sets: dict, method: str, params: dict) -
             res = gseapy.ssgsea(sample_norm_method="rank", no_plot=True, seed=params["seed"], **common).res2d
         else:
             res = gseapy.gsva(kcdf="Gaussian", seed=params["seed"], **common).res2d
-    res = res.astype({"ES": float})
-    es = res.pivot(index="Name", columns="Term", values="ES")
-    nes = res.astype({"NES": float}).pivot(index="Name", columns="Term", values="NES") if "NES" in res else es
+    return res.astype({"ES": float}).pivot(index="Name", columns="Term", values="ES")
+
+
+def _gseapy_scores(frame: pd.DataFrame, sets: dict, method: str, params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return (ES, scores) patients x sets.
+
+    ssGSEA runs in chunks of patients (its ES depends on the patient alone) and is normalised as
+    gseapy does, by the range of ES over all patients and sets.
+    """
+    size = params.get("chunk_size") or len(frame)
+    if method == "ssgsea":
+        parts = [_gseapy_run(frame.iloc[i : i + size], sets, method, params) for i in range(0, len(frame), size)]
+        es = pd.concat(parts)
+    else:
+        es = _gseapy_run(frame, sets, method, params)
     order = [t for t in sets if t in es.columns]
-    return es.reindex(index=frame.index, columns=order), nes.reindex(index=frame.index, columns=order)
+    es = es.reindex(index=frame.index, columns=order)
+    if method == "ssgsea":
+        values = es.to_numpy(dtype=float)
+        return es, es / (np.nanmax(values) - np.nanmin(values))
+    return es, es
 
 
 def pathway_scores(
@@ -90,6 +106,7 @@ def pathway_scores(
     gene_column: str | None = None,
     seed: int = 0,
     n_jobs: int = 1,
+    chunk_size: int | None = 1000,
     key_added: str = "pathways",
     copy: bool = False,
 ) -> MuData | None:
@@ -128,6 +145,10 @@ def pathway_scores(
         Seed passed to gseapy.
     n_jobs
         Threads used by gseapy.
+    chunk_size
+        ssGSEA only: patients per gseapy call (``None``: all at once). Each patient's ES depends on
+        that patient alone, so chunks give the same scores and bound memory (gseapy's result
+        tables for 10,000 patients x 50 sets took about 10 GB in one call).
     key_added
         Name of the new modality.
     copy
@@ -182,7 +203,7 @@ def pathway_scores(
     if method == "zscore":
         scores = zscore_scores(frame, tested)
     else:
-        es, scores = _gseapy_scores(frame, tested, method, {**params, "n_jobs": int(n_jobs)})
+        es, scores = _gseapy_scores(frame, tested, method, {**params, "n_jobs": int(n_jobs), "chunk_size": chunk_size})
         if method == "ssgsea":
             layers["es"] = es.to_numpy(dtype=float)
     var = table.set_index("term").loc[list(scores.columns), ["set_size", "overlap", "fraction"]]
