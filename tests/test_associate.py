@@ -401,3 +401,23 @@ def test_too_few_shared_patients_gives_missing():
     assert x0[["r", "p", "padj"]].isna().all().all()
     assert (x0["n"] == 2).all()
     assert res.loc[res["x_feature"] == "x1", "p"].notna().all()
+
+
+def test_min_patients_guards_tiny_pairwise_overlaps():
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((30, 2)), rng.standard_normal((30, 3))
+    x[:23, 0] = np.nan  # x0 observed on 7 patients
+    x[23:, 0] = np.sort(x[23:, 0])
+    y[23:, 0] = -np.sort(y[23:, 0])  # perfect rank correlation -1 on those 7 patients
+    mdata = _pair_mudata(x, y)
+    rg.integrate.associate(mdata, x="a", y="b")
+    res = rg.get.associations(mdata)
+    assert _lookup(res, "x0", "y0")[["r", "p", "padj"]].isna().all()
+    assert mdata.uns["associate"]["params"]["n_pairs_too_few_patients"] == 3
+    assert "of 1 x features" not in mdata.uns["associate"]["params"]["fdr_family"]
+    assert "all 3 tested pairs" in mdata.uns["associate"]["params"]["fdr_family"]
+    rg.integrate.associate(mdata, x="a", y="b", min_patients=5, key_added="small")
+    row = _lookup(rg.get.associations(mdata, "small"), "x0", "y1")
+    ref = stats.spearmanr(x[23:, 0], y[23:, 1])
+    assert row["r"] == pytest.approx(ref.statistic, abs=1e-10)
+    assert row["p"] == pytest.approx(ref.pvalue, abs=1e-10)

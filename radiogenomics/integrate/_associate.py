@@ -104,7 +104,7 @@ def _block_stats(xa, xnorm, yraw, basis, k, rank, test_code, out=None):
     return r, p, stat, test, ya
 
 
-def _exact(x, y, design, maps, groups, rank, chunk, perms):
+def _exact(x, y, design, maps, groups, rank, chunk, perms, min_n):
     """Exact path: loop over (x pattern, y pattern) groups and y chunks; optional max-|r| permutations."""
     test_code = _TESTS.index(("partial_" if design is not None else "") + ("spearman" if rank else "pearson"))
     max_null = np.zeros(len(perms))
@@ -117,7 +117,7 @@ def _exact(x, y, design, maps, groups, rank, chunk, perms):
             z = None if design is None or n < 3 else design[rows]
             basis, k = covariate_basis(z, n, rank=rank) if n >= 3 else (None, 0)
             k_used = max(k_used, k)
-            if n - 2 - k < 1:  # too few patients for this pair of missing-value patterns
+            if n < min_n or n - 2 - k < 1:  # too few patients for this pair of missing-value patterns
                 nan = np.full((len(ypos), len(xpos)), np.nan)
                 maps.put(xpos, ypos, nan, nan, nan, n, _TESTS.index("spearman" if rank else "pearson"))
                 continue
@@ -154,7 +154,7 @@ def _masked_transform(block, design, rank):
     return out
 
 
-def _masked(x, y, design, maps, rank, chunk):
+def _masked(x, y, design, maps, rank, chunk, min_n):
     """Approximate pairwise path for many missing-value patterns: masked sums."""
     test_code = _TESTS.index(("partial_" if design is not None else "") + ("spearman" if rank else "pearson"))
     k = 0 if design is None else covariate_basis(design, design.shape[0], rank=rank)[1]
@@ -164,6 +164,8 @@ def _masked(x, y, design, maps, rank, chunk):
         yp = np.arange(start, min(start + chunk, y.n_features))
         r, n = masked_corr(_masked_transform(y.block(yp), design, rank), xt)
         p, stat = corr_pvalues(r, n - 2 - k)
+        few = n < min_n
+        r[few], p[few], stat[few] = np.nan, np.nan, np.nan
         maps.put(xi, yp, r, p, stat, n, test_code)
     return k
 
@@ -243,6 +245,7 @@ def associate(
     y_features: Sequence[str] | None = None,
     chunk_size: int | None = None,
     missing: Literal["pairwise", "drop"] = "pairwise",
+    min_patients: int = 10,
     n_permutations: int = 0,
     seed: int = 0,
     key_added: str = "associate",
@@ -305,6 +308,10 @@ def associate(
         Number of y features per chunk; default keeps each chunk near 64 MB.
     missing
         ``"pairwise"`` or ``"drop"``, see above.
+    min_patients
+        Pairs observed on fewer patients are not tested (``r`` and ``p`` missing, outside the FDR
+        family): with pairwise deletion a few patients can give |r| = 1 and a t-test p-value far
+        smaller than any exact test allows.
     n_permutations
         Number of patient permutations for family-wise error control (Westfall-Young single-step
         max-|r|: y rows are permuted after covariate residualisation); needs complete data.
@@ -359,12 +366,12 @@ def associate(
     p_fwer = None
     if rule == "pairwise_masked":
         warnings.warn(f"associate: many missing-value patterns; using {_RULES[rule]}.", UserWarning, stacklevel=2)
-        k = _masked(xs, ys, z, maps, rank, chunk)
+        k = _masked(xs, ys, z, maps, rank, chunk, min_patients)
     else:
         rng = np.random.default_rng(seed)
         n_rows = int(gx[0][1].sum())
         perms = [rng.permutation(n_rows) for _ in range(n_permutations)]
-        k, max_null = _exact(xs, ys, z, maps, (gx, gy), rank, chunk, perms)
+        k, max_null = _exact(xs, ys, z, maps, (gx, gy), rank, chunk, perms, min_patients)
         if n_permutations:
             p_fwer = _permutation_fwer(maps.r, max_null)
     table = _results_table(xs, ys, maps, fdr, p_fwer)
@@ -387,6 +394,8 @@ def associate(
             "n_patients": used,
             "n_patients_eligible": counts["n_patients"],
             **{key: int(v) for key, v in counts.items() if key != "n_patients"},
+            "min_patients": int(min_patients),
+            "n_pairs_too_few_patients": int(((table["n"] < min_patients) & table["p"].isna()).sum()),
             "n_permutations": int(n_permutations),
             "seed": int(seed),
             "layer_x": "X" if layer_x is None else layer_x,
