@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import anndata as ad
@@ -17,9 +16,7 @@ from radiogenomics.errors import DataFormatError
 
 DATA = Path(__file__).parent / "data"
 EDB = DATA / "edb"
-SHARED_LEUKEMIA = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "gseapy" / "leukemia_collapsed_by_symbol_mean.csv"
-)
+LEUKEMIA = DATA / "leukemia_collapsed_by_symbol_mean.csv.gz"
 
 
 def _log_layer(mdata):
@@ -318,12 +315,8 @@ def test_ssgsea_matches_published_gseapy_output():
 
 
 def test_gsva_and_ssgsea_nes_match_published_gseapy_output():
-    # GSVA and ssGSEA's NES compare samples, so they need all 48 samples: read from the shared data copy.
-    if not SHARED_LEUKEMIA.exists():
-        if os.environ.get("RG_REQUIRE_SHARED") == "1":
-            pytest.fail(f"{SHARED_LEUKEMIA} missing but RG_REQUIRE_SHARED=1.")
-        pytest.skip(f"{SHARED_LEUKEMIA} not found (the team's shared/ data folder beside the checkout)")
-    mdata = _frame_container(pd.read_csv(SHARED_LEUKEMIA, index_col=0).T)
+    # GSVA and ssGSEA's NES compare samples, so they need all 48 samples.
+    mdata = _frame_container(pd.read_csv(LEUKEMIA, index_col=0).T)
     rg.enrich.pathway_scores(mdata, method="gsva")
     assert mdata["pathways"].to_df().loc["ALL_1", "HALLMARK_ADIPOGENESIS"] == pytest.approx(-0.213310, abs=1e-6)
     rg.enrich.pathway_scores(mdata, method="ssgsea", key_added="ss", chunk_size=10)
