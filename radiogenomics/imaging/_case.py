@@ -45,12 +45,23 @@ def _extractor(params_json: str) -> Any:
     return extractor
 
 
+def _label_counts(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-zero labels present and their voxel counts (bincount: linear time for ordinary label maps)."""
+    flat = array.ravel()
+    if flat.dtype.kind in "ui" and flat.size and flat.min() >= 0 and flat.max() < 2**16:
+        counts = np.bincount(flat.astype(np.intp, copy=False))
+        labels = np.flatnonzero(counts)
+        counts = counts[labels]
+    else:
+        labels, counts = np.unique(flat, return_counts=True)
+    keep = labels != 0
+    return labels[keep], counts[keep]
+
+
 def _check_mask(mask: Any, label: int, when: str = "") -> int:
     import SimpleITK as sitk
 
-    array = sitk.GetArrayViewFromImage(mask)
-    present = np.unique(array)
-    present = present[present != 0]
+    present, counts = _label_counts(sitk.GetArrayViewFromImage(mask))
     if present.size == 0:
         msg = f"mask is empty{when}: no non-zero voxel"
         raise CaseError(msg)
@@ -58,7 +69,7 @@ def _check_mask(mask: Any, label: int, when: str = "") -> int:
         shown = ", ".join(str(int(v)) for v in present[:10])
         msg = f"label {label} absent from mask{when}; labels present: {shown}"
         raise CaseError(msg)
-    return int(np.count_nonzero(array == label))
+    return int(counts[np.flatnonzero(present == label)[0]])
 
 
 def _read(case: dict[str, Any]) -> tuple[Any, Any]:
@@ -75,14 +86,12 @@ def _read(case: dict[str, Any]) -> tuple[Any, Any]:
     return image, mask
 
 
-def _diagnostics(image: Any, mask: Any, voxels: int) -> dict[str, Any]:
-    import SimpleITK as sitk
-
+def _diagnostics(image: Any, voxels: int) -> dict[str, Any]:
     spacing = list(image.GetSpacing()) + [float("nan")] * (3 - image.GetDimension())
     size = list(image.GetSize()) + [1] * (3 - image.GetDimension())
     return {
-        "image_hash": sitk.Hash(image),
-        "mask_hash": sitk.Hash(mask),
+        "image_hash": None,  # filled in after pyradiomics (which hashes the same images) runs
+        "mask_hash": None,
         "spacing_x": float(spacing[0]),
         "spacing_y": float(spacing[1]),
         "spacing_z": float(spacing[2]),
@@ -92,6 +101,17 @@ def _diagnostics(image: Any, mask: Any, voxels: int) -> dict[str, Any]:
         "mask_voxels": voxels,
         "mask_volume_mm3": float(voxels * np.prod(image.GetSpacing())),
     }
+
+
+def _hashes(diagnostics: dict, output: dict, raw: tuple[Any, Any], *, preprocessed: bool) -> None:
+    """SimpleITK SHA1 of the image and mask as read: pyradiomics' own when it hashed those, else computed here."""
+    import SimpleITK as sitk
+
+    if not preprocessed and "diagnostics_Image-original_Hash" in output:
+        diagnostics["image_hash"] = str(output["diagnostics_Image-original_Hash"])
+        diagnostics["mask_hash"] = str(output["diagnostics_Mask-original_Hash"])
+    else:
+        diagnostics["image_hash"], diagnostics["mask_hash"] = sitk.Hash(raw[0]), sitk.Hash(raw[1])
 
 
 def _compute(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
@@ -108,9 +128,10 @@ def _compute(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
         mask = resample_to(mask, image)
         resampled = True
     voxels = _check_mask(mask, label, " after resampling onto the image" if resampled else "")
-    diagnostics = _diagnostics(image, mask, voxels)
+    diagnostics = _diagnostics(image, voxels)
     diagnostics["mask_resampled"] = resampled
     record: dict[str, Any] = {}
+    raw = (image, mask)
     if settings["preprocess"]:
         try:
             image, mask, record = preprocess(image, mask, **settings["preprocess"])
@@ -130,6 +151,7 @@ def _compute(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     for w in caught:
         logger.debug("pyradiomics warning for %s: %s", case["patient_id"], w.message)
     diagnostics["n_warnings"] = len(caught)
+    _hashes(diagnostics, output, raw, preprocessed=bool(record))
     features = {k: float(v) for k, v in output.items() if not k.startswith("diagnostics_")}
     return {"features": features, "diagnostics": diagnostics}
 
