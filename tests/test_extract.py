@@ -467,3 +467,26 @@ def test_shipped_parameter_files_are_valid_pyradiomics_settings(name):
     assert effective["setting"]["resampledPixelSpacing"] == ([1, 1, 1] if name == "CT" else [2, 2, 2])
     assert effective["setting"]["normalize"] is (name == "MR")
     assert "SumAverage" not in effective["featureClass"]["glcm"]
+
+
+def test_preprocessed_results_do_not_depend_on_threads_or_backend():
+    # N4's result depends on the number of ITK threads; each case runs single-threaded, so the
+    # caller's (or the machine's) thread setting and the backend do not change the features
+    manifest = pd.DataFrame([_case("a"), _case("b")])
+    params = ORIGINAL | {"featureClass": {"firstorder": None, "glcm": None}}
+    prep = {"n4": True, "spacing": 1.0}
+    before = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    try:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(2)
+        two = rg.imaging.extract(manifest, params=params, preprocess=prep, progress=False)
+        assert sitk.ProcessObject.GetGlobalDefaultNumberOfThreads() == 2  # restored after each case
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
+        one = rg.imaging.extract(manifest, params=params, preprocess=prep, progress=False)
+    finally:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(before)
+    pooled = rg.imaging.extract(manifest, params=params, preprocess=prep, n_jobs=2, progress=False)
+    np.testing.assert_array_equal(one.X, two.X)
+    np.testing.assert_array_equal(pooled.X, two.X)
+    assert two.uns["extraction"]["itk_threads"] == 1
+    record = json.loads(two.obs.loc["a", "image_roi_preprocess"])
+    assert record["n4"] is True and record["spacing_out"] == [1.0, 1.0, 1.0]

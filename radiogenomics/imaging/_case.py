@@ -19,6 +19,7 @@ from ._io import geometry_difference, read_image, read_mask, resample_to
 
 logger = logging.getLogger(__name__)
 
+ITK_THREADS = 1
 _EXTRACTORS: dict[str, Any] = {}  # per-process cache: params JSON -> RadiomicsFeatureExtractor
 
 
@@ -157,15 +158,26 @@ def _compute(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_case(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
-    """Extract one case; save it to the checkpoint folder (atomically) if one is set; never raise for a bad case."""
+    """Extract one case; save it to the checkpoint folder (atomically) if one is set; never raise for a bad case.
+
+    SimpleITK runs single-threaded inside a case: some filters (N4) give results that depend on
+    the number of threads, so this keeps results identical across backends and machines;
+    parallelism comes from running cases side by side.
+    """
+    import SimpleITK as sitk
+
     start = time.perf_counter()
     result: dict[str, Any] = {"key": case["key"], "patient_id": case["patient_id"]}
+    threads = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(ITK_THREADS)
     try:
         result.update(_compute(case, settings), status="ok", reason="")
     except CaseError as e:
         result.update(status="failed", reason=str(e))
     except Exception as e:  # noqa: BLE001 - an unexpected error in one case must not stop the batch
         result.update(status="failed", reason=f"{type(e).__name__}: {e}")
+    finally:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
     result["seconds"] = time.perf_counter() - start
     if result["status"] == "ok" and settings.get("checkpoint"):
         _checkpoint.save(settings["checkpoint"], case["key"], result)

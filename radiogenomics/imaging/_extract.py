@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import DataFormatError
 from . import _checkpoint
 from ._backends import resolve_jobs, runner
-from ._case import make_extractor
+from ._case import ITK_THREADS, make_extractor
 from ._manifest import read_manifest
 
 if TYPE_CHECKING:
@@ -217,7 +217,8 @@ def extract(
         ``mask_resampled``, ``preprocess`` (JSON record of what was done), ``n_warnings``.
     ``uns["extraction"]``
         ``params`` (JSON of the settings pyradiomics used), ``params_source``, ``preprocess``
-        (JSON), ``versions``, ``backend``, ``n_jobs``, ``resample_mask``, ``checkpoint``,
+        (JSON), ``versions``, ``backend``, ``n_jobs``, ``resample_mask``, ``itk_threads`` (1: each
+        case runs single-threaded so results do not depend on the machine), ``checkpoint``,
         ``cases`` (one row per case: status, source ``computed``/``checkpoint``, seconds) and
         ``failures`` (``patient_id``, ``image``, ``mask``, ``reason``, ``modality``, ``roi``, ``label``).
 
@@ -303,6 +304,7 @@ def _assemble(cases: pd.DataFrame, results: list[dict], sources: list[str], **in
         "backend": info["backend"],
         "n_jobs": info["n_jobs"],
         "resample_mask": info["settings"]["resample_mask"],
+        "itk_threads": ITK_THREADS,
         "checkpoint": info["settings"]["checkpoint"] or "",
         "cases": cases.drop(columns="key").reset_index(drop=True),
         "failures": failures.astype({"label": int}),
