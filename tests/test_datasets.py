@@ -36,11 +36,12 @@ def test_glioma_pairing_accounts_for_every_input_id(glioma):
 
 def test_glioma_quirks_reported(glioma):
     coerced = glioma["radiomics"].uns["coerced_cells"]
-    assert coerced["value"].tolist() == ["#DIV/0!", "#DIV/0!"]
-    assert sorted(coerced["feature"]) == ["VOLUME_ET_OVER_ED", "VOLUME_NET_OVER_ED"]
+    assert sorted(coerced["value"]) == ["#DIV/0!", "#DIV/0!", "Inf"]
+    assert sorted(coerced["feature"]) == ["DIST_Vent_ED", "VOLUME_ET_OVER_ED", "VOLUME_NET_OVER_ED"]
+    assert np.isfinite(glioma["radiomics"].X[~np.isnan(glioma["radiomics"].X)]).all()
     x = glioma["radiomics"]
     assert np.isnan(x[coerced["patient_id"].iloc[0], "VOLUME_ET_OVER_ED"].X).all()
-    assert int(x.var["n_missing"].sum()) == 1928 + 5866 + 2  # NaN cells of both tables + the two coerced cells
+    assert int(x.var["n_missing"].sum()) == 1928 + 5866 + 3  # NaN cells of both tables + the three coerced cells
     assert "coerced" in glioma.uns["source"]["notes"]
     assert {"radiomics", "clinical", "mut", "rna"} <= set(glioma.uns["source"])
 
@@ -130,3 +131,14 @@ def test_synthetic_scales_to_large_sizes():
 def test_synthetic_bad_sizes():
     with pytest.raises(ValueError, match="n_features must be"):
         rg.datasets.synthetic_cohort(n_patients=20, n_features=5)
+
+
+def test_synthetic_cohorts_share_structure_for_external_validation():
+    a = rg.datasets.synthetic_cohort(n_patients=300, seed=0, structure_seed=0)
+    b = rg.datasets.synthetic_cohort(n_patients=300, seed=1, structure_seed=0)
+    c = rg.datasets.synthetic_cohort(n_patients=300, seed=0, structure_seed=1)
+    pd.testing.assert_frame_equal(a.uns["truth"]["batch_shift"], b.uns["truth"]["batch_shift"])
+    med_a, med_b, med_c = (np.median(m["radiomics"].X, axis=0) for m in (a, b, c))
+    assert np.median(np.abs(med_a / med_b - 1)) < 0.1  # same feature units in another patient sample
+    assert np.median(np.abs(med_a / med_c - 1)) > 0.5  # another structure: other units
+    assert not np.array_equal(a.uns["truth"]["factors"].to_numpy(), b.uns["truth"]["factors"].to_numpy())

@@ -92,6 +92,8 @@ def _radiomics() -> tuple[ad.AnnData, pd.DataFrame]:
     meta = raw[["project", "Date"]].rename(columns={"Date": "scan_date"})
     text = raw.drop(columns=["project", "Date"])
     values = text.apply(pd.to_numeric, errors="coerce")
+    # 'Inf' (e.g. distance to the ventricles of an absent oedema) is undefined, not a number
+    values = values.mask(np.isinf(values))
     bad = values.isna() & text.notna()
     coerced = pd.DataFrame(
         [(raw.index[i], text.columns[j], text.iat[i, j]) for i, j in zip(*np.nonzero(bad.to_numpy()), strict=True)],
@@ -162,7 +164,7 @@ def tcga_glioma(*, expression: bool = True, mutations: bool = True):
     ``mut`` modality holds the UCI binary mutation flags of 20 genes and ``rna`` the Verhaak 2010
     unified expression of the 840 subtype-classifier genes (52 GBM patients).
 
-    Cells that are not numbers (two ``#DIV/0!`` entries in the LGG table) become missing values and
+    Cells that are not finite numbers (two ``#DIV/0!`` entries and one ``Inf`` in the LGG table) become missing values and
     are listed in ``mod["radiomics"].uns["coerced_cells"]``; features missing because a
     sub-region is absent (mostly no enhancing tumour in LGG) stay missing and are counted in
     ``var["n_missing"]``, ``obs["n_missing"]`` and ``uns["missing_by_region"]``. The cohort is

@@ -14,7 +14,7 @@ __all__ = ["synthetic_cohort"]
 _MUT_GENES = ["IDH1", "IDH2", "TP53", "ATRX", "EGFR", "PTEN", "CIC", "NF1", "PIK3CA", "TERT"]
 
 
-def _radiomics(rng, z, sites, n_features, block, batch_shift, batch_scale):
+def _radiomics(rng, structure, z, sites, n_sites, n_features, block, batch_shift, batch_scale):
     names = radiomic_feature_table(n_features)
     n = z.shape[0]
     x = rng.standard_normal((n, n_features)).astype(np.float32)
@@ -23,11 +23,11 @@ def _radiomics(rng, z, sites, n_features, block, batch_shift, batch_scale):
         cols = np.arange(k * block, min((k + 1) * block, n_features))
         x[:, cols] += 1.5 * z[:, [k]]
         planted[f"F{k + 1}"] = [names[c][0] for c in cols]
-    shift = rng.normal(0.0, batch_shift, size=(sites.max() + 1, n_features)).astype(np.float32)
-    scale = np.exp(rng.normal(0.0, np.log(batch_scale), size=(sites.max() + 1, n_features))).astype(np.float32)
+    shift = structure.normal(0.0, batch_shift, size=(n_sites, n_features)).astype(np.float32)
+    scale = np.exp(structure.normal(0.0, np.log(batch_scale), size=(n_sites, n_features))).astype(np.float32)
     x = x * scale[sites] + shift[sites]
     # Radiomic features are positive, skewed and on very different scales, as in pyradiomics output.
-    offsets = np.exp(rng.uniform(0, 6, n_features)).astype(np.float32)
+    offsets = np.exp(structure.uniform(0, 6, n_features)).astype(np.float32)
     x = x * offsets / 4 + offsets
     var = pd.DataFrame(names, columns=["name", "modality", "roi", "image_type", "feature_class", "feature"]).set_index(
         "name"
@@ -35,7 +35,7 @@ def _radiomics(rng, z, sites, n_features, block, batch_shift, batch_scale):
     return ad.AnnData(X=x, var=var), planted, shift, scale
 
 
-def _rna(rng, z, n_genes, set_size, idh):
+def _rna(rng, structure, z, n_genes, set_size, idh):
     n, k = z.shape
     genes = [f"GENE{i:05d}" for i in range(n_genes)]
     genes[:4] = ["CD274", "CXCL8", "EGFR", "IDH1"]
@@ -47,7 +47,7 @@ def _rna(rng, z, n_genes, set_size, idh):
         gene_sets[f"PLANTED_F{j + 1}"] = [genes[i] for i in idx]
     loadings[0, 0] = 0.7  # CD274 (PD-L1) follows factor 1
     loadings[1, min(2, k - 1)] = 0.7  # CXCL8 follows factor 3
-    base = rng.normal(3.0, 1.5, n_genes).astype(np.float32)
+    base = structure.normal(3.0, 1.5, n_genes).astype(np.float32)
     base[:4] = [3.0, 3.5, 5.0, 5.0]
     eta = base + z.astype(np.float32) @ loadings.T + rng.normal(0, 0.3, (n, n_genes)).astype(np.float32)
     eta[:, 2] -= 0.8 * idh  # EGFR higher in IDH-wildtype tumours
@@ -81,6 +81,7 @@ def synthetic_cohort(
     hazard_coef: float = 0.8,
     censoring: float = 0.3,
     seed: int = 0,
+    structure_seed: int | None = None,
 ):
     """Simulate a paired radiomics / RNA-seq / mutation cohort with known ground truth.
 
@@ -114,7 +115,14 @@ def synthetic_cohort(
     censoring
         Approximate fraction of censored patients.
     seed
-        Seed of the random generator; the same seed gives the same cohort.
+        Seed of the patients (factors, sites, noise, counts, survival); the same seeds give the
+        same cohort.
+    structure_seed
+        Seed of what does not depend on the patients: feature units and offsets, the site
+        (scanner) effects and baseline gene expression. Cohorts with different ``seed`` and the
+        same ``structure_seed`` are two cohorts measured with the same features at the same
+        sites, so a model fitted on one applies unchanged to the other (external validation).
+        ``None`` draws the structure from ``seed`` as well, so each seed has its own units.
 
     Returns
     -------
@@ -157,8 +165,9 @@ def synthetic_cohort(
     os_months = np.minimum(event_time, cens_time).round(2) + 0.01
     os_event = event_time <= cens_time
 
-    radiomics, planted, shift, _ = _radiomics(rng, z, sites, n_features, block, 0.8, 1.2)
-    rna, gene_sets, _ = _rna(rng, z, n_genes, gene_set_size, idh)
+    structure = rng if structure_seed is None else np.random.default_rng([structure_seed, n_features, n_genes, n_sites])
+    radiomics, planted, shift, _ = _radiomics(rng, structure, z, sites, n_sites, n_features, block, 0.8, 1.2)
+    rna, gene_sets, _ = _rna(rng, structure, z, n_genes, gene_set_size, idh)
     mut = _mutations(rng, idh, z)
     patients = [synthetic_barcode(i) for i in range(n_patients)]
     radiomics.obs_names = patients
@@ -199,6 +208,7 @@ def synthetic_cohort(
             "hazard_coef": hazard_coef,
             "censoring": censoring,
             "seed": seed,
+            "structure_seed": structure_seed,
         },
     }
     return mdata
