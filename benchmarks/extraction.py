@@ -10,7 +10,9 @@ default 6), ``--workers 1 2`` (worker counts for extract), ``--dask`` (add a Loc
 ``--log`` / ``--wavelet`` (add LoG sigma 2 and 3 mm / the 8 wavelet images). The default is the
 original image with all feature classes, where pyradiomics' single-threaded C code dominates. The
 LoG and wavelet filters run in SimpleITK, which already uses several threads in a serial loop
-(the "cores busy" column), so process parallelism gains less there.
+(the "cores busy" column), so process parallelism gains less there. ``extract`` runs each case
+with one SimpleITK thread (N4 results depend on the thread count), so ``n_jobs=1`` can be slower
+than the plain loop when SimpleITK's threads help it.
 """
 
 from __future__ import annotations
