@@ -80,10 +80,10 @@ def mean_squares(cube: np.ndarray) -> dict[str, np.ndarray]:
         }
 
 
-def _one_way(ms: dict[str, np.ndarray], *, single: bool, alpha: float) -> dict[str, np.ndarray]:
-    n, k, msb, msw = ms["n"], ms["k"], ms["msb"], ms["msw"]
+def _ratio_form(n, k, msb, msw, df2, *, single: bool, alpha: float) -> dict[str, np.ndarray]:
+    """ICC, F test and CI of the forms whose F is ``msb / msw`` (one-way and consistency forms)."""
     f = msb / msw
-    df1, df2 = n - 1, n * (k - 1)
+    df1 = n - 1
     fl = f / stats.f.ppf(1 - alpha / 2, df1, df2)
     fu = f * stats.f.ppf(1 - alpha / 2, df2, df1)
     if single:
@@ -103,27 +103,16 @@ def _one_way(ms: dict[str, np.ndarray], *, single: bool, alpha: float) -> dict[s
     }
 
 
+def _one_way(ms: dict[str, np.ndarray], *, single: bool, alpha: float) -> dict[str, np.ndarray]:
+    """ICC(1,1) / ICC(1,k): within-target mean square as the error term."""
+    n, k = ms["n"], ms["k"]
+    return _ratio_form(n, k, ms["msb"], ms["msw"], n * (k - 1), single=single, alpha=alpha)
+
+
 def _consistency(ms: dict[str, np.ndarray], *, single: bool, alpha: float) -> dict[str, np.ndarray]:
-    n, k, msb, mse = ms["n"], ms["k"], ms["msb"], ms["mse"]
-    f = msb / mse
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    fl = f / stats.f.ppf(1 - alpha / 2, df1, df2)
-    fu = f * stats.f.ppf(1 - alpha / 2, df2, df1)
-    if single:
-        value = (msb - mse) / (msb + (k - 1) * mse)
-        lo, hi = (fl - 1) / (fl + k - 1), (fu - 1) / (fu + k - 1)
-    else:
-        value = (msb - mse) / msb
-        lo, hi = 1 - 1 / fl, 1 - 1 / fu
-    return {
-        "icc": value,
-        "ci_lower": lo,
-        "ci_upper": hi,
-        "F": f,
-        "df1": df1,
-        "df2": df2,
-        "pval": stats.f.sf(f, df1, df2),
-    }
+    """ICC(3,1) / ICC(3,k) (consistency): residual mean square as the error term."""
+    n, k = ms["n"], ms["k"]
+    return _ratio_form(n, k, ms["msb"], ms["mse"], (n - 1) * (k - 1), single=single, alpha=alpha)
 
 
 def _agreement(ms: dict[str, np.ndarray], *, single: bool, alpha: float) -> dict[str, np.ndarray]:
