@@ -159,7 +159,7 @@ def main() -> None:
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(
         "Speed-up needs idle cores: with other jobs saturating the machine, wall time is set by the"
-        " CPU share the scheduler gives this session, whatever the number of workers; compare cpu seconds."
+        " CPU share the scheduler gives this process, whatever the number of workers; compare cpu seconds."
     )
     print("all runs returned identical feature values")
 
