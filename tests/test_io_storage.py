@@ -159,3 +159,39 @@ def test_export_synthetic_loads_in_r_from_csv_only(tmp_path, mdata, require_r):
     assert words[:3] == [str(mdata["rna"].n_obs), str(mdata["rna"].n_vars), "logical"]
     assert words[3:6] == ["site1", "site2", "site3"]
     assert float(words[6]) == float(mdata["mut"].X.sum())
+
+
+@pytest.mark.needs_r
+def test_results_of_every_module_reach_r(tmp_path, mdata, require_r):
+    """Results written by the analysis modules are exported and read back in R with the same values."""
+    x = mdata["rna"].X
+    mdata["rna"].layers["log"] = np.log1p(x / x.sum(axis=1, keepdims=True) * 1e6)
+    rg.integrate.associate(mdata, x="radiomics", y="mut")
+    rg.survival.kaplan_meier(mdata, groupby="site")
+    rg.survival.cox(mdata, ["age", "idh_mutant"])
+    rg.imaging.harmonize(mdata, batch_key="site")
+    sets = {t: g["gene"].tolist() for t, g in mdata.uns["truth"]["gene_sets"].groupby("term")}
+    rg.enrich.pathway_scores(mdata, layer="log", gene_sets=sets, method="zscore", min_size=5)
+    out = rg.io.export_tables(mdata, tmp_path / "t")
+    manifest = json.loads((out / "manifest.json").read_text())
+    for name in (
+        "uns_associate_results",
+        "uns_kaplan_meier_table",
+        "uns_cox_summary",
+        "radiomics_uns_harmonize_gamma_star",
+    ):
+        assert name in manifest["tables"]
+    code = (
+        f'source("{out / "load.R"}"); s <- rg$tables$uns_cox_summary; '
+        'cat(length(rg$tables) + sum(names(rg) %in% c("radiomics", "rna", "mut", "pathways")), '
+        'sprintf("%.17g", s[["coef"]]), nrow(rg$tables$uns_associate_results), dim(rg$pathways))'
+    )
+    res = subprocess.run([require_r, "-e", code], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    words = res.stdout.split()
+    assert int(words[0]) == len(manifest["tables"])
+    np.testing.assert_allclose(
+        [float(w) for w in words[1:3]], mdata.uns["cox"]["summary"]["coef"].to_numpy(), rtol=1e-12
+    )
+    assert int(words[3]) == len(mdata.uns["associate"]["results"])
+    assert [int(w) for w in words[4:6]] == list(mdata["pathways"].shape)
