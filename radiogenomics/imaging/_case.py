@@ -153,7 +153,8 @@ def _compute(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
         logger.debug("pyradiomics warning for %s: %s", case["patient_id"], w.message)
     diagnostics["n_warnings"] = len(caught)
     _hashes(diagnostics, output, raw, preprocessed=bool(record))
-    features = {k: float(v) for k, v in output.items() if not k.startswith("diagnostics_")}
+    # pyradiomics returns 0-d arrays; MCC can carry a zero imaginary part from its eigenvalues
+    features = {k: float(np.real(v)) for k, v in output.items() if not k.startswith("diagnostics_")}
     return {"features": features, "diagnostics": diagnostics}
 
 
