@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     import SimpleITK as sitk
 
 SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"  # Segmentation Storage
-GEOMETRY_TOLERANCE = 1e-5  # relative tolerance on spacing, origin (mm) and direction cosines
+# "Same grid" for image and mask, with ITK's rule (the one pyradiomics' checks use): origin and spacing
+# may differ by GEOMETRY_TOLERANCE x the image's first spacing, direction cosines by GEOMETRY_TOLERANCE.
+# 1e-4 of a voxel absorbs the float32 rounding of NIfTI headers (~2e-6 mm), and nothing a user could see.
+GEOMETRY_TOLERANCE = 1e-4
 
 
 def _is_dicom_file(path: Path) -> bool:
@@ -145,18 +148,22 @@ def _fmt(values: np.ndarray, digits: int) -> str:
 
 
 def geometry_difference(image: sitk.Image, mask: sitk.Image, tolerance: float = GEOMETRY_TOLERANCE) -> str | None:
-    """Describe how the grids of ``image`` and ``mask`` differ (size, spacing, origin, direction); None if equal."""
+    """Describe how the grids of ``image`` and ``mask`` differ (size, spacing, origin, direction); None if equal.
+
+    ``tolerance`` follows ITK (and so pyradiomics' ``geometryTolerance``): spacing and origin are
+    equal within ``tolerance`` x the image's first spacing, direction cosines within ``tolerance``.
+    """
     diffs = []
     if image.GetDimension() != mask.GetDimension():
         return f"dimension {image.GetDimension()} (image) vs {mask.GetDimension()} (mask)"
     if image.GetSize() != mask.GetSize():
         diffs.append(f"size {image.GetSize()} (image) vs {mask.GetSize()} (mask)")
     spacing_i, spacing_m = np.array(image.GetSpacing()), np.array(mask.GetSpacing())
-    if not np.allclose(spacing_i, spacing_m, rtol=tolerance, atol=0):
+    coordinate = tolerance * abs(float(spacing_i[0]))  # ITK's ImageToImageFilter::VerifyInputInformation
+    if np.max(np.abs(spacing_i - spacing_m)) > coordinate:
         diffs.append(f"spacing {_fmt(spacing_i, 6)} (image) vs {_fmt(spacing_m, 6)} (mask)")
-    scale = max(float(spacing_i.min()), 1e-12)
     origin_i, origin_m = np.array(image.GetOrigin()), np.array(mask.GetOrigin())
-    if np.max(np.abs(origin_i - origin_m)) > tolerance * 1e3 * scale:
+    if np.max(np.abs(origin_i - origin_m)) > coordinate:
         diffs.append(f"origin {_fmt(origin_i, 7)} (image) vs {_fmt(origin_m, 7)} (mask)")
     dir_i, dir_m = np.array(image.GetDirection()), np.array(mask.GetDirection())
     if np.max(np.abs(dir_i - dir_m)) > tolerance:
