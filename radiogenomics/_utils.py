@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ._keys import embedding, embedding_key, embedding_names
 from .errors import MissingColumnError
 
 if TYPE_CHECKING:
@@ -57,18 +58,20 @@ def _resolve_one(mdata: MuData, key: str) -> pd.Series:
                 raise MissingColumnError(msg)
             col = dense(adata[:, name].X).ravel()
             return pd.Series(col, index=adata.obs_names, name=key).reindex(mdata.obs_names)
-        emb = f"X_{prefix}"
+        emb = embedding_key(prefix)
         if emb in mdata.obsm:
-            values = mdata.obsm[emb]
-            values = values.to_numpy() if isinstance(values, pd.DataFrame) else np.asarray(values)
-            k = int(name)
+            values = embedding(mdata, prefix).to_numpy()
+            k = int(name) if name.isdigit() else 0
             if not 1 <= k <= values.shape[1]:
-                msg = f"{key!r}: obsm[{emb!r}] has {values.shape[1]} columns; use 1..{values.shape[1]}."
+                msg = (
+                    f"{key!r}: obsm[{emb!r}] has {values.shape[1]} columns; use {prefix}:1..{prefix}:{values.shape[1]}."
+                )
                 raise MissingColumnError(msg)
             return pd.Series(values[:, k - 1], index=mdata.obs_names, name=key)
     msg = (
         f"{key!r} not found: not a column of mdata.obs (e.g. {list(mdata.obs.columns[:5])}), nor '<mod>:<feature>' "
-        f"with a modality in {list(mdata.mod)}, nor '<name>:<k>' for an embedding obsm['X_<name>']."
+        f"with a modality in {list(mdata.mod)}, nor '<name>:<k>' for an embedding obsm['X_<name>'] "
+        f"(stored: {embedding_names(mdata)})."
     )
     raise MissingColumnError(msg)
 

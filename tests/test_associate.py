@@ -350,7 +350,7 @@ def test_fuse_block_scaling_and_missing_patients(mdata, tmp_path):
     _log_cpm(mdata)
     rg.integrate.fuse(mdata, ["radiomics", "rna", "mut"], layers={"rna": "logcpm"})
     fused = mdata.obsm["X_fused"]
-    feats = mdata.uns["X_fused"]["features"]
+    feats = mdata.uns["fused"]["features"]
     assert fused.shape == (120, 610)
     for mod in ("radiomics", "rna", "mut"):
         block = fused[:, (feats["modality"] == mod).to_numpy()]
@@ -361,7 +361,7 @@ def test_fuse_block_scaling_and_missing_patients(mdata, tmp_path):
     with pytest.warns(UserWarning, match="30 patients lack"):
         rg.integrate.fuse(sub, ["radiomics", "rna"], scale="feature")
     assert np.isnan(sub.obsm["X_fused"]).any(axis=1).sum() == 30
-    assert sub.uns["X_fused"]["params"]["n_patients_complete"] == 90
+    assert sub.uns["fused"]["params"]["n_patients_complete"] == 90
     rg.integrate.cca(mdata, "radiomics", "mut", n_permutations=5)
     rg.io.write_h5mu(mdata, tmp_path / "f.h5mu")
     back = rg.io.read_h5mu(tmp_path / "f.h5mu")

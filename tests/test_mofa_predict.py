@@ -96,8 +96,8 @@ def test_mofa_missing_views_bernoulli_and_key_added(mdata):
     missing = cohort.uns["mofa_k"]["n_missing_per_view"].set_index("view")
     assert missing.loc["rna", "n_patients_missing"] == 20 and missing.loc["radiomics", "n_patients_missing"] == 0
     assert missing.loc["mut", "likelihood"] == "bernoulli" and missing.loc["rna", "likelihood"] == "gaussian"
-    assert not np.isnan(cohort.obsm["mofa_k"]).any()  # patients without RNA still get factors
-    assert cohort["mut"].varm["mofa_k"].shape == (10, 3) and "X_mofa" not in cohort.obsm
+    assert not np.isnan(cohort.obsm["X_mofa_k"]).any()  # patients without RNA still get factors
+    assert cohort["mut"].varm["LFs_mofa_k"].shape == (10, 3) and "X_mofa" not in cohort.obsm
 
 
 def test_mofa_warns_about_raw_counts_and_scales(mdata):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._keys import embedding_key, loadings_key
 from .._utils import dense, get_modality, resolve_keys
 from ..errors import DataFormatError, MissingColumnError
 from ._genesets import gene_labels, is_ensembl, strip_version
@@ -95,13 +96,13 @@ def _patient_rankings(mdata: MuData, keys: list[str], mod: str, layer: str | Non
 def _factor_ranking(mdata: MuData, key: str, adata: ad.AnnData, labels: pd.Index) -> pd.Series:
     """Rank genes by their weight on a factor (``"mofa:1"`` reads ``varm["LFs"]`` column 0)."""
     name, k = key.split(":", 1)
-    slot = "LFs" if name == "mofa" else name
+    slot = loadings_key(name)
     if slot not in adata.varm:
         msg = f"Ranking {key!r}: no gene weights in varm[{slot!r}] of the expression modality; run rg.integrate.mofa first."
         raise MissingColumnError(msg)
     weights = adata.varm[slot]
     weights = weights.to_numpy() if isinstance(weights, pd.DataFrame) else np.asarray(weights)
-    k = int(k)
+    k = int(k) if k.isdigit() else 0
     if not 1 <= k <= weights.shape[1]:
         msg = (
             f"Ranking {key!r}: varm[{slot!r}] has {weights.shape[1]} factors; use {name}:1..{name}:{weights.shape[1]}."
@@ -179,7 +180,7 @@ def build_rankings(
             raise
     is_factor = {
         i: ":" in item
-        and f"X_{item.split(':', 1)[0]}" in getattr(mdata, "obsm", {})
+        and embedding_key(item.split(":", 1)[0]) in getattr(mdata, "obsm", {})
         and item.split(":", 1)[0] not in getattr(mdata, "mod", {})
         for i, item in enumerate(items)
         if isinstance(item, str)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._keys import score_column
 from .._utils import resolve_keys
 from ..errors import MissingColumnError, MissingResultError
 from ._predict import feature_matrix
@@ -156,10 +157,10 @@ def apply_model(
             predictions[f"score_{c}"] = scores[:, k]
         best = np.array(classes, dtype=object)[np.nan_to_num(scores).argmax(axis=1)]
         best[no_features] = None
-        mdata.obs[f"{key_added}_class"] = pd.Categorical(best, categories=classes)
+        mdata.obs[score_column(key_added, "class")] = pd.Categorical(best, categories=classes)
     else:
         predictions["score"] = scores
-        mdata.obs[f"{key_added}_score"] = scores
+        mdata.obs[score_column(key_added, "score")] = scores
     mdata.uns[key_added] = {
         "predictions": predictions,
         "metrics": _external_metrics(mdata, str(params["target"]), scores, task, classes),

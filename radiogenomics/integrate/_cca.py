@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from .._keys import embedding_key
 from ._inputs import common_patients, make_side
 from ._scca import pmd_cca
 
@@ -170,7 +171,8 @@ def cca(
     ``None``, or the modified copy if ``copy=True``. Writes:
 
     ``mdata.obsm[f"X_{key_added}_x"]``, ``mdata.obsm[f"X_{key_added}_y"]`` : :class:`numpy.ndarray`
-        Canonical scores per patient (missing for patients not analysed).
+        Canonical scores per patient (missing for patients not analysed); addressed as
+        ``f"{key_added}_x:<k>"`` and ``f"{key_added}_y:<k>"`` (e.g. ``"cca_x:1"``).
     ``mdata.uns[key_added]["summary"]`` : :class:`pandas.DataFrame`
         One row per component: ``component``, ``correlation``, ``p_perm``, ``n_nonzero_x``, ``n_nonzero_y``.
     ``mdata.uns[key_added]["weights_x"]``, ``["weights_y"]`` : :class:`pandas.DataFrame`
@@ -223,7 +225,7 @@ def cca(
     for side, scores in (("x", a @ fa), ("y", b @ fb)):
         full = np.full((mdata.n_obs, n_components), np.nan)
         full[rows] = scores
-        mdata.obsm[f"X_{key_added}_{side}"] = full
+        mdata.obsm[embedding_key(f"{key_added}_{side}")] = full
     mdata.uns[key_added] = {
         "summary": pd.DataFrame(
             {

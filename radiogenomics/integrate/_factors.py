@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._keys import embedding
 from .._utils import get_modality, modality_frame, survival_arrays
-from ..errors import MissingResultError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -23,17 +23,6 @@ logger = logging.getLogger(__name__)
 
 MAX_LEVELS = 20
 COLUMNS = ["factor", "variable", "source", "test", "n", "statistic", "effect", "p", "padj"]
-
-
-def _factor_frame(mdata: MuData, key: str) -> pd.DataFrame:
-    if key not in mdata.obsm:
-        msg = f"No factors in mdata.obsm[{key!r}]; run rg.integrate.mofa(mdata) first (obsm has {list(mdata.obsm)})."
-        raise MissingResultError(msg)
-    values = mdata.obsm[key]
-    if isinstance(values, pd.DataFrame):
-        return values.set_axis(mdata.obs_names).astype(float)
-    values = np.asarray(values, dtype=float)
-    return pd.DataFrame(values, index=mdata.obs_names, columns=[f"Factor{k + 1}" for k in range(values.shape[1])])
 
 
 def _default_obs(mdata: MuData, skip: set[str]) -> list[str]:
@@ -116,7 +105,7 @@ def _cox_rows(factors: pd.DataFrame, obs: pd.DataFrame, time: str, event: str) -
 def factor_associations(
     mdata: MuData,
     *,
-    key: str = "X_mofa",
+    key: str = "mofa",
     obs: Sequence[str] | None = None,
     mods: Sequence[str] = ("mut",),
     time: str | None = None,
@@ -139,9 +128,10 @@ def factor_associations(
     Parameters
     ----------
     mdata
-        Cohort container with factors in ``obsm[key]``.
+        Cohort container with factors in ``obsm[f"X_{key}"]``.
     key
-        ``obsm`` key of the factors (``"X_mofa"`` after :func:`radiogenomics.integrate.mofa`).
+        Name of the embedding (the ``key_added`` of :func:`radiogenomics.integrate.mofa`,
+        ``"mofa"`` by default; ``"fused"``, ``"cca_x"`` ...); an ``obsm`` slot is accepted too.
     obs
         ``mdata.obs`` columns to test; when ``None``, every column with at least two values that
         is numeric or has at most 20 levels, except ``has_<mod>`` flags and ``time``/``event``.
@@ -184,7 +174,7 @@ def factor_associations(
     from statsmodels.stats.multitest import multipletests
 
     mdata = mdata.copy() if copy else mdata
-    factors = _factor_frame(mdata, key)
+    factors = embedding(mdata, key)
     skip = {c for c in (time, event) if c is not None}
     columns = _default_obs(mdata, skip) if obs is None else ([obs] if isinstance(obs, str) else list(obs))
     missing = [c for c in columns if c not in mdata.obs.columns]

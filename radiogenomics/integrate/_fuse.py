@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from .._keys import embedding_key
 from .._utils import dense, get_modality
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def fuse(
     *,
     layers: Mapping[str, str] | None = None,
     scale: Literal["block", "feature"] = "block",
-    key_added: str = "X_fused",
+    key_added: str = "fused",
     copy: bool = False,
 ) -> MuData | None:
     """Concatenate standardised modalities into one patient x feature matrix (early fusion).
@@ -75,7 +76,8 @@ def fuse(
     scale
         ``"block"`` (equal total variance per modality) or ``"feature"`` (z-scores only).
     key_added
-        Key in ``mdata.obsm`` and ``mdata.uns``.
+        Name of the result: the matrix goes to ``obsm[f"X_{key_added}"]`` (addressed as
+        ``"<key_added>:<k>"``), the tables to ``uns[key_added]``.
     copy
         Return a modified copy instead of writing into ``mdata``.
 
@@ -83,7 +85,7 @@ def fuse(
     -------
     ``None``, or the modified copy if ``copy=True``. Writes:
 
-    ``mdata.obsm[key_added]`` : :class:`numpy.ndarray`
+    ``mdata.obsm[f"X_{key_added}"]`` : :class:`numpy.ndarray`
         Patients x fused features (missing rows for patients lacking a modality).
     ``mdata.uns[key_added]["features"]`` : :class:`pandas.DataFrame`
         One row per fused column: ``feature``, ``modality``, ``mean``, ``sd``, ``weight``.
@@ -97,7 +99,7 @@ def fuse(
     >>> rg.integrate.fuse(mdata, ["radiomics", "mut"])
     >>> mdata.obsm["X_fused"].shape
     (40, 110)
-    >>> mdata.uns["X_fused"]["features"]["modality"].value_counts().to_dict()
+    >>> mdata.uns["fused"]["features"]["modality"].value_counts().to_dict()
     {'radiomics': 100, 'mut': 10}
     """
     if scale not in ("block", "feature"):
@@ -122,6 +124,6 @@ def fuse(
             stacklevel=2,
         )
     params["n_patients_complete"] = int(complete.sum())
-    mdata.obsm[key_added] = fused
+    mdata.obsm[embedding_key(key_added)] = fused
     mdata.uns[key_added] = {"features": pd.concat(tables, ignore_index=True), "params": params}
     return mdata if copy else None

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from .._keys import embedding_key, loadings_key
 from ._mofa_checks import check_views, prepare_views
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def mofa(
     scale_features: bool = False,
     max_iter: int = 1000,
     convergence_mode: Literal["fast", "medium", "slow"] = "fast",
-    key_added: str | None = None,
+    key_added: str = "mofa",
     copy: bool = False,
 ) -> MuData | None:
     """Find latent factors shared across modalities with MOFA+ (mofapy2).
@@ -160,8 +161,9 @@ def mofa(
     convergence_mode
         mofapy2 convergence tolerance: ``"fast"``, ``"medium"`` or ``"slow"``.
     key_added
-        ``None`` writes muon's names ``obsm["X_mofa"]``, ``varm["LFs"]``, ``uns["mofa"]``;
-        ``"k"`` writes ``obsm["k"]``, ``varm["k"]`` and ``uns["k"]``.
+        Name of the result (see :mod:`radiogenomics._keys`): ``"mofa"`` writes muon's slots
+        ``obsm["X_mofa"]``, ``varm["LFs"]`` and ``uns["mofa"]``; ``"k"`` writes ``obsm["X_k"]``,
+        ``varm["LFs_k"]`` and ``uns["k"]``. Factors are addressed as ``"<key_added>:<k>"``.
     copy
         Return a modified copy instead of writing into ``mdata``.
 
@@ -170,7 +172,7 @@ def mofa(
     ``None``, or the modified copy if ``copy=True``. Writes:
 
     ``mdata.obsm["X_mofa"]`` : :class:`numpy.ndarray`
-        Patients x factors (``Factor1``...); NaN for patients in no view.
+        Patients x factors (``Factor1``...); NaN for patients in no view; ``"mofa:1"`` is Factor1.
     ``mdata.mod[m].varm["LFs"]`` : :class:`numpy.ndarray`
         Features x factors weights of each view; NaN for excluded features.
     ``mdata.uns["mofa"]["variance"]`` : :class:`pandas.DataFrame`
@@ -219,7 +221,7 @@ def mofa(
     factors = pd.DataFrame(np.nan, index=mdata.obs_names, columns=factor_names)
     for g in model["groups"]:
         factors.loc[model["samples"][g]] = np.asarray(model["Z"][g]).T
-    obsm_key, varm_key, uns_key = ("X_mofa", "LFs", "mofa") if key_added is None else (key_added,) * 3
+    obsm_key, varm_key, uns_key = embedding_key(key_added), loadings_key(key_added), key_added
     mdata.obsm[obsm_key] = factors.to_numpy()
     for view in views:
         weights = pd.DataFrame(np.asarray(model["W"][view.name]).T, index=view.values.columns, columns=factor_names)

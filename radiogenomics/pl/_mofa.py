@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._keys import embedding
 from .._utils import resolve_keys
 from ..get import result
 from ._utils import new_axes
@@ -72,7 +73,7 @@ def factor_scatter(
     x: int = 1,
     y: int = 2,
     color: str | None = None,
-    key: str = "X_mofa",
+    key: str = "mofa",
     ax: Axes | None = None,
     **kwargs,
 ) -> Axes:
@@ -81,7 +82,7 @@ def factor_scatter(
     Parameters
     ----------
     mdata
-        Cohort with factors in ``obsm[key]``.
+        Cohort with factors in ``obsm[f"X_{key}"]``.
     x
         Factor on the x axis (1-based, as ``Factor1``).
     y
@@ -90,7 +91,7 @@ def factor_scatter(
         ``mdata.obs`` column or ``"<mod>:<feature>"`` key (e.g. ``"mut:IDH1"``); categories and
         booleans get a legend, numbers a colour bar; missing values are grey.
     key
-        ``obsm`` key of the factors.
+        Name of the embedding (``key_added`` of :func:`radiogenomics.integrate.mofa`).
     ax
         Axes to draw into; a new figure is made when ``None``.
     **kwargs
@@ -109,10 +110,7 @@ def factor_scatter(
     >>> ax.get_xlabel(), ax.get_legend().get_title().get_text()
     ('Factor1', 'mut:IDH1')
     """
-    if key not in mdata.obsm:
-        msg = f"No factors in mdata.obsm[{key!r}]; run rg.integrate.mofa(mdata) first."
-        raise KeyError(msg)
-    values = np.asarray(mdata.obsm[key], dtype=float)
+    values = embedding(mdata, key).to_numpy()
     ax = new_axes(ax, figsize=(5, 4.5))
     fx, fy = values[:, x - 1], values[:, y - 1]
     kwargs.setdefault("s", 18)

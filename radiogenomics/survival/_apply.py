@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._keys import risk_column
 from ..errors import MissingResultError
 from ._design import terms_matrix
-from ._signature import risk_column
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

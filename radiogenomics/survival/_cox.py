@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._keys import score_column
 from ..errors import ConvergenceError, MissingColumnError
 from ._data import check_constant, design_matrix, survival_columns
 
@@ -271,7 +272,7 @@ def cox(
     risk[rows] = lp
     names = list(design.columns)
     terms = terms.assign(center=fit["center"])
-    mdata.obs[f"{key_added}_risk"] = risk
+    mdata.obs[score_column(key_added, "risk")] = risk
     mdata.uns[key_added] = {
         "summary": _summary(fit, names),
         "tests": _tests(fit, len(names)),

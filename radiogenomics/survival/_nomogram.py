@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._keys import score_column
 from ..get import result
 from ._data import design_matrix, survival_columns
 from ._metrics import baseline_hazard, survival_at
@@ -138,7 +139,9 @@ def nomogram(
     totals = pd.DataFrame({"total_points": total, "linear_predictor": lin})
     for j, ti in enumerate(times):
         totals[f"survival_{ti:g}"] = surv[:, j]
-    mdata.obs[f"{key_added}_points"] = np.where(design.notna().all(axis=1), (lp - lp_at_zero) * scale, np.nan)
+    mdata.obs[score_column(key_added, "points")] = np.where(
+        design.notna().all(axis=1), (lp - lp_at_zero) * scale, np.nan
+    )
     mdata.uns[key_added] = {
         "points": table,
         "total_points": totals,

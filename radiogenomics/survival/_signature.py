@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from .._keys import risk_column
 from ._coxnet import fit_coxnet_cv, make_pipeline, survival_y
 from ._design import design_matrix, survival_columns
 from ._metrics import baseline_hazard, default_times, fold_metrics, survival_at
@@ -21,11 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["signature"]
 
 logger = logging.getLogger(__name__)
-
-
-def risk_column(key_added: str) -> str:
-    """Name of the ``obs`` column with the risk score of signature ``key_added``."""
-    return "risk_score" if key_added == "signature" else f"{key_added}_risk_score"
 
 
 def _ibs_grid(time: np.ndarray, event: np.ndarray) -> np.ndarray:
