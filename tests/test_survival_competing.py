@@ -1,0 +1,167 @@
+"""Competing risks and time-varying Cox models against R (cmprsk 2.2-11, survival 3.5-3).
+
+Reference values: tests/data/competing/r_reference.csv, made by make_reference.R in that folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anndata as ad
+import mudata as md
+import numpy as np
+import pandas as pd
+import pytest
+
+import radiogenomics as rg
+from radiogenomics.errors import DataFormatError, MissingColumnError
+
+DATA = Path(__file__).parent / "data" / "competing"
+REF = pd.read_csv(DATA / "r_reference.csv")
+
+
+def _ref(dataset, analysis, quantity=None):
+    out = REF[(REF.dataset == dataset) & (REF.analysis == analysis)]
+    return out if quantity is None else out[out.quantity == quantity].set_index("term")["value"]
+
+
+def _mudata(frame: pd.DataFrame, index=None) -> md.MuData:
+    index = pd.Index(index if index is not None else [f"p{i:03d}" for i in range(len(frame))])
+    mdata = md.MuData({"clin": ad.AnnData(np.zeros((len(frame), 1)), obs=pd.DataFrame(index=index))})
+    for col in frame.columns:
+        mdata.obs[col] = frame[col].to_numpy()
+    return mdata
+
+
+@pytest.mark.parametrize(("dataset", "group"), [("bmt", "dis"), ("sim", "grp")])
+def test_cumulative_incidence_and_gray_test_equal_cmprsk(dataset, group):
+    frame = pd.read_csv(DATA / f"{dataset}.csv")
+    mdata = _mudata(frame)
+    rg.survival.cumulative_incidence(mdata, cause="status", time="ftime", groupby=group)
+    table = mdata.uns["cumulative_incidence"]["table"]
+    ref = _ref(dataset, "cuminc").copy()
+    ref[["g", "c", "i"]] = ref["term"].str.split(" ", expand=True)
+    n_checked = 0
+    for (g, c), sub in ref.groupby(["g", "c"]):
+        wide = sub.pivot_table(index="i", columns="quantity", values="value", aggfunc="first")
+        wide.index = wide.index.astype(int)
+        last = wide.sort_index().groupby("time").last()  # cmprsk lists each step twice; keep the value after it
+        ours = table[(table.group == g) & (table.cause == c)].set_index("time")
+        np.testing.assert_allclose(ours["cif"], last.loc[ours.index, "est"], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(ours["se"] ** 2, last.loc[ours.index, "var"], rtol=0, atol=1e-12)
+        n_checked += len(ours)
+    assert n_checked > 10
+    tests = mdata.uns["cumulative_incidence"]["tests"].set_index("cause")
+    for cause in ("1", "2"):
+        gray = REF[(REF.dataset == dataset) & (REF.analysis == "gray") & (REF.term == cause)]
+        gray = gray.set_index("quantity")["value"]
+        assert tests.loc[cause, "statistic"] == pytest.approx(gray["stat"], rel=1e-10)
+        assert tests.loc[cause, "p"] == pytest.approx(gray["pv"], rel=1e-9)
+        assert tests.loc[cause, "df"] == gray["df"]
+
+
+def test_cumulative_incidence_bounds_and_sum_below_one():
+    frame = pd.read_csv(DATA / "sim.csv")
+    mdata = _mudata(frame)
+    rg.survival.cumulative_incidence(mdata, cause="status", time="ftime")
+    table = mdata.uns["cumulative_incidence"]["table"]
+    assert ((table.ci_lower <= table.cif) & (table.cif <= table.ci_upper)).all()
+    # the incidences of the two causes plus all-cause survival add up to one at the end
+    final = table.groupby("cause")["cif"].max().sum()
+    surv = rg.survival._km.km_table(frame.ftime, frame.status > 0)["survival"].iloc[-1]
+    assert final + surv == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(("dataset", "covariates"), [("bmt", ["dis"]), ("sim", ["x1", "x2"])])
+def test_fine_gray_equals_crr(dataset, covariates):
+    frame = pd.read_csv(DATA / f"{dataset}.csv")
+    mdata = _mudata(frame)
+    rg.survival.fine_gray(mdata, covariates, cause="status", time="ftime", failcode=1)
+    summary = mdata.uns["fine_gray"]["summary"]
+    coef, se = _ref(dataset, "crr", "coef"), _ref(dataset, "crr", "se")
+    # crr stops at a gradient tolerance of 1e-6; our Newton iterations go to convergence
+    np.testing.assert_allclose(summary["coef"], coef[covariates], rtol=1e-4)
+    np.testing.assert_allclose(summary["se(coef)"], se[covariates], rtol=1e-4)
+    loglik = float(_ref(dataset, "crr", "loglik").iloc[0])
+    assert mdata.uns["fine_gray"]["params"]["loglik"] == pytest.approx(loglik, rel=1e-9)
+
+
+def test_fine_gray_null_covariate_and_planted_effect():
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.normal(size=n)
+    noise = rng.normal(size=n)
+    t1 = rng.exponential(1 / (0.1 * np.exp(0.8 * x)))
+    t2 = rng.exponential(1 / 0.1, size=n)
+    cens = rng.uniform(2, 20, size=n)
+    time = np.minimum.reduce([t1, t2, cens])
+    status = np.where(cens <= np.minimum(t1, t2), 0, np.where(t1 < t2, 1, 2))
+    mdata = _mudata(pd.DataFrame({"x": x, "noise": noise, "time": time, "status": status}))
+    rg.survival.fine_gray(mdata, ["x", "noise"], cause="status", time="time")
+    summary = mdata.uns["fine_gray"]["summary"]
+    assert summary.loc["x", "p"] < 1e-6 and summary.loc["x", "coef"] > 0.4
+    assert summary.loc["noise", "p"] > 0.01
+
+
+def test_competing_risk_errors_name_the_fix():
+    frame = pd.read_csv(DATA / "bmt.csv")
+    mdata = _mudata(frame)
+    with pytest.raises(DataFormatError, match="censor_code"):
+        rg.survival.cumulative_incidence(mdata, cause="status", time="ftime", censor_code=9)
+    with pytest.raises(DataFormatError, match="failcode 5 not found"):
+        rg.survival.fine_gray(mdata, ["dis"], cause="status", time="ftime", failcode=5)
+    with pytest.raises(MissingColumnError, match="cause="):
+        rg.survival.cumulative_incidence(mdata, cause="relapse", time="ftime")
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_start_stop_cox_equals_coxph_on_heart(ties):
+    heart = pd.read_csv(DATA / "heart.csv")
+    heart["id"] = heart["id"].map(lambda i: f"p{i:03d}")
+    patients = heart.drop_duplicates("id").set_index("id")
+    mdata = _mudata(patients[["age"]].reset_index(drop=True), index=patients.index)
+    terms = ["age", "year", "surgery", "transplant"]
+    intervals = heart.drop(columns="age")
+    rg.survival.cox_time_varying(mdata, terms, intervals=intervals, id_column="id", ties=ties)
+    summary = mdata.uns["cox_time_varying"]["summary"]
+    coef, se = _ref("heart", f"coxph_{ties}", "coef"), _ref("heart", f"coxph_{ties}", "se")
+    coef, se = coef.rename({"transplant1": "transplant"}), se.rename({"transplant1": "transplant"})  # R factor term
+    np.testing.assert_allclose(summary["coef"], coef[terms], rtol=1e-6)
+    np.testing.assert_allclose(summary["se(coef)"], se[terms], rtol=1e-6)
+    loglik = float(_ref("heart", f"coxph_{ties}", "loglik").iloc[0])
+    params = mdata.uns["cox_time_varying"]["params"]
+    assert params["loglik"] == pytest.approx(loglik, rel=1e-9)
+    assert params["n_patients"] == 103 and params["n_rows"] == 172 and params["n_events"] == 75
+
+
+def test_time_varying_effect_equals_coxph_tt_on_veteran():
+    vet = pd.read_csv(DATA / "veteran.csv")
+    vet["status"] = vet["status"].astype(bool)
+    mdata = _mudata(vet)
+    rg.survival.cox_time_varying(
+        mdata, ["trt", "prior", "karno"], tt={"karno": lambda x, t: x * np.log(t + 20)}, time="time", event="status"
+    )
+    summary = mdata.uns["cox_time_varying"]["summary"]
+    terms = ["trt", "prior", "karno", "tt(karno)"]
+    assert summary.index.tolist() == terms
+    np.testing.assert_allclose(summary["coef"], _ref("veteran", "coxph_tt_log", "coef")[terms], rtol=1e-6)
+    np.testing.assert_allclose(summary["se(coef)"], _ref("veteran", "coxph_tt_log", "se")[terms], rtol=1e-6)
+    loglik = float(_ref("veteran", "coxph_tt_log", "loglik").iloc[0])
+    assert mdata.uns["cox_time_varying"]["params"]["loglik"] == pytest.approx(loglik, rel=1e-9)
+
+
+def test_time_varying_without_tt_equals_cox(mdata):
+    rg.survival.cox(mdata, ["age", "idh_mutant"])
+    rg.survival.cox_time_varying(mdata, ["age", "idh_mutant"])
+    np.testing.assert_allclose(
+        mdata.uns["cox_time_varying"]["summary"]["coef"], mdata.uns["cox"]["summary"]["coef"], rtol=1e-8
+    )
+
+
+def test_overlapping_intervals_are_refused():
+    mdata = _mudata(pd.DataFrame({"age": [50.0, 60.0]}))
+    bad = pd.DataFrame(
+        {"patient_id": ["p000", "p000", "p001"], "start": [0, 5, 0], "stop": [10, 12, 4], "event": [0, 1, 1]}
+    )
+    with pytest.raises(DataFormatError, match="overlapping"):
+        rg.survival.cox_time_varying(mdata, ["age"], intervals=bad)
