@@ -8,6 +8,7 @@ from ._competing import cumulative_incidence, fine_gray
 from ._cox import cox
 from ._cut import apply_cutpoint, dichotomize
 from ._evaluate import evaluate
+from ._groups import apply_risk_groups, risk_groups
 from ._km import kaplan_meier, logrank
 from ._nomogram import nomogram
 from ._signature import signature
@@ -19,3 +20,4 @@ __all__ += ["cox"]
 __all__ += ["apply_cutpoint", "dichotomize", "kaplan_meier", "logrank", "ph_test"]
 __all__ += ["apply_signature", "compare", "evaluate", "nomogram", "signature"]
 __all__ += ["cox_time_varying", "cumulative_incidence", "fine_gray"]
+__all__ += ["apply_risk_groups", "risk_groups"]
