@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._dicom_index import index_dicom
 from ._extract import extract
 from ._filter import filter_features
 from ._harmonize import apply_harmonization, harmonize
@@ -11,3 +12,4 @@ from ._robustness import robustness
 
 __all__: list[str] = ["extract", "preprocess"]
 __all__ += ["apply_harmonization", "filter_features", "harmonize", "icc", "robustness"]
+__all__ += ["index_dicom"]

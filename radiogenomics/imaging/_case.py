@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import _checkpoint
-from ._io import geometry_difference, read_image, read_mask, resample_to
+from ._io import geometry_difference, read_case_image, read_case_mask, reader_record, resample_to
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +75,12 @@ def _check_mask(mask: Any, label: int, when: str = "") -> int:
 
 def _read(case: dict[str, Any]) -> tuple[Any, Any]:
     try:
-        image = read_image(case["image"])
+        image = read_case_image(case)
     except (OSError, ValueError, RuntimeError) as e:
         msg = f"cannot read image: {e}"
         raise CaseError(msg) from e
     try:
-        mask = read_mask(case["mask"], image, int(case["label"]))
+        mask = read_case_mask(case, image)
     except (OSError, ValueError, RuntimeError) as e:
         msg = f"cannot read mask: {e}"
         raise CaseError(msg) from e
@@ -129,7 +129,7 @@ def _compute(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
         mask = resample_to(mask, image)
         resampled = True
     voxels = _check_mask(mask, label, " after resampling onto the image" if resampled else "")
-    diagnostics = _diagnostics(image, voxels)
+    diagnostics = _diagnostics(image, voxels) | reader_record(image)
     diagnostics["mask_resampled"] = resampled
     record: dict[str, Any] = {}
     raw = (image, mask)

@@ -9,12 +9,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from ._manifest import OPTIONS
+
 SUFFIX = ".case.json"
 
 
 def case_key(case: dict[str, Any], settings_json: str) -> str:
     """Hash of everything that determines a case's result (paths, label, names, settings)."""
     ident = {k: case[k] for k in ("patient_id", "modality", "roi", "image", "mask", "label")}
+    # optional reader columns (RTSTRUCT ROI, SUV, ring...) count only when set, so older keys stay valid
+    ident |= {k: case[k] for k in OPTIONS if k in case and not (case[k] == "" or pd.isna(case[k]))}
     ident["image"] = str(Path(ident["image"]).resolve())
     ident["mask"] = str(Path(ident["mask"]).resolve())
     payload = json.dumps(ident, sort_keys=True) + "\n" + settings_json

@@ -18,7 +18,7 @@ from ..errors import DataFormatError
 from . import _checkpoint
 from ._backends import resolve_jobs, runner
 from ._case import ITK_THREADS, make_extractor
-from ._manifest import read_manifest
+from ._manifest import feature_prefix, read_manifest, several_timepoints
 
 if TYPE_CHECKING:
     from anndata import AnnData
@@ -97,9 +97,10 @@ def _feature_table(cases: pd.DataFrame, results: list[dict]) -> tuple[pd.DataFra
     patients = list(dict.fromkeys(cases.loc[ok, "patient_id"]))
     columns: dict[str, dict[str, str]] = {}
     values: dict[tuple[str, str], float] = {}
+    timepoints = several_timepoints(cases)
     for i in ok:
         case = cases.loc[i]
-        prefix = f"{case['modality']}_{case['roi']}_"
+        prefix = feature_prefix(case, timepoints=timepoints)
         for name, value in results[i]["features"].items():
             image_type, feature_class, feature = name.split("_", 2)
             full = prefix + name
@@ -111,10 +112,11 @@ def _feature_table(cases: pd.DataFrame, results: list[dict]) -> tuple[pd.DataFra
                     "image_type": image_type,
                     "feature_class": feature_class,
                     "feature": feature,
-                },
+                }
+                | ({"timepoint": case["timepoint"]} if "timepoint" in case else {}),
             )
             values[(case["patient_id"], full)] = value
-    var = pd.DataFrame.from_dict(columns, orient="index")[VAR_COLUMNS] if columns else pd.DataFrame()
+    var = pd.DataFrame.from_dict(columns, orient="index") if columns else pd.DataFrame()
     X = pd.DataFrame(np.nan, index=patients, columns=list(columns))
     row = {p: k for k, p in enumerate(patients)}
     col = {c: k for k, c in enumerate(columns)}
@@ -128,8 +130,11 @@ def _obs_table(cases: pd.DataFrame, results: list[dict], patients: list[str]) ->
     """Per-case diagnostics as ``{modality}_{roi}_<field>`` columns; one row per patient."""
     obs = pd.DataFrame(index=pd.Index(patients, name="patient_id"))
     keep = set(patients)
-    for (modality, roi), group in cases.groupby(["modality", "roi"], sort=False):
-        prefix = f"{modality}_{roi}_"
+    timepoints = several_timepoints(cases)
+    prefixes = pd.Series(
+        [feature_prefix(case, timepoints=timepoints) for _, case in cases.iterrows()], index=cases.index
+    )
+    for prefix, group in cases.groupby(prefixes, sort=False):
         rows: dict[str, dict[str, Any]] = {}
         for i, case in group.iterrows():
             if case["patient_id"] not in keep:

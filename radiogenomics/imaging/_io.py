@@ -42,7 +42,7 @@ def _is_dicom_seg(path: Path) -> bool:
     return str(ds.get("SOPClassUID", "")) == SEG_SOP_CLASS
 
 
-def _read_dicom_series(folder: Path) -> sitk.Image:
+def _read_dicom_series(folder: Path, series_uid: str = "") -> sitk.Image:
     import SimpleITK as sitk
 
     reader = sitk.ImageSeriesReader()
@@ -50,6 +50,11 @@ def _read_dicom_series(folder: Path) -> sitk.Image:
     if not series:
         msg = f"{folder}: no DICOM series found in this folder (expected one folder per series)."
         raise DataFormatError(msg)
+    if series_uid:
+        if series_uid not in series:
+            msg = f"{folder}: series {series_uid} not found here; series present: {', '.join(series)}"
+            raise DataFormatError(msg)
+        series = [series_uid]
     if len(series) > 1:
         msg = (
             f"{folder}: the folder holds {len(series)} DICOM series ({', '.join(series)}); "
@@ -176,3 +181,65 @@ def resample_to(mask: sitk.Image, reference: sitk.Image) -> sitk.Image:
     import SimpleITK as sitk
 
     return sitk.Resample(mask, reference, sitk.Transform(), sitk.sitkNearestNeighbor, 0, mask.GetPixelID())
+
+
+RECORD_PREFIX = "radiogenomics_"  # metadata keys set on images by the readers below, recorded by extract
+
+
+def read_case_image(case: dict) -> sitk.Image:
+    """Read a manifest case's image: ``image`` path, optional ``series_uid``, and ``suv="bw"`` for PET."""
+    path = Path(case["image"])
+    uid = str(case.get("series_uid") or "")
+    image = _read_dicom_series(path, uid) if uid and path.is_dir() else read_image(path)
+    if case.get("suv") == "bw":
+        from ._suv import suv_bw_image
+
+        image = suv_bw_image(image, path, series_uid=uid)
+    return image
+
+
+def read_case_mask(case: dict, reference: sitk.Image) -> sitk.Image:
+    """Read a manifest case's mask: image/DICOM-SEG as :func:`read_mask`, or an RTSTRUCT ROI (``mask_roi``).
+
+    With ``ring_mm`` the mask becomes the peritumoral ring of that width around the ROI
+    (clipped to ``body_threshold`` when given).
+    """
+    import SimpleITK as sitk
+
+    from ._rtstruct import is_rtstruct, read_rtstruct
+
+    path = Path(case["mask"])
+    label = int(case["label"])
+    if path.is_file() and is_rtstruct(path):
+        binary = read_rtstruct(path, reference, str(case.get("mask_roi") or ""))
+        mask = sitk.Cast(binary, sitk.sitkUInt16) * label
+    elif case.get("mask_roi"):
+        msg = f"{path}: mask_roi={case['mask_roi']!r} given but this file is not an RTSTRUCT."
+        raise DataFormatError(msg)
+    else:
+        mask = read_mask(path, reference, label)
+    ring = case.get("ring_mm")
+    if ring is not None and np.isfinite(ring):
+        from ._subregions import ring_mask
+
+        body = case.get("body_threshold")
+        body = float(body) if body is not None and np.isfinite(body) else None
+        roi = sitk.Equal(mask, label) if mask.GetSize() == reference.GetSize() else None
+        if roi is None or geometry_difference(reference, mask):
+            msg = f"{path}: a peritumoral ring needs the mask on the image grid; {geometry_difference(reference, mask)}"
+            raise DataFormatError(msg)
+        mask = sitk.Cast(ring_mask(roi, reference, float(ring), body_threshold=body), sitk.sitkUInt16) * label
+    return mask
+
+
+def reader_record(image: sitk.Image) -> dict:
+    """Values the readers recorded on ``image`` (e.g. SUV factor and decay correction), without the key prefix."""
+    out = {}
+    for key in image.GetMetaDataKeys():
+        if key.startswith(RECORD_PREFIX):
+            value = image.GetMetaData(key)
+            try:
+                out[key[len(RECORD_PREFIX) :]] = float(value)
+            except ValueError:
+                out[key[len(RECORD_PREFIX) :]] = value
+    return out

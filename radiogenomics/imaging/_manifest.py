@@ -12,6 +12,13 @@ from ..errors import DataFormatError, MissingColumnError
 REQUIRED = ("patient_id", "image", "mask")
 DEFAULT_MODALITY = "image"
 DEFAULT_ROI = "roi"
+# Optional columns read by the image and mask readers (imaging._io.read_case_image / read_case_mask):
+# timepoint (name, e.g. baseline), mask_roi (ROI name inside an RTSTRUCT), series_uid (series inside a
+# folder holding several), suv ("bw": convert PET to SUV body weight), ring_mm (peritumoral ring width),
+# body_threshold (image value above which a voxel is inside the body, for the ring).
+TEXT_OPTIONS = ("timepoint", "mask_roi", "series_uid", "suv")
+NUMBER_OPTIONS = ("ring_mm", "body_threshold")
+OPTIONS = TEXT_OPTIONS + NUMBER_OPTIONS
 
 
 def _clean_name(value: object, column: str, *, path: bool = False) -> str:
@@ -80,12 +87,61 @@ def read_manifest(manifest: pd.DataFrame | str | os.PathLike, *, default_label: 
     out["roi"] = [_clean_name(v, "roi") for v in table.get("roi", pd.Series([DEFAULT_ROI] * len(table)))]
     labels = table["label"] if "label" in table.columns else pd.Series([None] * len(table))
     out["label"] = [_label(v, default_label) for v in labels]
-    dup = out.duplicated(["patient_id", "modality", "roi"], keep=False)
+    _read_options(table, out)
+    keys = ["patient_id", "modality", "roi"] + (["timepoint"] if "timepoint" in out else [])
+    dup = out.duplicated(keys, keep=False)
     if dup.any():
-        rows = out.loc[dup, ["patient_id", "modality", "roi"]].drop_duplicates().head(5).to_dict("records")
+        rows = out.loc[dup, keys].drop_duplicates().head(5).to_dict("records")
         msg = (
-            f"manifest lists the same (patient_id, modality, roi) more than once: {rows}; "
-            "give each mask its own roi name (e.g. tumour, oedema) or modality."
+            f"manifest lists the same ({', '.join(keys)}) more than once: {rows}; "
+            "give each mask its own roi name (e.g. tumour, oedema), modality or timepoint."
         )
         raise DataFormatError(msg)
     return out
+
+
+def _text_option(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value).strip()
+
+
+def _read_options(table: pd.DataFrame, out: pd.DataFrame) -> None:
+    """Copy the optional reader columns (OPTIONS) present in ``table`` into ``out``, checked."""
+    for column in TEXT_OPTIONS:
+        if column in table.columns:
+            out[column] = [_text_option(v) for v in table[column]]
+    if "timepoint" in out:
+        empty = [str(p) for p, t in zip(out["patient_id"], out["timepoint"], strict=True) if not t]
+        if empty:
+            msg = f"manifest column 'timepoint' is empty for patient(s) {empty[:5]}; name every time point (e.g. baseline)."
+            raise DataFormatError(msg)
+        out["timepoint"] = [_clean_name(v, "timepoint") for v in out["timepoint"]]
+    if "suv" in out:
+        bad = sorted({v for v in out["suv"] if v not in ("", "bw")})
+        if bad:
+            msg = (
+                f"manifest column 'suv' has {bad}; use 'bw' (SUV body weight from the DICOM header) or leave it empty."
+            )
+            raise DataFormatError(msg)
+    for column in NUMBER_OPTIONS:
+        if column in table.columns:
+            values = pd.to_numeric(table[column], errors="coerce")
+            bad = table[column][values.isna() & table[column].notna()]
+            if len(bad) or (column == "ring_mm" and (values <= 0).any()):
+                msg = (
+                    f"manifest column {column!r} must hold numbers (ring_mm > 0, in mm); got {list(table[column])[:5]}."
+                )
+                raise DataFormatError(msg)
+            out[column] = values.to_numpy(dtype=float)
+
+
+def several_timepoints(cases: pd.DataFrame) -> bool:
+    """Whether feature names carry the time point: the manifest names more than one."""
+    return "timepoint" in cases and cases["timepoint"].nunique() > 1
+
+
+def feature_prefix(case: dict | pd.Series, *, timepoints: bool) -> str:
+    """``{modality}_{roi}_``, preceded by ``{timepoint}_`` when the manifest has several time points."""
+    prefix = f"{case['modality']}_{case['roi']}_"
+    return f"{case['timepoint']}_{prefix}" if timepoints else prefix
