@@ -1,46 +1,77 @@
-"""Compatibility shims for the supported anndata/mudata versions.
+"""Narrow adapters around mudata behaviour, applied only to the package's own calls.
 
-mudata 0.3 pulls modality columns into the global ``obs`` on every ``update()`` and warns
-about it; mudata 0.4 made ``pull_on_update=False`` the default and removed ``set_options``.
-Opting into the 0.4 behaviour here keeps results identical across versions.
+Nothing here runs at import: no option is set, no dependency is patched and no global warnings
+filter is added. Two mudata (>= 0.4) behaviours are handled where the package calls mudata:
+
+- mudata warns ``var_names are not unique`` whenever a container is built, copied or read and
+  the same feature name is in two modalities (``rna:EGFR`` and ``mut:EGFR``). The package always
+  addresses features per modality, so that notice is expected; :func:`expected_duplicate_names`
+  silences it around those calls only.
+- mudata passes the global ``obs`` through :meth:`pandas.DataFrame.convert_dtypes` when it
+  rebuilds a container (``MuData(...)``, ``copy()``, ``read_h5mu``): a float column of whole
+  numbers (age, KPS) becomes ``Int64`` and a ``bool`` column becomes ``boolean``. Clinical
+  columns keep the dtypes they were given (or were written with): :func:`copy_mudata` and
+  :func:`restore_obs_dtypes` put them back.
 """
 
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import mudata as md
+import pandas as pd
 
-if hasattr(md, "set_options"):  # mudata < 0.4
-    md.set_options(pull_on_update=False)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
-# The same gene is a feature of several modalities (``rna:EGFR`` and ``mut:EGFR``). mudata's
-# global ``var`` index is only an aggregate view, and this package always addresses features per
-# modality, so mudata's notice about repeated names there is expected, not a problem.
-warnings.filterwarnings("ignore", message=r"var_names are not unique", category=UserWarning)
+    from mudata import MuData
+
+__all__ = ["copy_mudata", "expected_duplicate_names", "md", "restore_obs_dtypes"]
 
 
-def _keep_dtypes(update_attr):
-    """Wrap ``MuData._update_attr`` so global ``obs``/``var`` columns keep their dtypes.
+@contextmanager
+def expected_duplicate_names() -> Iterator[None]:
+    """Silence mudata's ``var_names are not unique`` notice inside the ``with`` block only."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"var_names are not unique", category=UserWarning)
+        yield
 
-    mudata 0.3 passes the global table through ``DataFrame.convert_dtypes()`` on every update
-    (``copy()``, ``read_h5mu``): float columns holding whole numbers (age, KPS) become ``int64``
-    or ``Int64`` and missing values turn into ``pd.NA``. Clinical columns must not change type
-    behind the user's back, so the dtypes seen before the update are restored afterwards.
+
+def restore_obs_dtypes(mdata: MuData, reference: pd.DataFrame | pd.Series) -> MuData:
+    """Give the global ``obs`` columns back the dtypes of ``reference``, in place.
+
+    Parameters
+    ----------
+    mdata
+        Container whose ``obs`` went through mudata's dtype conversion.
+    reference
+        The table as it was (values and dtypes), or only its dtypes (a Series column -> dtype).
+
+    Returns
+    -------
+    ``mdata`` itself. Columns absent from ``reference`` are left as they are; a column whose
+    values cannot take the old dtype is left unchanged rather than altered.
     """
+    dtypes = reference if isinstance(reference, pd.Series) else reference.dtypes
+    obs = mdata.obs
+    for col, dtype in dtypes.items():
+        if col not in obs.columns or obs[col].dtype == dtype:
+            continue
+        if isinstance(reference, pd.DataFrame) and reference.index.equals(obs.index):
+            obs[col] = reference[col]
+            continue
+        try:
+            obs[col] = obs[col].astype(dtype)
+        except (TypeError, ValueError):  # e.g. missing values in a column that was plain bool
+            continue
+    return mdata
 
-    def wrapper(self, attr, *args, **kwargs):
-        before = getattr(self, attr).dtypes.to_dict() if attr in ("obs", "var") else {}
-        out = update_attr(self, attr, *args, **kwargs)
-        table = getattr(self, attr)
-        for col, dtype in before.items():
-            if col in table.columns and table[col].dtype != dtype and dtype.kind == "f":
-                table[col] = table[col].astype(dtype)
-        return out
 
-    wrapper.__wrapped__ = update_attr
-    return wrapper
-
-
-if hasattr(md, "set_options") and not hasattr(md.MuData._update_attr, "__wrapped__"):  # mudata < 0.4
-    md.MuData._update_attr = _keep_dtypes(md.MuData._update_attr)
+def copy_mudata(mdata: MuData) -> MuData:
+    """Return ``mdata.copy()`` with the clinical dtypes kept and no notice about shared names."""
+    dtypes = mdata.obs.dtypes
+    with expected_duplicate_names():
+        out = mdata.copy()
+    return restore_obs_dtypes(out, dtypes)

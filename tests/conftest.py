@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 import radiogenomics as rg
+from radiogenomics._compat import copy_mudata
 
 
 @pytest.fixture(scope="session")
@@ -19,8 +20,8 @@ def cohort_session():
 
 @pytest.fixture
 def mdata(cohort_session):
-    """A fresh copy of the synthetic cohort (tests may modify it)."""
-    return cohort_session.copy()
+    """A fresh copy of the synthetic cohort (tests may modify it), clinical dtypes kept."""
+    return copy_mudata(cohort_session)
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +32,7 @@ def glioma_session():
 
 @pytest.fixture
 def glioma(glioma_session):
-    return glioma_session.copy()
+    return copy_mudata(glioma_session)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from .._compat import md
+from .._compat import expected_duplicate_names, md
 from ..errors import DataFormatError, PairingError
 from ._diagnose import explain_disjoint
 from ._ids import normalize_ids
@@ -203,7 +203,8 @@ def build_mudata(
         sub.obs["sample_id"] = adata.obs_names[keep].to_numpy()
         sub.obs_names = tables[name].loc[keep, "patient_id"].to_numpy()
         built[name] = sub
-    mdata = md.MuData(built)
+    with expected_duplicate_names():
+        mdata = md.MuData(built)
     for name in mods:
         mdata.obs[f"has_{name}"] = mdata.obs_names.isin(built[name].obs_names)
 

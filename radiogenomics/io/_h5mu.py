@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anndata as ad
+import h5py
 import numpy as np
 import pandas as pd
 
-from .._compat import md
+from .._compat import expected_duplicate_names, md, restore_obs_dtypes
 from ..errors import DataFormatError
 
 if TYPE_CHECKING:
@@ -126,4 +128,10 @@ def read_h5mu(path: PathLike[str] | str) -> MuData:
     if not path.exists():
         msg = f"No cohort file at {str(path)!r}; write one with rg.io.write_h5mu(mdata, path)."
         raise FileNotFoundError(msg)
-    return md.read_h5mu(path)
+    with expected_duplicate_names():
+        mdata = md.read_h5mu(path)
+    # mudata rebuilds the global obs through convert_dtypes (float age -> Int64); the file holds the
+    # clinical columns as written, so they are read back with those dtypes.
+    with h5py.File(path, "r") as handle:
+        stored = ad.io.read_elem(handle["obs"])
+    return restore_obs_dtypes(mdata, stored)
