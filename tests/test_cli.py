@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import radiogenomics as rg
 from radiogenomics.cli import main
 
@@ -42,3 +44,34 @@ def test_console_script_runs():
         [sys.executable, "-m", "radiogenomics.cli", "--help"], capture_output=True, text=True, check=False
     )
     assert res.returncode == 0 and "demo" in res.stdout
+
+
+_LAZY_PROBE = """
+import sys
+import pytest
+
+import radiogenomics as rg
+from radiogenomics.cli import main
+heavy = sorted(m for m in ("anndata", "mudata", "pandas", "scipy", "sklearn", "matplotlib") if m in sys.modules)
+assert not heavy, f"import radiogenomics loaded {heavy}"
+try:
+    main(["--help"])
+except SystemExit as exit:
+    assert exit.code == 0
+heavy = sorted(m for m in ("anndata", "mudata", "pandas", "scipy", "sklearn", "matplotlib") if m in sys.modules)
+assert not heavy, f"radiogenomics --help loaded {heavy}"
+assert "survival" in dir(rg) and "radiogenomics.survival" not in sys.modules
+assert rg.survival.cox.__module__ == "radiogenomics.survival._cox"  # loaded on first use
+print(rg.__version__)
+"""
+
+
+def test_import_and_help_load_no_heavy_dependency():
+    res = subprocess.run([sys.executable, "-c", _LAZY_PROBE], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == rg.__version__
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        rg.nonexistent  # noqa: B018
