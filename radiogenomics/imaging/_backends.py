@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -16,8 +21,37 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 
+MAX_ATTEMPTS = 3  # a case pending when a worker dies is resubmitted to a new pool at most twice
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_WATCHDOG_SECONDS = 1.0
+
+
 def _failed(case: dict[str, Any], reason: str) -> dict[str, Any]:
     return {"key": case["key"], "patient_id": case["patient_id"], "status": "failed", "reason": reason, "seconds": 0.0}
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(_WATCHDOG_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def worker_init(parent: int) -> None:
+    """Make a pool worker exit when its parent dies (even by SIGKILL, which runs no clean-up).
+
+    On Linux the kernel sends SIGKILL to the worker when the parent dies (``prctl(PR_SET_PDEATHSIG)``);
+    everywhere a daemon thread checks once a second that the parent is still the worker's parent.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watchdog below still applies
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watchdog").start()
 
 
 def run_serial(cases: list[dict], settings: dict) -> Iterator[tuple[int, dict]]:
@@ -32,24 +66,58 @@ def _mp_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context(method)
 
 
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=_mp_context(), initializer=worker_init, initargs=(os.getpid(),)
+    )
+
+
+def _submit(pool: ProcessPoolExecutor, cases: list[dict], settings: dict, todo: list[int]) -> dict:
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns when forking with helper threads alive (e.g. tqdm's monitor);
+        # the workers only run run_case, which takes no lock held by those threads.
+        warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks", category=DeprecationWarning)
+        return {pool.submit(run_case, cases[i], settings): i for i in todo}
+
+
 def run_processes(cases: list[dict], settings: dict, n_jobs: int) -> Iterator[tuple[int, dict]]:
+    """Run cases in a process pool; when a worker dies, rebuild the pool and resubmit the unfinished cases.
+
+    A dead worker (killed, out of memory) breaks the whole pool and fails every pending future;
+    those cases are resubmitted to a new pool, each at most ``MAX_ATTEMPTS`` times in all, so one
+    lost worker costs only its own case (and a case that kills its worker each time fails alone).
+    Each result carries ``attempts``.
+    """
     workers = max(1, min(n_jobs, len(cases)))
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_mp_context())
-    try:
-        with warnings.catch_warnings():
-            # Python >= 3.12 warns when forking with helper threads alive (e.g. tqdm's monitor);
-            # the workers only run run_case, which takes no lock held by those threads.
-            warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks", category=DeprecationWarning)
-            futures = {pool.submit(run_case, case, settings): i for i, case in enumerate(cases)}
-        for future in as_completed(futures):
-            i = futures[future]
-            try:
-                yield i, future.result()
-            except BrokenProcessPool as e:
-                yield i, _failed(cases[i], f"worker process died (out of memory or killed?): {e}")
-    finally:
-        # on Ctrl-C or an error in the caller, do not wait for the cases not yet started
-        pool.shutdown(wait=True, cancel_futures=True)
+    attempts = [0] * len(cases)
+    todo = list(range(len(cases)))
+    while todo:
+        pool = _pool(workers)
+        broken: BaseException | None = None
+        done: set[int] = set()
+        try:
+            futures = _submit(pool, cases, settings, todo)
+            for i in todo:
+                attempts[i] += 1
+            for future in as_completed(futures):
+                if future.exception() is not None and isinstance(future.exception(), BrokenProcessPool):
+                    broken = future.exception()
+                    break
+                done.add(futures[future])
+                yield futures[future], {**future.result(), "attempts": attempts[futures[future]]}
+            # cases that finished before the pool broke keep their results
+            for future, i in futures.items():
+                if i not in done and future.done() and not future.cancelled() and future.exception() is None:
+                    done.add(i)
+                    yield i, {**future.result(), "attempts": attempts[i]}
+        finally:
+            # on Ctrl-C or an error in the caller, do not wait for the cases not yet started
+            pool.shutdown(wait=True, cancel_futures=True)
+        todo = [i for i in todo if i not in done]
+        for i in [i for i in todo if attempts[i] >= MAX_ATTEMPTS]:
+            reason = f"worker process died (out of memory or killed?) in each of {attempts[i]} attempts: {broken}"
+            yield i, {**_failed(cases[i], reason), "attempts": attempts[i]}
+        todo = [i for i in todo if attempts[i] < MAX_ATTEMPTS]
 
 
 def run_dask(cases: list[dict], settings: dict, client: Any) -> Iterator[tuple[int, dict]]:

@@ -10,17 +10,61 @@ import json
 import logging
 import time
 import warnings
-from typing import Any
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _checkpoint
-from ._io import geometry_difference, read_case_image, read_case_mask, reader_record, resample_to
+from ._io import GEOMETRY_TOLERANCE, geometry_difference, read_case_image, read_case_mask, reader_record, resample_to
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 logger = logging.getLogger(__name__)
 
 ITK_THREADS = 1
 _EXTRACTORS: dict[str, Any] = {}  # per-process cache: params JSON -> RadiomicsFeatureExtractor
+_MAX_EXTRACTORS = 8  # one per modality preset of a batch is enough
+
+
+def tolerance_of(params: dict[str, Any]) -> float:
+    """The "same grid" tolerance in effect: pyradiomics' ``geometryTolerance`` setting, else the package's."""
+    value = (params.get("setting") or {}).get("geometryTolerance")
+    return float(value) if value is not None else GEOMETRY_TOLERANCE
+
+
+@contextmanager
+def sitk_state(tolerance: float) -> Iterator[None]:
+    """Run with SimpleITK single-threaded and at ``tolerance``; restore every global touched on exit.
+
+    pyradiomics' extractor sets SimpleITK's process-wide coordinate and direction tolerances (and
+    its own module variable) from ``geometryTolerance`` and leaves them; the ``radiomics`` logger
+    level is set here. All of them are put back, so no call changes the next one.
+    """
+    import SimpleITK as sitk
+    from radiomics import featureextractor
+
+    process = sitk.ProcessObject
+    saved = (
+        process.GetGlobalDefaultNumberOfThreads(),
+        process.GetGlobalDefaultCoordinateTolerance(),
+        process.GetGlobalDefaultDirectionTolerance(),
+        featureextractor.geometryTolerance,
+        logging.getLogger("radiomics").level,
+    )
+    process.SetGlobalDefaultNumberOfThreads(ITK_THREADS)
+    process.SetGlobalDefaultCoordinateTolerance(tolerance)
+    process.SetGlobalDefaultDirectionTolerance(tolerance)
+    logging.getLogger("radiomics").setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        process.SetGlobalDefaultNumberOfThreads(saved[0])
+        process.SetGlobalDefaultCoordinateTolerance(saved[1])
+        process.SetGlobalDefaultDirectionTolerance(saved[2])
+        featureextractor.geometryTolerance = saved[3]
+        logging.getLogger("radiomics").setLevel(saved[4])
 
 
 class CaseError(Exception):
@@ -28,11 +72,14 @@ class CaseError(Exception):
 
 
 def make_extractor(params: dict[str, Any]) -> Any:
-    """Build a pyradiomics extractor from a parameter dict in pyradiomics' schema (validated by pyradiomics)."""
+    """Build a pyradiomics extractor from a parameter dict in pyradiomics' schema (validated by pyradiomics).
+
+    Construction sets SimpleITK's global tolerances when ``geometryTolerance`` is given: it runs
+    inside :func:`sitk_state`, which restores them.
+    """
     from radiomics import featureextractor
 
-    logging.getLogger("radiomics").setLevel(logging.ERROR)
-    with warnings.catch_warnings():
+    with sitk_state(tolerance_of(params)), warnings.catch_warnings():
         # pykwalify (pyradiomics' schema validator) loads its extension module the old way
         warnings.filterwarnings("ignore", message="the load_module", category=DeprecationWarning)
         return featureextractor.RadiomicsFeatureExtractor(params)
@@ -41,7 +88,8 @@ def make_extractor(params: dict[str, Any]) -> Any:
 def _extractor(params_json: str) -> Any:
     extractor = _EXTRACTORS.get(params_json)
     if extractor is None:
-        _EXTRACTORS.clear()
+        if len(_EXTRACTORS) >= _MAX_EXTRACTORS:
+            _EXTRACTORS.clear()
         extractor = _EXTRACTORS[params_json] = make_extractor(json.loads(params_json))
     return extractor
 
@@ -115,19 +163,41 @@ def _hashes(diagnostics: dict, output: dict, raw: tuple[Any, Any], *, preprocess
         diagnostics["image_hash"], diagnostics["mask_hash"] = sitk.Hash(raw[0]), sitk.Hash(raw[1])
 
 
+def case_params(case: dict[str, Any], settings: dict[str, Any]) -> str:
+    """The pyradiomics parameters (JSON) of a case: its modality's preset, else the batch's."""
+    return (settings.get("params_by_modality") or {}).get(case.get("modality"), settings["params_json"])
+
+
+def _on_image_grid(image: Any, mask: Any, tolerance: float, *, resample: bool) -> tuple[Any, bool]:
+    """Put the mask on the image's grid: same grid within ``tolerance`` -> exact copy of the image's geometry."""
+    diff = geometry_difference(image, mask, tolerance)
+    if diff:
+        if not resample:
+            msg = f"image/mask geometry mismatch: {diff}; pass resample_mask=True to resample the mask onto the image"
+            raise CaseError(msg)
+        return resample_to(mask, image), True
+    if not (
+        image.GetOrigin() == mask.GetOrigin()
+        and image.GetSpacing() == mask.GetSpacing()
+        and image.GetDirection() == mask.GetDirection()
+    ):
+        # equal within the tolerance (e.g. NIfTI's float32 header): take the image's exact values,
+        # so no later check (SimpleITK's, pyradiomics') sees a difference the package called none
+        import SimpleITK as sitk
+
+        mask = sitk.Image(mask)
+        mask.CopyInformation(image)
+    return mask, False
+
+
 def _compute(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     from ._preprocess import preprocess
 
     image, mask = _read(case)
     label = int(case["label"])
-    diff = geometry_difference(image, mask)
-    resampled = False
-    if diff:
-        if not settings["resample_mask"]:
-            msg = f"image/mask geometry mismatch: {diff}; pass resample_mask=True to resample the mask onto the image"
-            raise CaseError(msg)
-        mask = resample_to(mask, image)
-        resampled = True
+    params_json = case_params(case, settings)
+    tolerance = tolerance_of(json.loads(params_json))
+    mask, resampled = _on_image_grid(image, mask, tolerance, resample=settings["resample_mask"])
     voxels = _check_mask(mask, label, " after resampling onto the image" if resampled else "")
     diagnostics = _diagnostics(image, voxels) | reader_record(image)
     diagnostics["mask_resampled"] = resampled
@@ -141,7 +211,7 @@ def _compute(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
             raise CaseError(msg) from e
         _check_mask(mask, label, " after preprocessing")
     diagnostics["preprocess"] = json.dumps(record, sort_keys=True) if record else ""
-    extractor = _extractor(settings["params_json"])
+    extractor = _extractor(params_json)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -152,6 +222,7 @@ def _compute(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     for w in caught:
         logger.debug("pyradiomics warning for %s: %s", case["patient_id"], w.message)
     diagnostics["n_warnings"] = len(caught)
+    diagnostics["geometry_tolerance"] = tolerance
     _hashes(diagnostics, output, raw, preprocessed=bool(record))
     # pyradiomics returns 0-d arrays; MCC can carry a zero imaginary part from its eigenvalues
     features = {k: float(np.real(v)) for k, v in output.items() if not k.startswith("diagnostics_")}
@@ -163,22 +234,18 @@ def run_case(case: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
 
     SimpleITK runs single-threaded inside a case: some filters (N4) give results that depend on
     the number of threads, so this keeps results identical across backends and machines;
-    parallelism comes from running cases side by side.
+    parallelism comes from running cases side by side. The geometry tolerance in effect is set
+    for the case and every global is restored after it (:func:`sitk_state`).
     """
-    import SimpleITK as sitk
-
     start = time.perf_counter()
     result: dict[str, Any] = {"key": case["key"], "patient_id": case["patient_id"]}
-    threads = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
-    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(ITK_THREADS)
     try:
-        result.update(_compute(case, settings), status="ok", reason="")
+        with sitk_state(tolerance_of(json.loads(case_params(case, settings)))):
+            result.update(_compute(case, settings), status="ok", reason="")
     except CaseError as e:
         result.update(status="failed", reason=str(e))
     except Exception as e:  # noqa: BLE001 - an unexpected error in one case must not stop the batch
         result.update(status="failed", reason=f"{type(e).__name__}: {e}")
-    finally:
-        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
     result["seconds"] = time.perf_counter() - start
     if result["status"] == "ok" and settings.get("checkpoint"):
         _checkpoint.save(settings["checkpoint"], case["key"], result)

@@ -1,4 +1,8 @@
-"""Per-case checkpoint files: written atomically as each case finishes, read back on a rerun."""
+"""Per-case checkpoint files: written atomically as each case finishes, read back on a rerun.
+
+Each file holds the SHA-256 of its own content (``checksum``), so a file edited by hand (valid
+JSON, one value changed) or damaged on disk is recomputed rather than reused.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,13 @@ import pandas as pd
 from ._manifest import OPTIONS
 
 SUFFIX = ".case.json"
+CHECKSUM = "checksum"
+
+
+def checksum(result: dict[str, Any]) -> str:
+    """SHA-256 of the result's canonical JSON (sorted keys), without its own ``checksum`` field."""
+    body = {k: v for k, v in result.items() if k != CHECKSUM}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def case_key(case: dict[str, Any], settings_json: str) -> str:
@@ -42,7 +53,7 @@ def save(directory: str | os.PathLike, key: str, result: dict[str, Any]) -> Path
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{key}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump(result, fh)
+            json.dump({**result, CHECKSUM: checksum(result)}, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)  # noqa: PTH105 - atomic rename, as documented
@@ -52,14 +63,20 @@ def save(directory: str | os.PathLike, key: str, result: dict[str, Any]) -> Path
     return target
 
 
-def load(directory: str | os.PathLike, key: str) -> dict[str, Any] | None:
-    """Return the stored result for ``key``, or None if it is absent or unreadable."""
+def load(directory: str | os.PathLike, key: str) -> tuple[dict[str, Any] | None, str]:
+    """Return the stored result for ``key`` and its state: ``"ok"``, ``"absent"`` or ``"invalid"``.
+
+    ``"invalid"``: unreadable, not this case's, or its content does not match its checksum
+    (edited or damaged); the result is then None and the case is recomputed.
+    """
     path = case_path(directory, key)
     if not path.is_file():
-        return None
+        return None, "absent"
     try:
         with path.open() as fh:
             result = json.load(fh)
     except (OSError, ValueError):
-        return None
-    return result if isinstance(result, dict) and result.get("key") == key else None
+        return None, "invalid"
+    if not isinstance(result, dict) or result.get("key") != key or result.get(CHECKSUM) != checksum(result):
+        return None, "invalid"
+    return {k: v for k, v in result.items() if k != CHECKSUM}, "ok"

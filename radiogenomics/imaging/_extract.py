@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import platform
+import re
 import warnings
 from importlib import metadata
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 from ..errors import DataFormatError
 from . import _checkpoint
 from ._backends import resolve_jobs, runner
-from ._case import ITK_THREADS, make_extractor
+from ._case import ITK_THREADS, make_extractor, tolerance_of
 from ._manifest import feature_prefix, read_manifest, several_timepoints
 
 if TYPE_CHECKING:
@@ -29,6 +30,13 @@ PARAMS_DIR = Path(__file__).parent / "params"
 PREPROCESS_KEYS = {"n4", "spacing", "interpolator", "normalize", "reference"}
 VAR_COLUMNS = ["modality", "roi", "image_type", "feature_class", "feature"]
 FAILURE_COLUMNS = ["patient_id", "image", "mask", "reason", "modality", "roi", "label"]
+SCHEMA_KEYS = {"imageType", "featureClass", "setting", "voxelSetting"}
+# modality names by imaging family, to catch one preset applied to CT and MR alike
+FAMILIES = {
+    "CT": r"(CE|NC|CB)?CT",
+    "MR": r"MRI?|T1\w*|T2\w*|FLAIR|DWI|ADC|SWI|PD|DCE\w*",
+    "PET": r"PET|PT|FDG\w*",
+}
 
 
 def _load_params(params: dict | str | os.PathLike | None) -> tuple[dict[str, Any], str]:
@@ -47,6 +55,76 @@ def _load_params(params: dict | str | os.PathLike | None) -> tuple[dict[str, Any
     with path.open() as fh:
         loaded = yaml.safe_load(fh) or {}
     return loaded, str(path)
+
+
+def _families(modalities: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for modality in modalities:
+        for family, pattern in FAMILIES.items():
+            if re.fullmatch(pattern, modality, flags=re.IGNORECASE):
+                found.setdefault(family, []).append(modality)
+                break
+    return found
+
+
+def _resolve_params(params: Any, cases: pd.DataFrame) -> dict[str, Any]:
+    """One parameter set for the batch, or one per modality (``params={"CT": "CT", "T1": "MR"}``).
+
+    Returns ``raw`` (dict, or modality -> dict), ``source``, ``effective`` (same shapes),
+    ``by_modality`` (modality -> params JSON, or None) and ``labels`` (modality -> default label).
+    """
+    modalities = list(dict.fromkeys(cases["modality"]))
+    if isinstance(params, dict) and params and not set(params) & SCHEMA_KEYS:
+        missing = [m for m in modalities if m not in params]
+        if missing:
+            msg = f"params has no entry for the manifest modalities {missing} (entries: {sorted(map(str, params))}); add one per modality."
+            raise ValueError(msg)
+        loaded = {m: _load_params(params[m]) for m in modalities}
+        effective = {m: _effective_params(raw) for m, (raw, _) in loaded.items()}
+        return {
+            "raw": {m: raw for m, (raw, _) in loaded.items()},
+            "source": {m: source for m, (_, source) in loaded.items()},
+            "effective": effective,
+            "by_modality": {m: json.dumps(raw) for m, (raw, _) in loaded.items()},
+            "labels": {m: int(e["setting"].get("label", 1)) for m, e in effective.items()},
+            "tolerance": {m: tolerance_of(raw) for m, (raw, _) in loaded.items()},
+        }
+    raw, source = _load_params(params)
+    effective = _effective_params(raw)
+    families = _families(modalities)
+    if len(families) > 1:
+        shown = "; ".join(f"{f}: {', '.join(m)}" for f, m in families.items())
+        msg = (
+            f"extract: the manifest mixes imaging families ({shown}) and one parameter set ({source}) is applied "
+            "to all of them; pass one preset per modality, e.g. params={'CT': 'CT', 'T1': 'MR'}."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    label = int(effective["setting"].get("label", 1))
+    return {
+        "raw": raw,
+        "source": source,
+        "effective": effective,
+        "by_modality": None,
+        "labels": dict.fromkeys(modalities, label),
+        "tolerance": tolerance_of(raw),
+    }
+
+
+def _load_checkpoints(checkpoint: str | os.PathLike, keys: list[str]) -> tuple[list[dict | None], list[str]]:
+    Path(checkpoint).mkdir(parents=True, exist_ok=True)
+    results: list[dict | None] = []
+    invalid = 0
+    for key in keys:
+        result, state = _checkpoint.load(checkpoint, key)
+        results.append(result)
+        invalid += state == "invalid"
+    if invalid:
+        msg = (
+            f"extract: {invalid} checkpoint files in {checkpoint} do not match their checksum (edited or damaged); "
+            "those cases are recomputed."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    return results, ["checkpoint" if r is not None else "computed" for r in results]
 
 
 def _effective_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -188,23 +266,34 @@ def extract(
         pyradiomics parameters in pyradiomics' own schema (``imageType``, ``featureClass``,
         ``setting``): a YAML path, a dict, or ``"CT"`` / ``"MR"`` for the documented defaults
         shipped in ``radiogenomics/imaging/params``. ``None`` uses pyradiomics' defaults
-        (Original image, all feature classes, binWidth 25, no resampling).
+        (Original image, all feature classes, binWidth 25, no resampling). For a manifest
+        mixing modalities, a dict with one entry per manifest ``modality`` (each entry any of
+        the above), e.g. ``{"CT": "CT", "T1Gd": "MR", "FLAIR": "MR"}``; one parameter set for a
+        manifest mixing CT, MR and PET modalities gives a :class:`UserWarning`. The
+        ``geometryTolerance`` setting (default ``1e-4``, ITK's rule: a fraction of the voxel
+        spacing) decides when a mask is on the image's grid, for this package and pyradiomics
+        alike; SimpleITK's global tolerances are restored after every case.
     preprocess
         Options of :func:`radiogenomics.imaging.preprocess` applied to every case before
         pyradiomics, e.g. ``{"spacing": (1, 1, 1), "normalize": "zscore"}`` (``reference`` as a path).
     n_jobs
-        Number of worker processes (``-1``: all cores).
+        Number of worker processes (``-1``: all cores). Workers exit when the calling process
+        dies (even by SIGKILL). When a worker dies, the pool is rebuilt and the unfinished cases
+        are resubmitted (up to 3 attempts each), with a :class:`UserWarning`.
     checkpoint
         Folder where each finished case is saved as it finishes (temporary file, then
         ``os.replace``); a rerun with the same folder and settings skips the saved cases, so a
-        killed batch loses no finished case. With Dask the folder must be shared by the workers.
+        killed batch loses no finished case. Each file holds a checksum of its content; a file
+        that does not match (edited, damaged) is recomputed, with a :class:`UserWarning` giving
+        the count. With Dask the folder must be shared by the workers.
     client
         A :class:`distributed.Client`; cases then run on its cluster (instead of ``n_jobs``).
     progress
         Show a tqdm progress bar.
     resample_mask
         Resample a mask whose grid differs from the image onto the image (nearest neighbour)
-        instead of failing the case.
+        instead of failing the case. A mask on the same grid within the tolerance takes the
+        image's exact geometry in any case, so pyradiomics never refuses a grid the package accepts.
 
     Returns
     -------
@@ -219,12 +308,15 @@ def extract(
         Per case, prefixed ``{modality}_{roi}_``: ``status`` (ok, failed, absent), ``image``,
         ``mask``, ``label``, ``image_hash``, ``mask_hash`` (SimpleITK SHA1 of the voxels as read),
         ``spacing_x/y/z``, ``size_x/y/z``, ``mask_voxels``, ``mask_volume_mm3``,
-        ``mask_resampled``, ``preprocess`` (JSON record of what was done), ``n_warnings``.
+        ``mask_resampled``, ``preprocess`` (JSON record of what was done), ``n_warnings``,
+        ``geometry_tolerance`` (the tolerance in effect for the case).
     ``uns["extraction"]``
-        ``params`` (JSON of the settings pyradiomics used), ``params_source``, ``preprocess``
+        ``params`` (JSON of the settings pyradiomics used; per modality when given so),
+        ``params_source``, ``geometry_tolerance`` (float, or modality -> float), ``preprocess``
         (JSON), ``versions``, ``backend``, ``n_jobs``, ``resample_mask``, ``itk_threads`` (1: each
         case runs single-threaded so results do not depend on the machine), ``checkpoint``,
-        ``cases`` (one row per case: status, source ``computed``/``checkpoint``, seconds) and
+        ``cases`` (one row per case: status, source ``computed``/``checkpoint``, seconds,
+        ``attempts``: times submitted in this call, above 1 when a worker died, 0 from a checkpoint) and
         ``failures`` (``patient_id``, ``image``, ``mask``, ``reason``, ``modality``, ``roi``, ``label``).
 
     Examples
@@ -253,15 +345,17 @@ def extract(
     if client is not None and n_jobs != 1:
         msg = "pass either n_jobs (local processes) or client (a Dask cluster), not both."
         raise ValueError(msg)
-    raw_params, params_source = _load_params(params)
-    effective = _effective_params(raw_params)
     prep = _check_preprocess(preprocess)
-    cases = read_manifest(manifest, default_label=int(effective["setting"].get("label", 1)))
+    cases = read_manifest(manifest, default_label=0)  # 0: not given, filled from the modality's params
+    resolved = _resolve_params(params, cases)
+    cases["label"] = [int(l) or resolved["labels"][m] for l, m in zip(cases["label"], cases["modality"], strict=True)]
     settings = {
-        "params_json": json.dumps(raw_params),
+        "params_json": json.dumps(resolved["raw"]),
         "preprocess": prep,
         "resample_mask": bool(resample_mask),
     }
+    if resolved["by_modality"] is not None:
+        settings["params_by_modality"] = resolved["by_modality"]
     # resample_mask is not part of a case's identity: a case it changes fails without it and is never saved
     settings_json = json.dumps({k: v for k, v in settings.items() if k != "resample_mask"}, sort_keys=True)
     settings["checkpoint"] = str(Path(checkpoint).resolve()) if checkpoint is not None else None
@@ -269,19 +363,20 @@ def extract(
     results: list[dict | None] = [None] * len(cases)
     sources = ["computed"] * len(cases)
     if checkpoint is not None:
-        Path(checkpoint).mkdir(parents=True, exist_ok=True)
-        for i, key in enumerate(cases["key"]):
-            results[i] = _checkpoint.load(checkpoint, key)
-            sources[i] = "checkpoint" if results[i] is not None else "computed"
+        results, sources = _load_checkpoints(checkpoint, list(cases["key"]))
     todo = [i for i, r in enumerate(results) if r is None]
     records = cases.to_dict("records")
     backend, run = runner([records[i] for i in todo], settings, n_jobs, client)
     with tqdm(total=len(cases), initial=len(cases) - len(todo), disable=not progress, desc="extract") as bar:
         for j, result in run():
-            results[todo[j]] = result
+            results[todo[j]] = {"attempts": 1, **result}
             bar.update(1)
-    info = {"backend": backend, "n_jobs": n_jobs, "settings": settings, "effective": effective}
-    return _assemble(cases, results, sources, params_source=params_source, **info)
+    retried = sum(results[i]["attempts"] > 1 for i in todo)
+    if retried:
+        msg = f"extract: a worker process died; {retried} cases were resubmitted to a new process pool (see uns['extraction']['cases']['attempts'])."
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    info = {"backend": backend, "n_jobs": n_jobs, "settings": settings, "resolved": resolved}
+    return _assemble(cases, results, sources, **info)
 
 
 def _assemble(cases: pd.DataFrame, results: list[dict], sources: list[str], **info: Any) -> AnnData:
@@ -291,6 +386,7 @@ def _assemble(cases: pd.DataFrame, results: list[dict], sources: list[str], **in
         status=[r["status"] for r in results],
         source=sources,
         seconds=[float(r["seconds"]) for r in results],
+        attempts=[int(r.get("attempts", 1)) if s == "computed" else 0 for r, s in zip(results, sources, strict=True)],
     )
     failed = cases["status"] != "ok"
     failures = cases.loc[failed].assign(reason=[r["reason"] for r in results if r["status"] != "ok"])
@@ -301,9 +397,12 @@ def _assemble(cases: pd.DataFrame, results: list[dict], sources: list[str], **in
         raise DataFormatError(msg)
     X, var, patients = _feature_table(cases, results)
     obs = _obs_table(cases, results, patients)
+    resolved = info["resolved"]
+    source = resolved["source"]
     uns = {
-        "params": json.dumps(info["effective"], sort_keys=True),
-        "params_source": info["params_source"],
+        "params": json.dumps(resolved["effective"], sort_keys=True),
+        "params_source": source if isinstance(source, str) else json.dumps(source, sort_keys=True),
+        "geometry_tolerance": resolved["tolerance"],
         "preprocess": json.dumps(info["settings"]["preprocess"], sort_keys=True),
         "versions": _versions(),
         "backend": info["backend"],

@@ -166,10 +166,12 @@ def geometry_difference(image: sitk.Image, mask: sitk.Image, tolerance: float = 
     spacing_i, spacing_m = np.array(image.GetSpacing()), np.array(mask.GetSpacing())
     coordinate = tolerance * abs(float(spacing_i[0]))  # ITK's ImageToImageFilter::VerifyInputInformation
     if np.max(np.abs(spacing_i - spacing_m)) > coordinate:
-        diffs.append(f"spacing {_fmt(spacing_i, 6)} (image) vs {_fmt(spacing_m, 6)} (mask)")
+        gap = np.max(np.abs(spacing_i - spacing_m))
+        diffs.append(f"spacing {_fmt(spacing_i, 6)} (image) vs {_fmt(spacing_m, 6)} (mask), up to {gap:.2g} mm apart")
     origin_i, origin_m = np.array(image.GetOrigin()), np.array(mask.GetOrigin())
     if np.max(np.abs(origin_i - origin_m)) > coordinate:
-        diffs.append(f"origin {_fmt(origin_i, 7)} (image) vs {_fmt(origin_m, 7)} (mask)")
+        gap = np.max(np.abs(origin_i - origin_m))
+        diffs.append(f"origin {_fmt(origin_i, 7)} (image) vs {_fmt(origin_m, 7)} (mask), up to {gap:.2g} mm apart")
     dir_i, dir_m = np.array(image.GetDirection()), np.array(mask.GetDirection())
     if np.max(np.abs(dir_i - dir_m)) > tolerance:
         diffs.append(f"direction {_fmt(dir_i, 4)} (image) vs {_fmt(dir_m, 4)} (mask)")
