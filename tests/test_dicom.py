@@ -115,7 +115,8 @@ def test_even_odd_fill_holes_and_separate_contours():
 
 
 def test_features_from_dicom_rtstruct_equal_features_from_nifti(manifest):
-    params = {"imageType": {"Original": {}}, "setting": {"binCount": 32}}
+    # one (modality-neutral) preset per modality: a single preset for CT, MR and PET warns
+    params = dict.fromkeys(FOLDERS, {"imageType": {"Original": {}}, "setting": {"binCount": 32}})
     dicom = rg.imaging.extract(manifest, params=params, progress=False)
     nifti = pd.DataFrame(
         {
