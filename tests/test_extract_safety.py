@@ -19,6 +19,7 @@ import pytest
 import SimpleITK as sitk
 
 import radiogenomics as rg
+from radiogenomics.imaging._io import GEOMETRY_TOLERANCE
 
 DATA = Path(__file__).parent / "data" / "pyradiomics"
 ORIGINAL = {"imageType": {"Original": {}}, "featureClass": {"firstorder": None, "glcm": None}}
@@ -155,7 +156,7 @@ def test_geometry_tolerance_is_restored_and_recorded():
     assert adata.obs["image_roi_geometry_tolerance"].tolist() == [1e-3]
     plain = rg.imaging.extract(manifest, params=ORIGINAL, progress=False)
     assert _sitk_globals() == before
-    assert plain.uns["extraction"]["geometry_tolerance"] == rg.imaging._io.GEOMETRY_TOLERANCE
+    assert plain.uns["extraction"]["geometry_tolerance"] == GEOMETRY_TOLERANCE
     np.testing.assert_array_equal(plain.X, adata.X)
 
 
