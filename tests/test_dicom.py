@@ -116,7 +116,7 @@ def test_even_odd_fill_holes_and_separate_contours():
 
 def test_features_from_dicom_rtstruct_equal_features_from_nifti(manifest):
     # one (modality-neutral) preset per modality: a single preset for CT, MR and PET warns
-    params = dict.fromkeys(FOLDERS, {"imageType": {"Original": {}}, "setting": {"binCount": 32}})
+    params = {key: {"imageType": {"Original": {}}, "setting": {"binCount": 32}} for key in FOLDERS}
     dicom = rg.imaging.extract(manifest, params=params, progress=False)
     nifti = pd.DataFrame(
         {
