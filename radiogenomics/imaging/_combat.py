@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import ConvergenceError
+from ..errors import ConvergenceError, DataFormatError
 
 __all__ = ["combat_apply", "combat_design", "combat_fit"]
 
@@ -82,9 +82,13 @@ def _int_eprior(sdat, g_hat, d_hat):
     return w @ g_hat, w @ d_hat
 
 
-def _priors(gamma_hat, delta_hat):
+def _priors(gamma_hat, delta_hat, *, mean_only: bool = False):
+    """Hyper-parameters of the priors (sva's ``aprior``/``bprior``); the scale priors are unused when mean-only."""
+    g_bar, t2 = gamma_hat.mean(axis=1), gamma_hat.var(axis=1, ddof=1)
+    if mean_only:  # delta_hat is 1 everywhere: its variance is 0 and the inverse-gamma prior undefined
+        return g_bar, t2, None, None
     m, s2 = delta_hat.mean(axis=1), delta_hat.var(axis=1, ddof=1)
-    return gamma_hat.mean(axis=1), gamma_hat.var(axis=1, ddof=1), (2 * s2 + m**2) / s2, (m * s2 + m**3) / s2
+    return g_bar, t2, (2 * s2 + m**2) / s2, (m * s2 + m**3) / s2
 
 
 def combat_fit(
@@ -108,7 +112,13 @@ def combat_fit(
     parametric
         Parametric (normal / inverse-gamma priors) or non-parametric empirical Bayes.
     mean_only
-        Adjust only the location (set automatically when a batch has a single patient, as sva does).
+        Adjust only the location (set automatically when a batch has a single patient, as sva does:
+        a single patient has no within-batch variance).
+
+    Raises
+    ------
+    DataFormatError
+        Fewer than two batches.
 
     Returns
     -------
@@ -118,6 +128,9 @@ def combat_fit(
     """
     X = np.asarray(X, dtype=np.float64)
     batches, codes = np.unique(np.asarray(batch).astype(str), return_inverse=True)
+    if len(batches) < 2:
+        msg = f"ComBat needs at least two batches; all {X.shape[0]} patients are in batch {list(batches)}: there is no batch effect to remove."
+        raise DataFormatError(msg)
     # as sva: features constant within a batch of several patients are left unadjusted
     constant = np.zeros(X.shape[1], dtype=bool)
     for i in range(len(batches)):
@@ -150,7 +163,7 @@ def combat_fit(
         delta_hat = np.ones((n_batch, X.shape[1]))
     else:
         delta_hat = np.vstack([s_data[codes == i].var(axis=0, ddof=1) for i in range(n_batch)])
-    g_bar, t2, a, b = _priors(gamma_hat, delta_hat)
+    g_bar, t2, a, b = _priors(gamma_hat, delta_hat, mean_only=mean_only)
     gamma_star, delta_star = np.empty_like(gamma_hat), np.empty_like(delta_hat)
     for i in range(n_batch):
         sdat = s_data[codes == i]

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from .._utils import dense, get_modality
-from ..errors import MissingColumnError
+from ..errors import DataFormatError, MissingColumnError
 
 if TYPE_CHECKING:
     from mudata import MuData
@@ -24,6 +24,24 @@ logger = logging.getLogger(__name__)
 
 _VOLUME_PATTERNS = (r"_shape_VoxelVolume$", r"_shape_MeshVolume$", r"^shape_VoxelVolume$", r"^VOLUME_")
 REMOVED_COLUMNS = ["feature", "reason", "value", "partner"]
+# Below 10 patients a Spearman coefficient takes few values (with 3: only +-0.5 and +-1) and
+# |rho| > 0.95 happens by chance for most pairs; the variance needs 2 patients.
+MIN_PATIENTS_CORRELATION = 10
+MIN_PATIENTS = 2
+
+
+def _check_patients(n: int, *, correlation: bool) -> None:
+    if n < MIN_PATIENTS:
+        msg = f"filter_features: {n} patient(s); a variance needs at least {MIN_PATIENTS}. Filter a larger cohort."
+        raise DataFormatError(msg)
+    if correlation and n < MIN_PATIENTS_CORRELATION:
+        msg = (
+            f"filter_features: {n} patients; the correlation filters (max_corr, max_volume_corr) need at least "
+            f"{MIN_PATIENTS_CORRELATION}: with {n} patients a Spearman coefficient takes so few values that most "
+            "pairs look redundant by chance. Pass max_corr=None and max_volume_corr=None to run only the missing, "
+            "variance and ICC filters, or filter on a larger cohort."
+        )
+        raise DataFormatError(msg)
 
 
 def _icc_values(adata: ad.AnnData, icc) -> pd.Series | None:
@@ -167,6 +185,9 @@ def filter_features(
     so no single absolute threshold means "small" for all of them). Missing values are
     replaced by the mean rank of their feature for the correlations.
 
+    The correlation filters (4, 5) need at least 10 patients and every filter at least 2: below
+    that a :class:`~radiogenomics.errors.DataFormatError` says which parameters to switch off.
+
     .. warning::
        These filters use no outcome, so running them on the whole cohort before
        cross-validation does not leak outcome information. They are still fitted on all
@@ -222,6 +243,11 @@ def filter_features(
     ``var[f"{key_added}_reason"]``
         With ``action="flag"``: the reason, empty for kept features.
 
+    Raises
+    ------
+    DataFormatError
+        Fewer than 10 patients with a correlation filter on, or fewer than 2 patients.
+
     Examples
     --------
     >>> import radiogenomics as rg
@@ -241,6 +267,7 @@ def filter_features(
         raise ValueError(msg)
     data = mdata.copy() if copy else mdata
     adata = get_modality(data, mod)
+    _check_patients(adata.n_obs, correlation=max_corr is not None or max_volume_corr is not None)
     x = dense(adata.X)
     names = list(adata.var_names)
     removed: list[tuple[str, str, float, str]] = []

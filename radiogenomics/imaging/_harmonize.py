@@ -75,6 +75,25 @@ def _store(fit: dict, features: pd.Index, design_cols: list[str], levels: dict, 
     }
 
 
+def _check_batches(batch: pd.Series, batch_key: str, *, mean_only: bool) -> None:
+    """Refuse a single batch; warn that a one-patient batch makes every batch location-only."""
+    counts = batch.value_counts()
+    if len(counts) < 2:
+        msg = (
+            f"harmonize: every patient has {batch_key}={counts.index[0]!r}: ComBat needs at least two batches, "
+            "and one batch has no batch effect to remove. Check batch_key, or skip harmonisation."
+        )
+        raise DataFormatError(msg)
+    single = counts.index[counts == 1].tolist()
+    if single and not mean_only:
+        msg = (
+            f"harmonize: {len(single)} {batch_key} batches have a single patient ({single[:5]}); a single patient "
+            "has no within-batch variance, so every batch is adjusted for location only (mean_only=True, as "
+            "sva::ComBat does). Merge small batches or drop those patients to also adjust scale."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
+
+
 def harmonize(
     mdata: MuData | ad.AnnData,
     *,
@@ -119,7 +138,8 @@ def harmonize(
         Normal / inverse-gamma priors (``True``, the default of ``sva::ComBat``) or the
         non-parametric prior.
     mean_only
-        Adjust only the location of each batch. Set automatically when a batch has a single patient.
+        Adjust only the location of each batch. Set automatically, with a :class:`UserWarning`,
+        when a batch has a single patient.
     key_added
         Key in the modality's ``uns`` for the fitted parameters.
     copy
@@ -142,6 +162,12 @@ def harmonize(
         ``delta_hat``; ``batches`` (patients per batch); ``covariate_levels`` (categorical
         levels in design order).
 
+    Raises
+    ------
+    DataFormatError
+        A single batch (nothing to harmonise), missing batch or covariate values, or
+        non-finite feature values.
+
     Examples
     --------
     >>> import radiogenomics as rg
@@ -160,6 +186,7 @@ def harmonize(
     info = _columns(data, adata, [batch_key, *covariates])
     design, levels = combat_design(info[covariates] if covariates else None)
     x = _values(adata)
+    _check_batches(info[batch_key].astype(str), batch_key, mean_only=mean_only)
     fit = combat_fit(
         x,
         info[batch_key].astype(str).to_numpy(),
