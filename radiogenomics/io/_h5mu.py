@@ -12,6 +12,7 @@ import pandas as pd
 
 from .._compat import expected_duplicate_names, md, restore_obs_dtypes
 from ..errors import DataFormatError
+from ._atomic import atomic_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -44,16 +45,34 @@ def _walk(value: object, where: str) -> Iterator[tuple[str, str]]:
         yield where, f"{type(value).__name__} objects cannot be stored (store tables, arrays and plain values)"
 
 
+def _frame_problems(frame: pd.DataFrame, where: str) -> list[str]:
+    """Column names with '/' and object columns mixing strings with other values (e.g. ``["I", 2]``)."""
+    found = []
+    for col in frame.columns:
+        if "/" in str(col):
+            found.append(f"{where} column {col!r}: names must not contain '/'")
+        elif frame[col].dtype == object:
+            kinds = sorted(
+                {type(v).__name__ for v in frame[col] if not (v is None or (np.ndim(v) == 0 and pd.isna(v)))}
+            )
+            if len(kinds) > 1 or (kinds and kinds != ["str"]):
+                found.append(
+                    f"{where} column {col!r}: holds values of types {kinds}; convert it to one type, e.g. "
+                    f"{where}[{str(col)!r}] = {where}[{str(col)!r}].astype('string') for text"
+                )
+    return found
+
+
 def _problems(mdata: MuData) -> list[str]:
     found = [f"{w}: {p}" for w, p in _walk(dict(mdata.uns), "mdata.uns")]
-    found += [f"mdata.obs column {c!r}: names must not contain '/'" for c in mdata.obs.columns if "/" in str(c)]
+    found += _frame_problems(mdata.obs, "mdata.obs") + _frame_problems(mdata.var, "mdata.var")
     for name, mod in mdata.mod.items():
-        found += [f"{w}: {p}" for w, p in _walk(dict(mod.uns), f"mdata.mod[{name!r}].uns")]
-        found += [
-            f"mdata.mod[{name!r}].obs column {c!r}: names must not contain '/'"
-            for c in mod.obs.columns
-            if "/" in str(c)
-        ]
+        where = f"mdata.mod[{name!r}]"
+        found += [f"{w}: {p}" for w, p in _walk(dict(mod.uns), f"{where}.uns")]
+        found += _frame_problems(mod.obs, f"{where}.obs") + _frame_problems(mod.var, f"{where}.var")
+        for key, value in [*mod.obsm.items(), *mod.varm.items()]:
+            if isinstance(value, pd.DataFrame):
+                found += _frame_problems(value, f"{where} embedding {key!r}")
     return found
 
 
@@ -61,7 +80,10 @@ def write_h5mu(mdata: MuData, path: PathLike[str] | str) -> Path:
     """Write a cohort, with every stored result, to an ``.h5mu`` file.
 
     The content is checked first so that a result h5mu cannot hold fails with the key to fix
-    instead of an HDF5 error halfway through writing.
+    instead of an HDF5 error halfway through writing; nothing is written then. The file is
+    written beside ``path`` under a temporary name, flushed to disk and renamed over ``path``,
+    so a crash at any point leaves the earlier file whole (or the new one), never a truncated
+    file.
 
     Parameters
     ----------
@@ -77,7 +99,9 @@ def write_h5mu(mdata: MuData, path: PathLike[str] | str) -> Path:
     Raises
     ------
     DataFormatError
-        When a stored value cannot be written (names the key and the problem).
+        When a stored value cannot be written (names the key or column and the problem): values
+        that are not tables, arrays or plain values, keys or column names with ``/``, and
+        ``obs``/``var`` columns mixing text with numbers (``["I", 2, "III"]``).
 
     Examples
     --------
@@ -94,8 +118,11 @@ def write_h5mu(mdata: MuData, path: PathLike[str] | str) -> Path:
         msg = "Cannot write this cohort to h5mu:\n  " + "\n  ".join(problems[:20])
         raise DataFormatError(msg)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mdata.write_h5mu(path)
+    if path.is_dir():
+        msg = f"write_h5mu: {str(path)!r} is a folder; pass a file path such as {str(path / 'cohort.h5mu')!r}."
+        raise DataFormatError(msg)
+    with atomic_path(path) as tmp:
+        mdata.write_h5mu(tmp)
     return path
 
 
