@@ -44,8 +44,7 @@ def test_h5mu_round_trip_keeps_everything(tmp_path, glioma):
             assert (
                 a.astype(object).where(a.notna(), None).tolist() == b.astype(object).where(b.notna(), None).tolist()
             ), col
-    # integer-valued float columns may come back as nullable Int64 (anndata 0.13 reader); values are checked above
-    assert back.obs["os_event"].dtype == "boolean" and str(back.obs["age"].dtype) in {"float64", "Int64"}
+    assert back.obs["os_event"].dtype == "boolean" and back.obs["age"].dtype == "float64"
     _assert_uns_equal(dict(glioma.uns), dict(back.uns))
     ax = rg.pl.pairing(back)  # plots redraw from the reloaded object
     assert len(ax.patches) > 0

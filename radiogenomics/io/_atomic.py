@@ -22,17 +22,10 @@ __all__ = ["atomic_folder", "atomic_path", "fsync_tree", "md5_file", "sha256_fil
 _RENAME_EXCHANGE = 2  # linux/fs.h
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries (POSIX only for folders), to disk."""
+    if path.is_dir() and os.name != "posix":
         return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -44,8 +37,8 @@ def fsync_tree(folder: Path) -> None:
     """Flush every file of ``folder`` and the folder itself to disk."""
     for item in folder.iterdir():
         if item.is_file():
-            _fsync_file(item)
-    _fsync_dir(folder)
+            _fsync(item)
+    _fsync(folder)
 
 
 def sha256_file(path: Path) -> str:
@@ -84,9 +77,9 @@ def atomic_path(target: Path):
     tmp = Path(name)
     try:
         yield tmp
-        _fsync_file(tmp)
+        _fsync(tmp)
         tmp.replace(target)
-        _fsync_dir(target.parent)
+        _fsync(target.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -134,6 +127,6 @@ def atomic_folder(target: Path):
                 aside.replace(target)
                 raise
             shutil.rmtree(aside, ignore_errors=True)
-        _fsync_dir(target.parent)
+        _fsync(target.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
