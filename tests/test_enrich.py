@@ -359,7 +359,7 @@ def test_pathways_feed_association_map_and_heatmap(mdata):
     _log_layer(mdata)
     rg.enrich.pathway_scores(mdata, layer="log", gene_sets=_planted_sets(mdata), method="zscore")
     rg.integrate.associate(mdata, x="radiomics", y="pathways")
-    res = mdata.uns["associate"]["results"]
+    res = rg.get.associations(mdata)
     hit = res[(res["x_feature"] == _planted_feature(mdata)) & (res["y_feature"] == "PLANTED_F1")]
     assert hit["padj"].iloc[0] < 1e-6
     ax = rg.pl.pathway_heatmap(mdata, top=12)

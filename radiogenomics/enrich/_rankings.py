@@ -56,9 +56,11 @@ def expression(adata: ad.AnnData, layer: str | None) -> np.ndarray:
 def _patient_rankings(mdata: MuData, keys: list[str], mod: str, layer: str | None, labels: pd.Index) -> dict:
     """Rank genes by their Spearman correlation with patient-level values (radiomic features, risk scores).
 
-    Uses :func:`radiogenomics.integrate.associate` (one vectorised call for all keys).
+    Uses :func:`radiogenomics.integrate.correlate` (one vectorised call for all keys; nothing is
+    written into ``mdata``).
     """
-    from ..integrate import associate
+    from ..integrate import correlate
+    from ..integrate._inputs import _numeric_frame
 
     adata = get_modality(mdata, mod)
     expression(adata[: min(adata.n_obs, 200)], layer)
@@ -75,17 +77,16 @@ def _patient_rankings(mdata: MuData, keys: list[str], mod: str, layer: str | Non
         if usable.sum() < MIN_PATIENTS:
             msg = f"Ranking {key!r}: only {int(usable.sum())} patients have both {key!r} and {mod!r} data; need >= {MIN_PATIENTS}."
             raise ValueError(msg)
-    tmp = "_enrich_ranking"
-    try:
-        associate(mdata, x=keys, y=mod, method="spearman", layer_y=layer, fdr=None, key_added=tmp)
-        res = mdata.uns[tmp]["results"]
-    finally:
-        mdata.uns.pop(tmp, None)
-    wide = res.pivot_table(index="y_feature", columns="x_feature", values="r", observed=True, dropna=False)
-    wide = wide.reindex(index=adata.var_names, columns=keys)
+    patients = mdata.obs_names[has_expr]
+    matrix = adata.layers[layer] if layer is not None else adata.X
+    rows = adata.obs_names.get_indexer(patients)
+    if len(rows) != adata.n_obs or (rows != np.arange(adata.n_obs)).any():
+        matrix = matrix[rows]
+    x = _numeric_frame(targets.loc[patients], "Column")
+    maps = correlate(x, matrix, method="spearman", fdr=None, dtype=np.float64)
     out = {}
-    for key in keys:
-        series = pd.Series(wide[key].to_numpy(dtype=float), index=labels, name=key)
+    for i, key in enumerate(keys):
+        series = pd.Series(maps["r"][i].astype(float), index=labels, name=key)
         n_const = int(series.isna().sum())
         if n_const:
             logger.info("ranking %s: %d genes without a correlation (constant) left out", key, n_const)

@@ -29,6 +29,7 @@ class Side:
     patients: pd.Index
     rows: np.ndarray | None = None
     cols: np.ndarray | None = None
+    n_nonfinite: int = 0
 
     def select(self, patients: pd.Index, features: Sequence[str] | None) -> None:
         """Restrict to ``patients`` (in that order) and optionally to named ``features``."""
@@ -51,20 +52,35 @@ class Side:
         return len(self.names)
 
     def raw_block(self, positions: np.ndarray) -> np.ndarray:
-        """Return the selected patients x features ``positions`` (indices into the selection), stored dtype."""
+        """Return the selected patients x features ``positions`` (indices into the selection), stored dtype.
+
+        In-memory matrices are sliced (a view for consecutive features); matrices on disk (a
+        cohort read with ``backed=True``: h5py datasets, anndata's backed sparse matrices) are
+        read for the span of the requested features only.
+        """
         cols = self.cols[positions]
         m = self.matrix
+        consecutive = len(cols) and cols[-1] - cols[0] == len(cols) - 1 and bool((np.diff(cols) == 1).all())
+        if not isinstance(m, np.ndarray) and not sp.issparse(m) and hasattr(m, "shape") and len(cols):
+            lo, hi = int(cols.min()), int(cols.max()) + 1
+            part = m[:, lo:hi]  # one read of the span, on disk
+            part = part.toarray() if sp.issparse(part) else np.asarray(part)
+            part = part if consecutive else part[:, cols - lo]
+            return part if self._all_rows else part[self.rows]
         if sp.issparse(m):
             return m[self.rows][:, cols].toarray()
         m = np.asarray(m)
-        if len(cols) and cols[-1] - cols[0] == len(cols) - 1 and (np.diff(cols) == 1).all():
+        if consecutive:
             m = m[:, cols[0] : cols[-1] + 1]  # contiguous features: a view, no gather
             return m if self._all_rows else m[self.rows]
         return m[:, cols] if self._all_rows else m[np.ix_(self.rows, cols)]
 
     def block(self, positions: np.ndarray) -> np.ndarray:
-        """Return the selected patients x features ``positions`` (indices into the selection) as float64."""
-        return np.array(self.raw_block(positions), dtype=np.float64)
+        """Return the selected patients x features ``positions`` as float64; infinite values become NaN."""
+        a = np.array(self.raw_block(positions), dtype=np.float64)
+        if self.n_nonfinite:
+            a[np.isinf(a)] = np.nan
+        return a
 
     @property
     def _all_rows(self) -> bool:
@@ -145,14 +161,18 @@ def common_patients(mdata: MuData, x: Side, y: Side, design: pd.DataFrame | None
 def missing_patterns(side: Side, chunk: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Group features by the set of patients on which they are observed.
 
-    Returns ``[(feature positions, observed-rows mask), ...]``, complete features first.
+    Returns ``[(feature positions, observed-rows mask), ...]``, complete features first. Infinite
+    values count as missing; their number is added to ``side.n_nonfinite``.
     """
     n = len(side.rows)
+    side.n_nonfinite = 0
     complete: list[np.ndarray] = []
     groups: dict[bytes, tuple[np.ndarray, list[np.ndarray]]] = {}
     for start in range(0, side.n_features, chunk):
         pos = np.arange(start, min(start + chunk, side.n_features))
-        nan = np.isnan(side.raw_block(pos))
+        raw = side.raw_block(pos)
+        nan = ~np.isfinite(raw)
+        side.n_nonfinite += int(np.isinf(raw).sum()) if raw.dtype.kind == "f" else 0
         has = nan.any(axis=0)
         complete.append(pos[~has])
         for j in np.flatnonzero(has):

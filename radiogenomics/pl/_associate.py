@@ -5,21 +5,33 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
+from ..errors import MissingResultError
 from ..get import result
 from ._utils import new_axes
 
 if TYPE_CHECKING:
-    import pandas as pd
     from matplotlib.axes import Axes
     from mudata import MuData
 
 __all__ = ["associate_heatmap", "volcano"]
 
 
-def _top_features(table: pd.DataFrame, column: str, top: int) -> list[str]:
-    best = table.groupby(column, observed=True)["p"].min().sort_values(kind="stable")
-    return [str(v) for v in best.index[:top]]
+def _stored_map(mdata: MuData, key: str) -> dict:
+    """The stored matrices of an association map (as written by ``rg.integrate.associate``)."""
+    stored = result(mdata, key)
+    if "r" not in stored:
+        msg = f"uns[{key!r}] holds no association matrices; re-run rg.integrate.associate(mdata, key_added={key!r})."
+        raise MissingResultError(msg)
+    return stored
+
+
+def _top_positions(p: np.ndarray, axis: int, top: int) -> np.ndarray:
+    """Positions of the ``top`` rows (axis=1) or columns (axis=0) with the smallest p-value."""
+    with np.errstate(all="ignore"):
+        best = np.nan_to_num(np.nanmin(np.where(np.isnan(p), np.inf, p), axis=axis), nan=np.inf)
+    return np.argsort(best, kind="stable")[:top]
 
 
 def _leaf_order(values: np.ndarray) -> np.ndarray:
@@ -80,12 +92,13 @@ def associate_heatmap(
     >>> len(ax.get_yticklabels()), len(ax.get_xticklabels())
     (8, 8)
     """
-    table = result(mdata, key, "results")
-    xs, ys = _top_features(table, "x_feature", top), _top_features(table, "y_feature", top)
-    sub = table[table["x_feature"].isin(xs) & table["y_feature"].isin(ys)]
-    r = sub.pivot_table(index="x_feature", columns="y_feature", values="r", observed=True).reindex(index=xs, columns=ys)
-    padj = sub.pivot_table(index="x_feature", columns="y_feature", values="padj", observed=True, dropna=False)
-    padj = padj.reindex(index=xs, columns=ys)
+    stored = _stored_map(mdata, key)
+    p = np.asarray(stored["p"])
+    xi, yi = _top_positions(p, 1, top), _top_positions(p, 0, top)
+    xs = [str(v) for v in np.asarray(stored["x_features"])[xi]]
+    ys = [str(v) for v in np.asarray(stored["y_features"])[yi]]
+    r = pd.DataFrame(np.asarray(stored["r"])[np.ix_(xi, yi)].astype(float), index=xs, columns=ys)
+    padj = pd.DataFrame(np.asarray(stored["padj"])[np.ix_(xi, yi)].astype(float), index=xs, columns=ys)
     if cluster:
         rows, cols = _leaf_order(r.to_numpy()), _leaf_order(r.to_numpy().T)
         r, padj = r.iloc[rows, cols], padj.iloc[rows, cols]
@@ -154,27 +167,32 @@ def volcano(
     >>> ax.get_ylabel()
     '-log10 p'
     """
-    table = result(mdata, key, "results")
-    table = table[table["p"].notna()]
-    sig = (table["padj"] <= alpha).to_numpy()
-    tiny = np.finfo(float).tiny
-    logp = -np.log10(np.maximum(table["p"].to_numpy(), tiny))
-    r = table["r"].to_numpy()
+    stored = _stored_map(mdata, key)
+    p_all = np.asarray(stored["p"]).reshape(-1)
+    tested = np.flatnonzero(~np.isnan(p_all))
+    p = p_all[tested].astype(float)
+    sig = np.asarray(stored["padj"]).reshape(-1)[tested] <= alpha
+    tiny = float(np.finfo(np.float32).smallest_subnormal)  # stored p-values are float32
+    logp = -np.log10(np.maximum(p, tiny))
+    r = np.asarray(stored["r"]).reshape(-1)[tested].astype(float)
     rest = np.flatnonzero(~sig)
     if len(rest) > max_points:
         rest = rest[:: int(np.ceil(len(rest) / max_points))]
     ax = new_axes(ax)
-    many = len(table) > 50_000
+    many = len(p) > 50_000
     kwargs.setdefault("s", 6)
     ax.scatter(r[rest], logp[rest], color="0.6", rasterized=many, label=f"padj > {alpha}", **kwargs)
     ax.scatter(r[sig], logp[sig], color="tab:red", rasterized=many, label=f"padj <= {alpha}", **kwargs)
     if sig.any():
         ax.axhline(logp[sig].min(), color="0.3", linestyle="--", linewidth=0.8)
-    order = np.argsort(table["p"].to_numpy(), kind="stable")[:label_top]
+    x_names, y_names = np.asarray(stored["x_features"]), np.asarray(stored["y_features"])
+    k = min(label_top, len(p))
+    order = np.argpartition(p, k - 1)[:k] if 0 < k < len(p) else np.arange(k)
+    order = order[np.lexsort((-np.abs(r[order]), p[order]))]
     for i in order:
-        row = table.iloc[i]
+        row, col = divmod(int(tested[i]), len(y_names))
         ax.annotate(
-            f"{row['x_feature']} | {row['y_feature']}",
+            f"{x_names[row]} | {y_names[col]}",
             (r[i], logp[i]),
             fontsize=6,
             xytext=(2, 2),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..get import result
+from ..get import associations, result
 from ._utils import new_axes
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def pathway_heatmap(
 ) -> Axes:
     """Heatmap of a radiomic-pathway association map: features x pathways, colour = correlation.
 
-    Reads ``uns[key]["results"]`` (``x_feature, y_feature, r, padj``) as written by
+    Reads the map (``x_feature, y_feature, r, padj``, via :func:`radiogenomics.get.associations`) written by
     ``rg.integrate.associate(mdata, x="radiomics", y="pathways")``; cells with ``padj < alpha``
     are marked with a dot. Without ``features``, the ``top`` x features with the strongest
     association (smallest p-value, or largest ``|r|`` without a ``p`` column) are shown.
@@ -212,7 +212,7 @@ def pathway_heatmap(
     >>> rg.pl.pathway_heatmap(mdata, top=10).get_xlabel()
     'pathway'
     """
-    res = result(mdata, key, "results")
+    res = associations(mdata, key)
     for col in ("x_feature", "y_feature", "r"):
         if col not in res.columns:
             msg = f"uns[{key!r}]['results'] lacks column {col!r}; run rg.integrate.associate(mdata, x='radiomics', y='pathways')."
