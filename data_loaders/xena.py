@@ -28,6 +28,7 @@ _UNITS = {
     "linear": (None, 0.0),
     "other": (None, 0.0),
 }
+_LOG2_MAX = 40.0  # 2**40 reads on one gene is impossible: larger "log2" values are linear data
 
 
 def read_xena_matrix(
@@ -68,7 +69,8 @@ def read_xena_matrix(
     ------
     DataFormatError
         Duplicated gene or sample, non-numeric values, wrong delimiter, negative values in a
-        ``linear`` matrix of counts.
+        ``linear`` matrix of counts, log2 units declared for values above 40 (linear data, whose
+        back-transform would be infinite).
 
     Examples
     --------
@@ -99,6 +101,14 @@ def read_xena_matrix(
     adata = ad.AnnData(X=values, obs=pd.DataFrame(index=pd.Index(samples)), var=pd.DataFrame(index=pd.Index(genes)))
     layer, pseudo = _UNITS[units]
     if layer is not None:
+        top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
+        if top > _LOG2_MAX:
+            msg = (
+                f"Xena matrix {str(p)!r}: units={units!r} but values reach {top:.4g}; log2 expression never "
+                f"exceeds about {_LOG2_MAX:g} (2**{_LOG2_MAX:g} reads), so these look like linear values (raw "
+                "counts?). Pass units='linear' for raw counts, or check the file's units on the Xena hub."
+            )
+            raise DataFormatError(msg)
         back = np.exp2(values) - pseudo
         if layer == "counts":
             rounded = np.rint(back)

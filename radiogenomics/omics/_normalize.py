@@ -21,18 +21,33 @@ if TYPE_CHECKING:
 __all__ = ["filter_genes", "highly_variable", "normalize"]
 
 
-def _counts(adata: ad.AnnData, layer: str) -> np.ndarray:
-    """Return raw counts (float64), storing ``X`` in ``layers[layer]`` first if the layer is absent."""
+def _counts(adata: ad.AnnData, layer: str, *, check_log: bool = True) -> np.ndarray:
+    """Return a copy of the raw counts (float64), storing a copy of ``X`` in ``layers[layer]`` first if absent.
+
+    The result never shares memory with the stored layer, so transforms done in place on it
+    (scanpy's ``normalize_total``) leave the raw counts intact.
+    """
     if layer not in adata.layers:
         adata.layers[layer] = adata.X.copy()
-    counts = dense(adata.layers[layer])
+    counts = np.array(dense(adata.layers[layer]), dtype=np.float64, copy=True)
     if not np.isfinite(counts).all():
         msg = f"layers[{layer!r}] has missing or infinite values; normalisation needs complete raw counts."
         raise DataFormatError(msg)
     if (counts < 0).any():
         msg = f"layers[{layer!r}] has negative values: these are not raw counts (already log-transformed?)."
         raise DataFormatError(msg)
+    top = float(counts.max()) if counts.size else 0.0
+    if check_log and counts.size and top <= _LOG_SCALE_MAX and not np.array_equal(counts, np.round(counts)):
+        msg = (
+            f"layers[{layer!r}] holds fractional values no larger than {top:.3g}: raw counts reach thousands, so "
+            "these look log-transformed already (log2 CPM/TPM?); normalising them again gives a log of a log. "
+            "Pass the raw counts (e.g. 2**x - 1 of log2(count+1) data) or skip normalize."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
     return counts
+
+
+_LOG_SCALE_MAX = 30.0  # log2(count + 1) never exceeds ~30 (a billion reads on one gene)
 
 
 def _train_mask(adata: ad.AnnData, train) -> np.ndarray:
@@ -148,7 +163,7 @@ def normalize(
     elif method == "log_tpm":
         values, params["source"] = _log_tpm(adata, layer)
     elif method == "vst":
-        counts = _counts(adata, layer)
+        counts = _counts(adata, layer, check_log=False)  # log data fail the whole-number check below
         if not np.array_equal(counts, np.round(counts)):
             msg = (
                 f"method='vst' needs whole-number counts in layers[{layer!r}] (RSEM expected counts: round them first)."
