@@ -165,3 +165,78 @@ def test_overlapping_intervals_are_refused():
     )
     with pytest.raises(DataFormatError, match="overlapping"):
         rg.survival.cox_time_varying(mdata, ["age"], intervals=bad)
+
+
+VALID = pd.read_csv(DATA.parent / "validation" / "r_reference.csv")
+
+
+def _vref(analysis, quantity):
+    out = VALID[(VALID.analysis == analysis) & (VALID.quantity == quantity)]
+    return out.set_index("term")["value"] if len(out) > 1 else float(out["value"].iloc[0])
+
+
+@pytest.fixture
+def rossi():
+    frame = pd.read_csv(DATA.parent / "survival" / "rossi.csv")
+    frame["arrest"] = frame["arrest"].astype(bool)
+    return _mudata(frame)
+
+
+def test_validate_apparent_and_calibration_equal_r(rossi):
+    rg.survival.validate(rossi, ["fin", "age", "prio"], time="week", event="arrest", t0=52, n_bootstraps=0)
+    res = rossi.uns["validate"]
+    ind = res["indices"]
+    assert ind.loc["c_index", "apparent"] == pytest.approx(_vref("apparent", "c_index"), rel=1e-10)
+    assert ind.loc["intercept", "apparent"] == pytest.approx(0.0, abs=1e-8)
+    assert ind.loc["slope", "apparent"] == pytest.approx(1.0, abs=1e-8)
+    cal = res["calibration"]
+    np.testing.assert_allclose(cal["predicted"], _vref("calibration", "predicted").to_numpy(dtype=float), rtol=1e-8)
+    np.testing.assert_allclose(cal["observed"], _vref("calibration", "observed").to_numpy(dtype=float), rtol=1e-7)
+    for q in ("ici", "e50", "e90"):
+        assert res["params"][q] == pytest.approx(_vref("calibration", q), rel=1e-6)
+
+
+def test_validate_corrected_indices_agree_with_rms_validate(rossi):
+    rg.survival.validate(rossi, ["fin", "age", "prio"], time="week", event="arrest", t0=52, n_bootstraps=100, seed=1)
+    ind = rossi.uns["validate"]["indices"]
+    rms = VALID[VALID.analysis == "rms_validate"]
+    rms = rms.pivot_table(index="term", columns="quantity", values="value", aggfunc="first")
+    assert ind.loc["dxy", "apparent"] == pytest.approx(rms.loc["Dxy", "index.orig"], rel=1e-10)
+    # rms used 2,000 bootstraps; the Monte Carlo SD of a 100-bootstrap optimism is about 0.003
+    assert ind.loc["dxy", "optimism"] == pytest.approx(rms.loc["Dxy", "optimism"], abs=0.01)
+    assert ind.loc["dxy", "corrected"] == pytest.approx(rms.loc["Dxy", "index.corrected"], abs=0.01)
+    assert ind.loc["slope", "corrected"] == pytest.approx(rms.loc["Slope", "index.corrected"], abs=0.03)
+    assert rossi.uns["validate"]["params"]["n_used"] == 100
+
+
+def test_validate_detects_overfitting_of_noise_covariates(mdata):
+    rng = np.random.default_rng(0)
+    noise = [f"noise{i}" for i in range(15)]
+    for name in noise:
+        mdata.obs[name] = rng.normal(size=mdata.n_obs)
+    rg.survival.validate(mdata, noise, n_bootstraps=30, seed=0)
+    ind = mdata.uns["validate"]["indices"]
+    assert ind.loc["c_index", "apparent"] > 0.6  # in-sample C of 15 noise covariates is inflated
+    assert ind.loc["c_index", "corrected"] < 0.56  # the corrected C comes back to chance
+    assert ind.loc["slope", "corrected"] < 0.6  # strong shrinkage needed
+    cal = mdata.uns["validate"]["calibration"]
+    assert np.ptp(cal["observed_corrected"]) < np.ptp(cal["observed"])  # corrected curve flatter
+    ax = rg.pl.calibration_curve(mdata)
+    assert len(ax.get_lines()) == 3
+
+
+def test_validate_signature_refits_the_selection(mdata):
+    rg.survival.signature(mdata, cv=3, repeats=1, n_alphas=15)
+    rg.survival.validate(mdata, signature="signature", n_bootstraps=5, seed=0)
+    ind = mdata.uns["validate"]["indices"]
+    assert mdata.uns["validate"]["params"]["signature"] == "signature"
+    assert ind.loc["c_index", "apparent"] >= ind.loc["c_index", "corrected"] - 0.02
+    assert 0.5 < ind.loc["c_index", "corrected"] < 0.95
+
+
+def test_competing_plot(mdata):
+    died = mdata.obs["os_event"].to_numpy(dtype=bool)
+    mdata.obs["outcome"] = np.where(died, np.where(mdata.obs["idh_mutant"], "tumour", "other"), "censored")
+    rg.survival.cumulative_incidence(mdata, cause="outcome", censor_code="censored", groupby="site")
+    ax = rg.pl.cumulative_incidence(mdata, cause="tumour")
+    assert "Gray" in ax.get_legend().get_title().get_text()

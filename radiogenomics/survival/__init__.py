@@ -13,6 +13,7 @@ from ._km import kaplan_meier, logrank
 from ._nomogram import nomogram
 from ._signature import signature
 from ._timevarying import cox_time_varying
+from ._validate import validate
 from ._zph import ph_test
 
 __all__: list[str] = []
@@ -21,3 +22,4 @@ __all__ += ["apply_cutpoint", "dichotomize", "kaplan_meier", "logrank", "ph_test
 __all__ += ["apply_signature", "compare", "evaluate", "nomogram", "signature"]
 __all__ += ["cox_time_varying", "cumulative_incidence", "fine_gray"]
 __all__ += ["apply_risk_groups", "risk_groups"]
+__all__ += ["validate"]
