@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from ._delta import delta
 from ._dicom_index import index_dicom
 from ._extract import extract
+from ._featuremap import feature_map, read_case
 from ._filter import filter_features
 from ._harmonize import apply_harmonization, harmonize
+from ._ibsi import ibsi_check
 from ._icc import icc
 from ._preprocess import preprocess
 from ._robustness import robustness
+from ._subregions import subregions
 
 __all__: list[str] = ["extract", "preprocess"]
 __all__ += ["apply_harmonization", "filter_features", "harmonize", "icc", "robustness"]
-__all__ += ["index_dicom"]
+__all__ += ["delta", "feature_map", "ibsi_check", "index_dicom", "read_case", "subregions"]

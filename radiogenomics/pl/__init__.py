@@ -6,6 +6,7 @@ from ._associate import associate_heatmap, volcano
 from ._cohort import pairing
 from ._competing import calibration_curve, cumulative_incidence
 from ._enrich import enrichment_dotplot, gsea_running_score, pathway_heatmap
+from ._featuremap import feature_map
 from ._imaging import feature_correlation, harmonization_pca, icc_distribution
 from ._mofa import factor_scatter, mofa_variance, roc
 from ._signature import calibration, decision_curve, nomogram, risk_distribution, time_auc
@@ -18,3 +19,4 @@ __all__ += ["factor_scatter", "mofa_variance", "roc"]
 __all__ += ["associate_heatmap", "volcano"]
 __all__ += ["calibration", "decision_curve", "nomogram", "risk_distribution", "time_auc"]
 __all__ += ["calibration_curve", "cumulative_incidence"]
+__all__ += ["feature_map"]
