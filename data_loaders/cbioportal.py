@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from radiogenomics.errors import DataFormatError
+from radiogenomics.io._checks import check_survival_times, convert_numeric_text
 
 from ._common import as_path, check_unique, count_comment_lines, header_fields, numeric_block, read_delimited
 
@@ -108,7 +109,10 @@ def read_cbioportal_clinical(path: PathLike[str] | str) -> pd.DataFrame:
 
     The four ``#`` header lines (display names, descriptions, datatypes, priorities) are read:
     ``NUMBER`` columns become floats and cBioPortal missing markers (``[Not Available]``, ...)
-    become missing. Survival endpoints are normalised: ``OS_STATUS`` (``"1:DECEASED"``/
+    become missing. Without those lines, text columns whose every value is a number (``AGE``,
+    ``KPS``) are converted to float with a warning giving the counts, recorded in
+    ``table.attrs["converted_numeric"]`` (identifier and status columns stay text). Follow-up
+    beyond 30 years in a ``*_MONTHS`` column warns (days labelled as months?). Survival endpoints are normalised: ``OS_STATUS`` (``"1:DECEASED"``/
     ``"0:LIVING"``) to ``os_event`` (nullable boolean) and ``OS_MONTHS`` to ``os_months``
     (float); likewise ``PFS``, ``DFS`` and ``DSS``.
 
@@ -153,13 +157,27 @@ def read_cbioportal_clinical(path: PathLike[str] | str) -> pd.DataFrame:
                     table[col] = numeric_block(
                         table[[col]], path=p, what="cBioPortal clinical", first_line=line + 1
                     ).ravel()
-    elif n_meta:
-        msg = f"cBioPortal clinical file {str(p)!r} has {n_meta} '#' header lines instead of 4; column datatypes were not applied."
-        warnings.warn(msg, UserWarning, stacklevel=2)
+    converted: dict[str, int] = {}
+    if n_meta != 4 or len(meta[2].lstrip("#").split("\t")) != table.shape[1]:
+        if n_meta:
+            msg = f"cBioPortal clinical file {str(p)!r} has {n_meta} '#' header lines instead of 4; column datatypes were not applied."
+            warnings.warn(msg, UserWarning, stacklevel=2)
+        months = [c for c in table.columns if str(c).endswith("_MONTHS")]
+        rest, converted = convert_numeric_text(
+            table.drop(columns=months), where=f"cBioPortal clinical file {str(p)!r} (no '#' type lines)"
+        )
+        table[rest.columns] = rest
     key = "SAMPLE_ID" if "SAMPLE_ID" in table.columns else "PATIENT_ID"
     check_unique(table[key].fillna(""), path=p, what="cBioPortal clinical", kind=key, first_line=line + 1)
     table = _survival_columns(table, p, line + 1)
-    return table.set_index(key, drop=False).rename_axis(None)
+    for ep in ENDPOINTS:
+        if f"{ep.lower()}_months" in table.columns:
+            check_survival_times(
+                table[f"{ep.lower()}_months"], column=f"{ep}_MONTHS", where=f"cBioPortal clinical file {str(p)!r}"
+            )
+    table = table.set_index(key, drop=False).rename_axis(None)
+    table.attrs["converted_numeric"] = converted
+    return table
 
 
 def read_cbioportal_expression(path: PathLike[str] | str) -> ad.AnnData:

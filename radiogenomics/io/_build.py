@@ -11,6 +11,7 @@ import pandas as pd
 
 from .._compat import expected_duplicate_names, md
 from ..errors import DataFormatError, PairingError
+from ._checks import check_survival_times, convert_numeric_text
 from ._diagnose import explain_disjoint
 from ._ids import normalize_ids
 
@@ -94,6 +95,19 @@ def _sanitize_clinical(clinical: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, 
     return clinical, {str(k): v for k, v in renamed.items()}
 
 
+def _clinical_rows(clinical: pd.DataFrame, table: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
+    """Kept clinical rows indexed by patient, numbers-as-text converted, names sanitised, months checked."""
+    keep = table["status"].eq("kept").to_numpy()
+    clin = clinical.iloc[keep].copy()
+    clin.index = table.loc[keep, "patient_id"].to_numpy()
+    clin, converted = convert_numeric_text(clin, where="build_mudata clinical table", stacklevel=4)
+    clin, renamed = _sanitize_clinical(clin)
+    for col in clin.columns:
+        if str(col).endswith("_months"):
+            check_survival_times(clin[col], column=str(col), where="build_mudata clinical table", stacklevel=4)
+    return clin, renamed, converted
+
+
 def _mark_outside(table: pd.DataFrame, cohort: set[str], how: str, source: str) -> None:
     if how == "inner":
         what = "patient lacks at least one modality (how='inner')"
@@ -145,11 +159,14 @@ def build_mudata(
     ``mdata.mod[name]`` : :class:`anndata.AnnData`
         One row per patient, ``obs_names`` are patient IDs and ``obs["sample_id"]`` the input ID.
     ``mdata.obs``
-        Clinical columns (``/`` in names replaced by ``_``) and ``has_<mod>`` flags.
+        Clinical columns (``/`` in names replaced by ``_``; text columns whose every value is
+        a number converted to float, with a warning) and ``has_<mod>`` flags. A ``*_months``
+        column reaching more than 30 years warns (days labelled as months?).
     ``mdata.uns["pairing"]`` : :class:`pandas.DataFrame`
         ``input_id, modality, patient_id, status, reason``: one row per input ID.
     ``mdata.uns["radiogenomics"]``
-        Package version and the parameters of this call.
+        Package version and the parameters of this call (``renamed_columns``,
+        ``converted_numeric``: column -> number of values converted).
 
     Raises
     ------
@@ -209,11 +226,9 @@ def build_mudata(
         mdata.obs[f"has_{name}"] = mdata.obs_names.isin(built[name].obs_names)
 
     renamed: dict[str, str] = {}
+    converted: dict[str, int] = {}
     if clinical is not None:
-        keep = tables["clinical"]["status"].eq("kept").to_numpy()
-        clin = clinical.iloc[keep].copy()
-        clin.index = tables["clinical"].loc[keep, "patient_id"].to_numpy()
-        clin, renamed = _sanitize_clinical(clin)
+        clin, renamed, converted = _clinical_rows(clinical, tables["clinical"])
         clin = clin.reindex(mdata.obs_names)
         for col in clin.columns:
             mdata.obs[col] = clin[col]
@@ -227,6 +242,7 @@ def build_mudata(
             "id_rule": id_rule if isinstance(id_rule, str | None) else repr(id_rule),
             "how": how,
             "renamed_columns": renamed,
+            "converted_numeric": converted,
         },
     }
     _warn_drops(pairing)
