@@ -183,7 +183,7 @@ def rossi():
 
 
 def test_validate_apparent_and_calibration_equal_r(rossi):
-    rg.survival.validate(rossi, ["fin", "age", "prio"], time="week", event="arrest", t0=52, n_bootstraps=0)
+    rg.survival.validate(rossi, ["fin", "age", "prio"], time="week", event="arrest", t0=52, n_boot=0)
     res = rossi.uns["validate"]
     ind = res["indices"]
     assert ind.loc["c_index", "apparent"] == pytest.approx(_vref("apparent", "c_index"), rel=1e-10)
@@ -197,7 +197,7 @@ def test_validate_apparent_and_calibration_equal_r(rossi):
 
 
 def test_validate_corrected_indices_agree_with_rms_validate(rossi):
-    rg.survival.validate(rossi, ["fin", "age", "prio"], time="week", event="arrest", t0=52, n_bootstraps=100, seed=1)
+    rg.survival.validate(rossi, ["fin", "age", "prio"], time="week", event="arrest", t0=52, n_boot=100, seed=1)
     ind = rossi.uns["validate"]["indices"]
     rms = VALID[VALID.analysis == "rms_validate"]
     rms = rms.pivot_table(index="term", columns="quantity", values="value", aggfunc="first")
@@ -214,7 +214,7 @@ def test_validate_detects_overfitting_of_noise_covariates(mdata):
     noise = [f"noise{i}" for i in range(15)]
     for name in noise:
         mdata.obs[name] = rng.normal(size=mdata.n_obs)
-    rg.survival.validate(mdata, noise, n_bootstraps=30, seed=0)
+    rg.survival.validate(mdata, noise, n_boot=30, seed=0)
     ind = mdata.uns["validate"]["indices"]
     assert ind.loc["c_index", "apparent"] > 0.6  # in-sample C of 15 noise covariates is inflated
     assert ind.loc["c_index", "corrected"] < 0.56  # the corrected C comes back to chance
@@ -227,7 +227,7 @@ def test_validate_detects_overfitting_of_noise_covariates(mdata):
 
 def test_validate_signature_refits_the_selection(mdata):
     rg.survival.signature(mdata, cv=3, repeats=1, n_alphas=15)
-    rg.survival.validate(mdata, signature="signature", n_bootstraps=5, seed=0)
+    rg.survival.validate(mdata, signature="signature", n_boot=5, seed=0)
     ind = mdata.uns["validate"]["indices"]
     assert mdata.uns["validate"]["params"]["signature"] == "signature"
     assert ind.loc["c_index", "apparent"] >= ind.loc["c_index", "corrected"] - 0.02

@@ -89,7 +89,7 @@ def calibration_curve(mdata: MuData, *, key: str = "validate", ax: Axes | None =
     --------
     >>> import radiogenomics as rg
     >>> mdata = rg.datasets.synthetic_cohort(n_patients=120, n_genes=100, seed=0)
-    >>> rg.survival.validate(mdata, ["age", "idh_mutant"], n_bootstraps=10)
+    >>> rg.survival.validate(mdata, ["age", "idh_mutant"], n_boot=10)
     >>> rg.pl.calibration_curve(mdata).get_xlabel()[:14]
     'Predicted risk'
     """

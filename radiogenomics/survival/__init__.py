@@ -11,6 +11,7 @@ from ._evaluate import evaluate
 from ._groups import apply_risk_groups, risk_groups
 from ._km import kaplan_meier, logrank
 from ._nomogram import nomogram
+from ._reclass import reclassification
 from ._signature import signature
 from ._timevarying import cox_time_varying
 from ._validate import validate
@@ -23,3 +24,4 @@ __all__ += ["apply_signature", "compare", "evaluate", "nomogram", "signature"]
 __all__ += ["cox_time_varying", "cumulative_incidence", "fine_gray"]
 __all__ += ["apply_risk_groups", "risk_groups"]
 __all__ += ["validate"]
+__all__ += ["reclassification"]

@@ -63,7 +63,7 @@ def validate(
     time: str = "os_months",
     event: str = "os_event",
     t0: float | None = None,
-    n_bootstraps: int = 200,
+    n_boot: int = 200,
     seed: int = 0,
     progress: bool = False,
     key_added: str = "validate",
@@ -89,7 +89,7 @@ def validate(
         ``mdata.obs`` survival columns of the Cox model (a signature uses its own).
     t0
         Time (months) of the calibration curve; default the median follow-up time of events.
-    n_bootstraps
+    n_boot
         Bootstrap samples (``rms`` examples use 200-400; each refits the model).
     seed
         Seed of the bootstrap samples.
@@ -113,7 +113,7 @@ def validate(
         Smooth calibration at ``t0`` on a grid of predicted risks (5th to 95th percentile):
         ``predicted, observed, optimism, observed_corrected`` (risks = 1 - survival at ``t0``).
     ``"params"`` : dict
-        ``t0``, ``n_bootstraps``, ``n_used``, ``n_failed``, ``seed``, the model, and the
+        ``t0``, ``n_boot``, ``n_used``, ``n_failed``, ``seed``, the model, and the
         integrated calibration index ``ici``/``e50``/``e90`` (apparent) and ``ici_corrected``.
 
     Raises
@@ -135,7 +135,7 @@ def validate(
     --------
     >>> import radiogenomics as rg
     >>> mdata = rg.datasets.synthetic_cohort(n_patients=120, n_genes=100, seed=0)
-    >>> rg.survival.validate(mdata, ["age", "idh_mutant"], n_bootstraps=20, seed=0)
+    >>> rg.survival.validate(mdata, ["age", "idh_mutant"], n_boot=20, seed=0)
     >>> ind = mdata.uns["validate"]["indices"]
     >>> bool(ind.loc["c_index", "corrected"] <= ind.loc["c_index", "apparent"])
     True
@@ -157,7 +157,7 @@ def validate(
     pred = predicted_risk(lp, t, e, lp, t0)
     grid = np.quantile(pred, np.arange(0.05, 0.951, 0.05))
     res = optimism(
-        X, t, e, fitter, n_bootstraps=n_bootstraps, seed=seed, t0=t0, grid=grid,
+        X, t, e, fitter, n_boot=n_boot, seed=seed, t0=t0, grid=grid,
         unpenalized=signature is None, progress=progress,
     )  # fmt: skip
     table = pd.DataFrame({"apparent": res["apparent"], "training": res["training"], "test": res["test"]})
@@ -183,7 +183,7 @@ def validate(
             "time": time,
             "event": event,
             "t0": t0,
-            "n_bootstraps": n_bootstraps,
+            "n_boot": n_boot,
             "n_used": res["n_used"],
             "n_failed": res["n_failed"],
             "seed": seed,

@@ -126,7 +126,7 @@ def optimism(
     event: np.ndarray,
     fitter: Callable,
     *,
-    n_bootstraps: int,
+    n_boot: int,
     seed: int,
     t0: float | None,
     grid: np.ndarray | None,
@@ -152,7 +152,7 @@ def optimism(
         pred = predicted_risk(lp, time, event, lp, t0)
         curve = calibration_curve(time, event, pred, t0, grid)
     train_rows, test_rows, curve_opt, failed = [], [], [], 0
-    for _ in tqdm(range(n_bootstraps), desc="bootstrap", disable=not progress):
+    for _ in tqdm(range(n_boot), desc="bootstrap", disable=not progress):
         idx = rng.integers(0, n, n)
         if event[idx].sum() < 2:
             failed += 1
