@@ -35,7 +35,23 @@ def _radiomics(rng, structure, z, sites, n_sites, n_features, block, batch_shift
     return ad.AnnData(X=x, var=var), planted, shift, scale
 
 
-def _rna(rng, structure, z, n_genes, set_size, idh):
+def _proportions(noise, base, z, loadings, idh, rows) -> np.ndarray:
+    """Expected fraction of each gene's reads for the patients ``rows`` (float32, rows sum to 1)."""
+    eta = base + z[rows] @ loadings.T + noise
+    eta[:, 2] -= 0.8 * idh[rows]  # EGFR higher in IDH-wildtype tumours
+    eta -= eta.max(axis=1, keepdims=True)
+    prop = np.exp(eta, out=eta)
+    prop /= prop.sum(axis=1, keepdims=True)
+    return prop
+
+
+def _rna(rng, structure, z, n_genes, set_size, idh, chunk=256):
+    """Simulate counts in chunks of ``chunk`` patients: the peak stays near the float32 result.
+
+    The random streams are drawn in the order of the one-shot simulation (all expression noise,
+    then the depths, then the counts), so every chunk size gives the same cohort: the noise is
+    drawn twice, once to reach the depths and once, from a copy of the generator, to use it.
+    """
     n, k = z.shape
     genes = [f"GENE{i:05d}" for i in range(n_genes)]
     genes[:4] = ["CD274", "CXCL8", "EGFR", "IDH1"]
@@ -49,13 +65,18 @@ def _rna(rng, structure, z, n_genes, set_size, idh):
     loadings[1, min(2, k - 1)] = 0.7  # CXCL8 follows factor 3
     base = structure.normal(3.0, 1.5, n_genes).astype(np.float32)
     base[:4] = [3.0, 3.5, 5.0, 5.0]
-    eta = base + z.astype(np.float32) @ loadings.T + rng.normal(0, 0.3, (n, n_genes)).astype(np.float32)
-    eta[:, 2] -= 0.8 * idh  # EGFR higher in IDH-wildtype tumours
-    eta -= eta.max(axis=1, keepdims=True)
-    prop = np.exp(eta)
-    prop /= prop.sum(axis=1, keepdims=True)
+    z = z.astype(np.float32)
+    noise_rng = np.random.Generator(type(rng.bit_generator)())
+    noise_rng.bit_generator.state = rng.bit_generator.state
+    blocks = [slice(i, min(i + chunk, n)) for i in range(0, n, chunk)]
+    for rows in blocks:  # advance past the noise to the depths
+        rng.normal(0, 0.3, (rows.stop - rows.start, n_genes))
     depth = np.exp(rng.normal(np.log(5e5 * n_genes / 1000), 0.3, n))
-    counts = rng.poisson(prop * depth[:, None]).astype(np.float32)
+    counts = np.empty((n, n_genes), dtype=np.float32)
+    for rows in blocks:
+        noise = noise_rng.normal(0, 0.3, (rows.stop - rows.start, n_genes)).astype(np.float32)
+        prop = _proportions(noise, base, z, loadings, idh, rows)
+        counts[rows] = rng.poisson(prop * depth[rows, None])
     return ad.AnnData(X=counts, var=pd.DataFrame(index=genes)), gene_sets, loadings
 
 
@@ -185,7 +206,14 @@ def synthetic_cohort(
         },
         index=patients,
     )
-    mdata = build_mudata({"radiomics": radiomics, "rna": rna, "mut": mut}, clinical)
+    # build_mudata copies each modality it pairs; the counts are this function's own, so the RNA
+    # is paired without its matrix (same IDs and genes) and the matrix put in afterwards (no copy)
+    stand_in = ad.AnnData(obs=pd.DataFrame(index=rna.obs_names), var=rna.var)
+    mdata = build_mudata({"radiomics": radiomics, "rna": stand_in, "mut": mut}, clinical)
+    if list(mdata.mod["rna"].obs["sample_id"]) != list(rna.obs_names):  # every patient kept, in order
+        msg = "synthetic_cohort: the RNA samples were not paired one to one."
+        raise RuntimeError(msg)
+    mdata.mod["rna"].X = rna.X
     factor_names = [f"F{k + 1}" for k in range(n_factors)]
     mdata.uns["truth"] = {
         "factors": pd.DataFrame(z, index=patients, columns=factor_names),
