@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import anndata as ad
 import numpy as np
@@ -138,7 +138,7 @@ def mutation_matrix(
     *,
     genes: Sequence[str] | None = None,
     classes: Sequence[str] = NONSILENT_CLASSES,
-    hotspots: Mapping[str, Sequence[str]] | None = None,
+    hotspots: Mapping[str, Sequence[str]] | Literal["default"] | None = "default",
     samples: Sequence[str] | None = None,
 ) -> ad.AnnData:
     """Build a binary tumour-sample x gene mutation matrix from a MAF.
@@ -166,6 +166,9 @@ def mutation_matrix(
         e.g. ``{"IDH1": ["R132"], "IDH2": ["R172"]}`` (:data:`IDH_HOTSPOTS`). Each adds a
         column ``<gene>_<position>`` (e.g. ``IDH1_R132``) set when a variant of ``classes``
         hits that residue (``p.R132H``, ``p.R132C``, ...; not synonymous ``p.R132=``).
+        ``"default"`` adds the standard hotspots of :data:`IDH_HOTSPOTS` (IDH1 R132 and
+        IDH2 R172, the WHO CNS5 definition of IDH-mutant glioma) for the genes reported, when
+        the MAF has ``HGVSp_Short``; ``None`` adds none.
     samples
         All sequenced tumour sample barcodes; samples absent from the MAF get all-zero rows.
 
@@ -195,7 +198,7 @@ def mutation_matrix(
     Examples
     --------
     >>> import data_loaders as dl
-    >>> mut = dl.mutation_matrix(dl.example_file("maf"), genes=["IDH1", "IDH2", "TP53"], hotspots=dl.IDH_HOTSPOTS)
+    >>> mut = dl.mutation_matrix(dl.example_file("maf"), genes=["IDH1", "IDH2", "TP53"])
     >>> mut.var_names.tolist()
     ['IDH1', 'IDH2', 'TP53', 'IDH1_R132', 'IDH2_R172']
     >>> mut[:, ["IDH1", "IDH1_R132"]].X.sum(axis=0).tolist()  # G97D is an IDH1 mutation, not a hotspot
@@ -211,6 +214,12 @@ def mutation_matrix(
     all_samples.sort()
     selected = table[table["Variant_Classification"].isin(classes)]
     gene_list = list(genes) if genes is not None else sorted(selected["Hugo_Symbol"].unique())
+    if isinstance(hotspots, str):
+        if hotspots != "default":
+            msg = f"hotspots={hotspots!r} is not known; pass 'default', None or a mapping like {IDH_HOTSPOTS}."
+            raise ValueError(msg)
+        has_protein = "HGVSp_Short" in selected.columns
+        hotspots = {g: c for g, c in IDH_HOTSPOTS.items() if g in gene_list} if has_protein else {}
     hits = _hotspot_hits(selected, hotspots or {})
     columns = gene_list + list(hits)
     row_of = {s: i for i, s in enumerate(all_samples)}

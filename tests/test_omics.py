@@ -142,7 +142,11 @@ def test_map_gene_ids_keeps_highest_mean(gdc):
 
 
 def test_mutation_status_matches_planted_idh(mdata):
-    rg.omics.mutation_status(mdata)
+    with pytest.raises(
+        MissingColumnError, match=r"WHO CNS5 \(IDH1 R132 or IDH2 R172\).*groups=\{'IDH': \['IDH1', 'IDH2'\]\}"
+    ):
+        rg.omics.mutation_status(mdata)  # the synthetic cohort has gene-level calls only
+    rg.omics.mutation_status(mdata, {"IDH": ["IDH1", "IDH2"]})
     truth = mdata.obs["idh_mutant"].astype(bool)
     status = mdata.obs["IDH_status"] == "mutant"
     mut = mdata.mod["mut"]
@@ -240,3 +244,29 @@ def test_map_gene_ids_in_mudata(gdc):
     assert mdata.mod["rna"].n_vars == 22 and "CD274" in mdata.mod["rna"].var_names
     assert mdata.n_vars == 22 + mdata.mod["mut"].n_vars
     assert "CD274" in mdata.var_names
+
+
+def test_idh_default_follows_who_cns5_hotspots():
+    maf = pd.DataFrame(
+        {
+            "Hugo_Symbol": ["IDH1", "IDH1", "IDH2", "TP53"],
+            "Variant_Classification": ["Missense_Mutation"] * 4,
+            "Tumor_Sample_Barcode": ["TCGA-AA-0001-01A", "TCGA-AA-0002-01A", "TCGA-AA-0003-01A", "TCGA-AA-0004-01A"],
+            "HGVSp_Short": ["p.R132H", "p.V178I", "p.R172K", "p.R273H"],
+        }
+    )
+    mut = dl.mutation_matrix(maf)  # hotspot columns by default
+    assert mut.var_names.tolist() == ["IDH1", "IDH2", "TP53", "IDH1_R132", "IDH2_R172"]
+    mdata = rg.io.build_mudata({"mut": mut})
+    rg.omics.mutation_status(mdata)
+    status = mdata.obs["IDH_status"].astype(str).to_dict()
+    assert status == {
+        "TCGA-AA-0001": "mutant",
+        "TCGA-AA-0002": "wildtype",
+        "TCGA-AA-0003": "mutant",
+        "TCGA-AA-0004": "wildtype",
+    }
+    assert mdata.uns["mutation_status"]["params"]["rule"] == "WHO CNS5 (IDH1 R132 or IDH2 R172)"
+    rg.omics.mutation_status(mdata, {"IDH_any": ["IDH1", "IDH2"]})
+    assert mdata.obs.loc["TCGA-AA-0002", "IDH_any_status"] == "mutant"  # V178I counts only by gene
+    assert dl.mutation_matrix(maf, hotspots=None).n_vars == 3

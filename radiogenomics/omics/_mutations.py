@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 __all__ = ["mutation_status"]
 
 STATUS_CATEGORIES = ["wildtype", "mutant"]
+#: WHO CNS5 (2021): IDH-mutant glioma carries IDH1 R132 or IDH2 R172 (hotspot columns of
+#: :func:`data_loaders.mutation_matrix`); other IDH1/IDH2 variants do not count.
+WHO_CNS5_IDH = {"IDH": ["IDH1_R132", "IDH2_R172"]}
 
 
 def mutation_status(
@@ -40,8 +43,10 @@ def mutation_status(
     mdata
         Cohort with a binary mutation modality.
     groups
-        Group name to features; default ``{"IDH": ["IDH1", "IDH2"]}``. For the hotspot rule
-        use ``{"IDH": ["IDH1_R132", "IDH2_R172"]}``.
+        Group name to features. The default follows WHO CNS5: ``{"IDH": ["IDH1_R132",
+        "IDH2_R172"]}``, the hotspot columns that :func:`data_loaders.mutation_matrix` adds by
+        default, so a non-hotspot variant such as IDH1 V178I is not called IDH-mutant. For
+        any variant of the genes pass ``{"IDH": ["IDH1", "IDH2"]}``.
     mod
         Mutation modality.
     key_added
@@ -68,7 +73,8 @@ def mutation_status(
     >>> mdata.obs["IDH_status"].cat.categories.tolist()
     ['wildtype', 'mutant']
     """
-    groups = dict(groups) if groups is not None else {"IDH": ["IDH1", "IDH2"]}
+    rule = "WHO CNS5 (IDH1 R132 or IDH2 R172)" if groups is None else "groups given"
+    groups = dict(groups) if groups is not None else dict(WHO_CNS5_IDH)
     if copy:
         mdata = mdata.copy()
     adata = get_modality(mdata, mod)
@@ -82,6 +88,12 @@ def mutation_status(
                 if any("_" in f for f in absent)
                 else ""
             )
+            if rule.startswith("WHO"):
+                hint = (
+                    " The default rule follows WHO CNS5 (IDH1 R132 or IDH2 R172) and needs the hotspot columns "
+                    "that data_loaders.mutation_matrix adds by default; for any IDH1/IDH2 variant pass "
+                    "groups={'IDH': ['IDH1', 'IDH2']}."
+                )
             msg = f"Features {absent} of group {group!r} not found in modality {mod!r} (e.g. {list(adata.var_names[:5])}).{hint}"
             raise MissingColumnError(msg)
         values = dense(adata[:, features].X)
@@ -104,7 +116,7 @@ def mutation_status(
             }
         )
     mdata.uns[key_added] = {
-        "params": {"mod": mod, "groups": pd.DataFrame(rows, columns=["group", "feature"])},
+        "params": {"mod": mod, "rule": rule, "groups": pd.DataFrame(rows, columns=["group", "feature"])},
         "counts": pd.DataFrame(counts, columns=["group", "mutant", "wildtype", "missing"]),
     }
     return mdata if copy else None

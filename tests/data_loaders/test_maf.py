@@ -28,7 +28,7 @@ def test_read_maf_types_and_header():
 def test_matrix_default_classes_and_layers():
     mut = dl.mutation_matrix(dl.example_file("maf"))
     # silent-only genes (TTN) and non-coding classes (CD274 3'UTR) are not counted
-    assert mut.var_names.tolist() == ["ATRX", "EGFR", "IDH1", "IDH2", "PTEN", "TP53"]
+    assert mut.var_names.tolist() == ["ATRX", "EGFR", "IDH1", "IDH2", "PTEN", "TP53", "IDH1_R132", "IDH2_R172"]
     assert mut.obs_names.tolist()[3] == "TCGA-06-0126-01A-01D-1490-08"
     assert mut.X[3].sum() == 0  # sample with only a silent variant keeps an all-zero row
     codes = mut.uns["variant_class_codes"].set_index("variant_class")["code"]
