@@ -126,3 +126,20 @@ def test_backed_cohort_reads_chunks(mdata, tmp_path):
     rg.integrate.associate(backed, x="radiomics", y="rna", y_features=mdata["rna"].var_names[:50], chunk_size=16)
     np.testing.assert_array_equal(backed.uns["associate"]["r"], mdata.uns["associate"]["r"])
     np.testing.assert_array_equal(backed.uns["associate"]["padj"], mdata.uns["associate"]["padj"])
+
+
+def test_export_writes_maps_as_binary_matrices(mdata, tmp_path):
+    import json
+
+    rg.integrate.associate(mdata, x="radiomics", y="mut")
+    stored = mdata.uns["associate"]
+    out = rg.io.export_tables(mdata, tmp_path / "e", rds=False)
+    rg.io.export_tables(mdata, out, rds=False)  # an earlier export with maps is replaced, not refused
+    entry = json.loads((out / "manifest.json").read_text())["maps"]["associate"]
+    assert set(entry["matrices"]) == {"r", "p", "padj"}  # n is constant here: in params
+    shape = tuple(entry["shape"])
+    padj = np.fromfile(out / entry["matrices"]["padj"]["file"], dtype="<f4").reshape(shape[::-1]).T
+    np.testing.assert_array_equal(padj, stored["padj"])
+    rows = pd.read_csv(out / entry["rows"])["name"].tolist()
+    assert rows == list(stored["x_features"])
+    assert "mdata.uns.associate.results.csv" in {p.name for p in out.iterdir()}

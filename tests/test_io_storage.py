@@ -184,7 +184,9 @@ def test_results_of_every_module_reach_r(tmp_path, mdata, require_r):
     code = (
         f'source("{out / "load.R"}"); s <- rg$tables$uns_cox_summary; '
         'cat(length(rg$tables) + sum(names(rg) %in% c("radiomics", "rna", "mut", "pathways")), '
-        'sprintf("%.17g", s[["coef"]]), nrow(rg$tables$uns_associate_results), dim(rg$pathways))'
+        'sprintf("%.17g", s[["coef"]]), nrow(rg$tables$uns_associate_results), dim(rg$pathways), '
+        'dim(rg$maps$associate$padj), sprintf("%.17g", rg$maps$associate$r[3, 5]), rownames(rg$maps$associate$p)[3], '
+        "colnames(rg$maps$associate$p)[5], sum(is.na(rg$maps$associate$p)), is.numeric(rg$maps$associate$padj))"
     )
     res = subprocess.run([require_r, "-e", code], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
@@ -195,6 +197,11 @@ def test_results_of_every_module_reach_r(tmp_path, mdata, require_r):
     )
     assert int(words[3]) == len(mdata.uns["associate"]["results"])
     assert [int(w) for w in words[4:6]] == list(mdata["pathways"].shape)
+    stored = mdata.uns["associate"]  # the association map reaches R as numeric matrices with dimnames
+    assert [int(w) for w in words[6:8]] == list(stored["padj"].shape)
+    assert float(words[8]) == float(stored["r"][2, 4])
+    assert words[9:11] == [stored["x_features"][2], stored["y_features"][4]]
+    assert int(words[11]) == int(np.isnan(stored["p"]).sum()) and words[12] == "TRUE"
 
 
 def test_mixed_type_column_is_refused_before_any_file_is_touched(tmp_path, mdata):

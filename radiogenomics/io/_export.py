@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from ..errors import DataFormatError
 from ._atomic import atomic_folder, md5_file, sha256_file
+from ._maps import write_maps
 from ._rscript import render_load_r
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ FILE_NAMES = (
     "0-9, '_' and '-' is written as %XX (UTF-8 bytes, as in URLs), so '.' is %2E and each file "
     "name maps back to exactly one place (urllib.parse.unquote of each part)."
 )
-_RESERVED = {"tables", "surv"}  # list elements of `rg` in R that tables must not replace
+_RESERVED = {"tables", "surv", "maps"}  # list elements of `rg` in R that tables must not replace
 
 
 def _safe(name: str) -> str:
@@ -221,7 +222,8 @@ def _check_target(out: Path) -> None:
         return
     manifest = out / "manifest.json"
     try:
-        listed = json.loads(manifest.read_text())["tables"]
+        listed = json.loads(manifest.read_text())
+        listed = [*listed["tables"].values(), *listed.get("maps", {}).values()]
     except (OSError, ValueError, KeyError, TypeError):
         msg = (
             f"export_tables: folder {str(out)!r} is not empty and holds no export manifest; it would be "
@@ -229,8 +231,8 @@ def _check_target(out: Path) -> None:
         )
         raise DataFormatError(msg) from None
     ours = {"manifest.json", "load.R"}
-    for entry in listed.values():
-        ours |= {entry.get("csv"), entry.get("rds")}
+    for entry in listed:
+        ours |= {entry.get("csv"), entry.get("rds"), *entry.get("sha256", {})}
     foreign = sorted(present - ours)
     if foreign:
         msg = (
@@ -256,7 +258,9 @@ def export_tables(mdata: MuData, outdir: PathLike[str] | str, *, rds: bool = Tru
     and MD5; ``load.R`` reads everything into a list ``rg`` in R: data frames for tables (in
     ``rg$tables``), numeric matrices with patient row names for modalities, and
     ``survival::Surv`` objects for each ``<endpoint>_months`` / ``<endpoint>_event`` pair (in
-    ``rg$surv``).
+    ``rg$surv``). Association maps (``rg.integrate.associate``) are written as binary float32
+    matrices and read as numeric matrices with dimnames (``rg$maps$<key>$r``, ``$p``, ``$padj``);
+    their table of significant pairs is a table like the others.
 
     Safety:
 
@@ -340,6 +344,7 @@ def export_tables(mdata: MuData, outdir: PathLike[str] | str, *, rds: bool = Tru
             entry["sha256"] = {f: sha256_file(tmp / f) for f in files}
             entry["md5"] = {f: md5_file(tmp / f) for f in files}
             manifest["tables"][name] = entry
+        manifest["maps"] = write_maps(mdata, tmp, file_stem)  # association maps: binary matrices
         obs = mdata.obs
         for col in obs.columns:
             col = str(col)

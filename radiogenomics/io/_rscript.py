@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..errors import DataFormatError
+from ._maps import render_maps
 
 _HEADER = r"""# Load a radiogenomics cohort export into R (base R; 'survival' optional).
 # Usage:  source("load.R")          (from R, with this folder as the working directory)
@@ -100,7 +101,7 @@ def _comment(text: str) -> str:
 
 def _sums(manifest: dict, manifest_sums: dict[str, str]) -> str:
     files, sha, md5 = ['"manifest.json"'], [_r_string(manifest_sums["sha256"])], [_r_string(manifest_sums["md5"])]
-    for entry in manifest["tables"].values():
+    for entry in [*manifest["tables"].values(), *manifest.get("maps", {}).values()]:
         for name, digest in entry["sha256"].items():
             files.append(_r_string(name))
             sha.append(_r_string(digest))
@@ -127,6 +128,7 @@ def render_load_r(manifest: dict, manifest_sums: dict[str, str]) -> str:
             lines.append(f"rg[[{target}]] <- rg_matrix({call})  # {_comment(entry['source'])}")
         else:
             lines.append(f"rg$tables[[{target}]] <- rg_rows({call})  # {_comment(entry['source'])}")
+    lines.extend(render_maps(manifest, _r_string))
     if manifest["survival"]:
         clinical = _r_string(next(n for n, e in manifest["tables"].items() if e["path"] == ["mdata", "obs"]))
         lines.append('if (requireNamespace("survival", quietly = TRUE)) {')
