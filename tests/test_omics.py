@@ -128,14 +128,17 @@ def test_map_gene_ids_keeps_highest_mean(gdc):
     means = gdc.layers["counts"].mean(axis=0)
     pinx = gdc.var_names[gdc.var["gene_name"] == "PINX1"]
     winner = pinx[np.argmax(means[gdc.var_names.isin(pinx)])]
-    rg.omics.map_gene_ids(gdc)
+    with pytest.warns(UserWarning, match=r"map_gene_ids: 2 genes share a symbol.*keeping the highest mean expression"):
+        rg.omics.map_gene_ids(gdc)
     assert gdc.var_names.is_unique and gdc.var.loc["PINX1", "gene_id"] == winner
+    assert gdc.uns["map_gene_ids"]["params"]["n_dropped"] == 2
     dropped = gdc.uns["map_gene_ids"]["dropped"]
     assert (dropped["mean"] <= dropped["kept_mean"]).all()
     first = dl.read_gdc_star_counts(
         dl.example_file("gdc_star_counts"), sample_sheet=dl.example_file("gdc_sample_sheet")
     )
-    rg.omics.map_gene_ids(first, duplicates="first")
+    with pytest.warns(UserWarning, match=r"keeping the first in file order \(duplicates='first'\)"):
+        rg.omics.map_gene_ids(first, duplicates="first")
     assert first.var.loc["PINX1", "gene_id"] == "ENSG00000254093.8"
     with pytest.raises(MissingColumnError, match="gene symbols are needed"):
         rg.omics.map_gene_ids(ad.AnnData(X=np.ones((2, 2))))
@@ -208,7 +211,8 @@ def test_markers_on_gdc_ensembl_ids_via_gene_name(gdc):
 
 def test_results_survive_h5mu_round_trip(tmp_path, gdc):
     mut = dl.mutation_matrix(dl.example_file("maf"), hotspots=dl.IDH_HOTSPOTS)
-    rg.omics.map_gene_ids(gdc)
+    with pytest.warns(UserWarning, match="share a symbol"):
+        rg.omics.map_gene_ids(gdc)
     rg.omics.filter_genes(gdc, min_count=5, min_samples=2)
     with pytest.warns(UserWarning, match="DESeq2 fitType='mean'"):
         rg.omics.normalize(gdc, method="vst")  # 5 samples: the parametric trend fails, as in DESeq2
@@ -240,7 +244,8 @@ def test_map_gene_ids_in_mudata(gdc):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         mdata = rg.io.build_mudata({"rna": gdc, "mut": dl.mutation_matrix(dl.example_file("maf"))})
-    rg.omics.map_gene_ids(mdata)
+    with pytest.warns(UserWarning, match="share a symbol"):
+        rg.omics.map_gene_ids(mdata)
     assert mdata.mod["rna"].n_vars == 22 and "CD274" in mdata.mod["rna"].var_names
     assert mdata.n_vars == 22 + mdata.mod["mut"].n_vars
     assert "CD274" in mdata.var_names

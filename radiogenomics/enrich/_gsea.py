@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -39,6 +40,28 @@ RESULT_COLUMNS = [
     "overlap",
     "null",
 ]
+
+
+DUPLICATE_RULE = "one value per gene label: the largest |value| is kept"
+
+
+def _duplicated_labels(ranking) -> dict[str, int]:
+    """Count duplicated gene labels of user rankings and warn: they are collapsed by :data:`DUPLICATE_RULE`."""
+    items = [ranking] if isinstance(ranking, str | pd.Series) else list(ranking)
+    found = {}
+    for i, item in enumerate(items):
+        if isinstance(item, pd.Series):
+            n = int(item.index.to_series().dropna().astype(str).str.strip().duplicated().sum())
+            if n:
+                found[str(item.name if item.name is not None else f"ranking{i + 1}").replace("/", "_")] = n
+    if found:
+        msg = (
+            f"gsea: {sum(found.values())} duplicated gene label(s) in the ranking(s) {found}; {DUPLICATE_RULE}, "
+            "which can change the result. Combine duplicates yourself first (e.g. series.groupby(level=0).mean()); "
+            "the rule and counts are in uns[key_added]['params']."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    return found
 
 
 def _run_prerank(rnk: pd.Series | pd.DataFrame, sets: dict, params: dict) -> pd.DataFrame:
@@ -293,7 +316,8 @@ def gsea(
     ``"overlap"`` : :class:`pandas.DataFrame`
         Per set: ``term, set_size, overlap, fraction, tested``.
     ``"params"`` : :class:`dict`
-        The arguments.
+        The arguments, plus ``duplicate_rule`` and ``duplicates_collapsed`` (ranking ->
+        number of duplicated gene labels in a user Series; these warn).
 
     Examples
     --------
@@ -317,6 +341,7 @@ def gsea(
     if null not in ("auto", "patients", "genes"):
         msg = f"null must be 'auto', 'patients' or 'genes', got {null!r}."
         raise ValueError(msg)
+    duplicated = _duplicated_labels(ranking)
     table, kinds = build_rankings(mdata, ranking, mod=mod, sets=sets, gene_column=gene_column, layer=layer)
     if null == "patients" and any(kind != "patients" for kind in kinds.values()):
         msg = (
@@ -342,6 +367,8 @@ def gsea(
         "n_jobs": int(n_jobs),
         "batch": bool(batch),
         "gene_column": gene_column,
+        "duplicate_rule": DUPLICATE_RULE,
+        "duplicates_collapsed": duplicated,
     }
     gene_null = [n for n in table.columns if nulls[n] == "genes"]
     patient_null_names = [n for n in table.columns if nulls[n] == "patients"]

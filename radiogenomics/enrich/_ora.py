@@ -54,6 +54,8 @@ def ora(
     One row per tested set, sorted by p-value: ``term, overlap`` (query genes in the set),
     ``set_size`` (set genes in the background), ``n_genes`` (query genes in the background),
     ``n_background, pval, fdr, odds_ratio`` and ``genes`` (overlapping genes joined by ``";"``).
+    A query that hits no tested set gives every set overlap 0 and ``pval = fdr = 1``, with a
+    warning.
 
     Examples
     --------
@@ -87,21 +89,36 @@ def ora(
     table = overlap_table(sets, universe, min_size=min_size, max_size=max_size)
     check_overlap(table, min_size=min_size, max_size=max_size, what="the background")
     tested = restrict(sets, table, universe)
-    with quiet_gseapy():
-        enr = gseapy.enrich(
-            gene_list=in_bg, gene_sets=tested, background=universe, outdir=None, cutoff=1.0, no_plot=True, verbose=False
-        )
-    res = enr.res2d.set_index("Term") if len(enr.res2d) else pd.DataFrame(columns=["P-value", "Odds Ratio", "Genes"])
-    out = pd.DataFrame({"term": list(tested)})
     query_set = set(in_bg)
+    res = pd.DataFrame({"P-value": [], "Odds Ratio": [], "Genes": []}).astype({"Genes": object})
+    if any(g in query_set for genes_of_set in tested.values() for g in genes_of_set):
+        with quiet_gseapy():
+            enr = gseapy.enrich(
+                gene_list=in_bg,
+                gene_sets=tested,
+                background=universe,
+                outdir=None,
+                cutoff=1.0,
+                no_plot=True,
+                verbose=False,
+            )
+        if enr.res2d is not None and len(enr.res2d):
+            res = enr.res2d.set_index("Term")
+    else:
+        msg = (
+            f"ora: none of the {len(in_bg)} query genes is in any of the {len(tested)} tested gene sets; every set "
+            "gets overlap 0 and p = 1. Check the gene identifiers or use larger sets."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    out = pd.DataFrame({"term": list(tested)})
     out["overlap"] = [sum(g in query_set for g in tested[t]) for t in out["term"]]
     out["set_size"] = [len(tested[t]) for t in out["term"]]
     out["n_genes"] = len(in_bg)
     out["n_background"] = len(universe)
-    out["pval"] = res["P-value"].reindex(out["term"]).fillna(1.0).to_numpy(dtype=float)
+    out["pval"] = res["P-value"].astype(float).reindex(out["term"]).fillna(1.0).to_numpy(dtype=float)
     out["fdr"] = multipletests(out["pval"].to_numpy(), method="fdr_bh")[1]
     out["odds_ratio"] = res["Odds Ratio"].reindex(out["term"]).to_numpy(dtype=float)
     out.loc[out["overlap"] == 0, "odds_ratio"] = 0.0
-    out["genes"] = res["Genes"].reindex(out["term"]).fillna("").astype(str).to_numpy()
+    out["genes"] = [g if isinstance(g, str) else "" for g in res["Genes"].reindex(out["term"])]
     out = out.iloc[np.lexsort((out["term"].to_numpy(dtype=str), out["pval"].to_numpy()))]
     return out[ORA_COLUMNS].reset_index(drop=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -58,7 +59,8 @@ def map_gene_ids(
     ``None``, or the modified copy if ``copy=True``. In the modality: ``var_names`` become
     symbols, ``var["gene_id"]`` keeps the former ID, duplicated genes are removed and
     ``uns[key_added]["dropped"]`` lists them (``gene_id``, ``symbol``, ``kept_gene_id``,
-    ``mean``, ``kept_mean``); ``uns[key_added]["params"]`` records ``column`` and ``duplicates``.
+    ``mean``, ``kept_mean``); ``uns[key_added]["params"]`` records ``column``, ``duplicates``
+    and ``n_dropped``. Dropping genes warns with the count and the rule.
 
     Examples
     --------
@@ -67,7 +69,12 @@ def map_gene_ids(
     >>> rna = dl.read_gdc_star_counts(
     ...     dl.example_file("gdc_star_counts"), sample_sheet=dl.example_file("gdc_sample_sheet")
     ... )
-    >>> rg.omics.map_gene_ids(rna)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     rg.omics.map_gene_ids(rna)
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    map_gene_ids: 2 genes share a symbol with another gene ...
     >>> rna.n_vars, "CD274" in rna.var_names
     (22, True)
     >>> sorted(rna.uns["map_gene_ids"]["dropped"]["gene_id"])  # CD99 PAR_Y copy, PINX1 lncRNA locus
@@ -108,8 +115,16 @@ def map_gene_ids(
         data.update()  # mudata cannot follow a filter and a rename in one step
     adata.var["gene_id"] = adata.var_names.to_numpy(dtype=str)
     adata.var_names = pd.Index(symbols[keep])
+    if len(dropped):
+        rule = "the highest mean expression" if duplicates == "max_mean" else "the first in file order"
+        msg = (
+            f"map_gene_ids: {len(dropped)} genes share a symbol with another gene and were dropped, keeping "
+            f"{rule} (duplicates={duplicates!r}), e.g. {sorted(set(dropped['symbol']))[:5]}; all are listed in "
+            f"uns[{key_added!r}]['dropped']."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=2)
     adata.uns[key_added] = {
-        "params": {"column": column, "duplicates": duplicates, "layer": layer or ""},
+        "params": {"column": column, "duplicates": duplicates, "layer": layer or "", "n_dropped": len(dropped)},
         "dropped": dropped,
     }
     if adata is not data:
