@@ -10,14 +10,14 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._keys import embedding, embedding_key, embedding_names
-from .errors import MissingColumnError
+from .errors import DataFormatError, MissingColumnError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from mudata import MuData
 
-__all__ = ["dense", "get_modality", "modality_frame", "resolve_keys", "survival_arrays"]
+__all__ = ["bootstrap_indices", "dense", "get_modality", "modality_frame", "resolve_keys", "train_mask"]
 
 
 def dense(matrix) -> np.ndarray:
@@ -95,21 +95,68 @@ def resolve_keys(mdata: MuData, keys: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({key: _resolve_one(mdata, key) for key in keys}, index=mdata.obs_names)
 
 
-def survival_arrays(obs: pd.DataFrame, time: str, event: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(time, event, usable)`` arrays from survival columns, with clear errors.
+def bootstrap_indices(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """Return ``n_boot`` x ``n`` row indices of bootstrap resamples (with replacement).
 
-    ``usable`` marks patients with both a time and an event status; times must be >= 0.
+    The one bootstrap of the package: row ``b`` is the ``b``-th resample of
+    ``numpy.random.default_rng(seed)``, the same draws as ``rng.integers(0, n, n)`` called
+    ``n_boot`` times.
+
+    Examples
+    --------
+    >>> bootstrap_indices(5, 2, seed=0).shape
+    (2, 5)
     """
-    for col in (time, event):
-        if col not in obs.columns:
-            msg = f"Column {col!r} not found in mdata.obs; survival columns are '<endpoint>_months'/'<endpoint>_event', available: {[c for c in obs.columns if c.endswith(('_months', '_event'))]}."
+    return np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+
+
+def train_mask(data: MuData | ad.AnnData, train, *, where: str = "train") -> np.ndarray:
+    """Return a boolean mask of the training patients of ``data``.
+
+    ``train`` is ``None`` (all patients), a boolean mask of length ``n_obs``, the name of a
+    boolean ``obs`` column, or a list of patient IDs (``obs_names``).
+
+    Raises
+    ------
+    MissingColumnError
+        ``train`` names no ``obs`` column.
+    DataFormatError
+        Values that are neither booleans nor patient IDs of ``data``.
+    ValueError
+        A mask of the wrong length, or one that selects nobody.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> adata = ad.AnnData(np.zeros((3, 1)))
+    >>> adata.obs_names = ["a", "b", "c"]
+    >>> train_mask(adata, ["a", "c"]).tolist()
+    [True, False, True]
+    """
+    n = data.n_obs
+    if train is None:
+        return np.ones(n, dtype=bool)
+    if isinstance(train, str):
+        if train not in data.obs.columns:
+            msg = f"{where}: train={train!r} is not a column of obs; pass a boolean column, a mask or patient IDs."
             raise MissingColumnError(msg)
-    t = pd.to_numeric(obs[time], errors="coerce").to_numpy(dtype=float)
-    ev_raw = obs[event]
-    usable = ~np.isnan(t) & ev_raw.notna().to_numpy()
-    ev = ev_raw.astype("boolean").fillna(value=False).to_numpy(dtype=bool)
-    if (t[usable] < 0).any():
-        bad = list(obs.index[usable & (t < 0)][:5])
-        msg = f"Negative times in {time!r} for patients {bad}; survival times must be >= 0."
+        train = data.obs[train]
+    if isinstance(train, pd.Series):
+        boolean = pd.api.types.is_bool_dtype(train.dtype)
+        train = train.to_numpy(dtype=bool, na_value=False) if boolean else train.to_numpy()
+    mask = np.asarray(train)
+    if mask.dtype != bool:
+        ids = pd.Index([str(v) for v in mask.ravel()])
+        unknown = ids.difference(data.obs_names)
+        if len(unknown):
+            msg = (
+                f"{where}: train must be a boolean mask of length {n}, an obs column or patient IDs; "
+                f"{len(unknown)} of its values are not patient IDs (e.g. {list(unknown[:3])})."
+            )
+            raise DataFormatError(msg)
+        mask = data.obs_names.isin(ids)
+    if mask.shape != (n,) or not mask.any():
+        msg = f"{where}: train must select at least one of the {n} patients (boolean mask, obs column or patient IDs)."
         raise ValueError(msg)
-    return t, ev, usable
+    return mask

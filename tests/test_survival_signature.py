@@ -140,7 +140,7 @@ def test_clinical_covariates_are_unpenalised(mdata):
     rg.survival.signature(mdata, cv=3, clinical=["age", "idh_mutant", "sex"], key_added="combined")
     coefs = mdata.uns["combined"]["coefficients"]
     clinical = coefs[coefs["kind"] == "clinical"]
-    assert set(clinical.index) == {"age", "idh_mutant", "sex_male"}
+    assert set(clinical.index) == {"age", "idh_mutant", "sex[male]"}
     assert clinical.loc["age", "coef"] > 0 and clinical.loc["idh_mutant", "coef"] < 0
     assert "combined_risk_score" in mdata.obs
     scores = mdata.obs["combined_risk_score"].copy()
@@ -194,7 +194,7 @@ def test_no_events_raises(mdata):
 
 def test_missing_times_are_reported_not_dropped_silently(mdata):
     mdata.obs.loc[mdata.obs_names[:3], "os_months"] = np.nan
-    with pytest.warns(UserWarning, match="3 patients have no 'os_months'"):
+    with pytest.warns(UserWarning, match="3 of 120 patients have a missing 'os_months'"):
         rg.survival.signature(mdata, cv=3)
     assert mdata.uns["signature"]["params"]["n_patients"] == mdata.n_obs - 3
     assert mdata.obs["risk_score"].notna().all()  # still scored

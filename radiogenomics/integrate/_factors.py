@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,7 +11,8 @@ import pandas as pd
 from scipy import stats
 
 from .._keys import embedding
-from .._utils import get_modality, modality_frame, survival_arrays
+from .._utils import get_modality, modality_frame
+from ..errors import ConvergenceError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -22,7 +24,7 @@ __all__ = ["factor_associations"]
 logger = logging.getLogger(__name__)
 
 MAX_LEVELS = 20
-COLUMNS = ["factor", "variable", "source", "test", "n", "statistic", "effect", "p", "padj"]
+COLUMNS = ["factor", "variable", "source", "test", "n", "statistic", "effect", "p", "padj", "note"]
 
 
 def _default_obs(mdata: MuData, skip: set[str]) -> list[str]:
@@ -76,28 +78,39 @@ def _test_variable(factor: np.ndarray, values: pd.Series, min_count: int):
 
 
 def _cox_rows(factors: pd.DataFrame, obs: pd.DataFrame, time: str, event: str) -> list[dict]:
-    from statsmodels.duration.hazard_regression import PHReg
+    """One Cox model per factor (standardised) through the package's Cox core (R ``coxph``).
 
-    t, ev, usable = survival_arrays(obs, time, event)
-    rows = []
+    A factor whose model cannot be fitted keeps its row with ``p`` missing and the reason in
+    ``note``, and one warning names every such factor.
+    """
+    from ..survival._cox import fit_cox
+    from ..survival._outcome import survival_columns
+
+    t, ev, usable = survival_columns(obs, time, event, where="factor_associations")
+    rows, failed = [], []
     for name in factors.columns:
         f = factors[name].to_numpy()
         keep = usable & ~np.isnan(f)
         if keep.sum() < 5 or ev[keep].sum() < 2 or np.std(f[keep]) == 0:
             continue
         z = (f[keep] - f[keep].mean()) / f[keep].std()
-        fit = PHReg(t[keep], z[:, None], status=ev[keep].astype(float), ties="efron").fit()
-        rows.append(
-            {
-                "factor": name,
-                "variable": f"{time}|{event}",
-                "source": "survival",
-                "test": "cox_per_sd",
-                "n": int(keep.sum()),
-                "statistic": float(fit.tvalues[0]),
-                "effect": float(np.exp(fit.params[0])),
-                "p": float(fit.pvalues[0]),
-            }
+        row = {"factor": name, "variable": f"{time}|{event}", "source": "survival", "test": "cox_per_sd"}
+        row |= {"n": int(keep.sum()), "statistic": np.nan, "effect": np.nan, "p": np.nan, "note": ""}
+        try:
+            fit = fit_cox(t[keep], ev[keep], z[:, None])
+        except ConvergenceError as err:
+            row["note"] = f"Cox model not fitted: {err}"
+            failed.append(f"{name} (most extreme patient at {np.abs(z).max():.1f} SD)")
+        else:
+            stat = fit["coef"][0] / np.sqrt(fit["var"][0, 0])
+            row |= {"statistic": stat, "effect": np.exp(fit["coef"][0]), "p": 2 * stats.norm.sf(abs(stat))}
+        rows.append(row)
+    if failed:
+        warnings.warn(
+            f"factor_associations: the Cox model of {len(failed)} factors could not be fitted ({', '.join(failed)}); "
+            "their p is missing and counted as 1 in the FDR (reason in results['note']).",
+            UserWarning,
+            stacklevel=3,
         )
     return rows
 
@@ -120,8 +133,9 @@ def factor_associations(
     columns and binary features (mutations) the two-sided Mann-Whitney U test (effect: rank-biserial
     correlation, positive when the ``True``/mutated/second level is higher); categorical
     columns with more levels the Kruskal-Wallis test (effect: epsilon-squared). With ``time``
-    and ``event`` each factor, standardised, enters a Cox model (statsmodels ``PHReg``, Efron
-    ties; effect: hazard ratio per SD). Benjamini-Hochberg FDR is computed over every test in
+    and ``event`` each factor, standardised, enters a Cox model (the Cox core of
+    :func:`radiogenomics.survival.cox`, Efron ties, equal to R ``coxph``; effect: hazard ratio per
+    SD; Wald p); the survival columns are checked as by ``cox`` (boolean or 0/1 events). Benjamini-Hochberg FDR is computed over every test in
     the table (one family). Groups smaller than ``min_count`` are left out of a test; variables
     left with fewer than two such groups are not tested and are counted in ``params``.
 
@@ -153,8 +167,9 @@ def factor_associations(
     ``None``, or the modified copy if ``copy=True``. Writes:
 
     ``mdata.uns[key_added]["results"]`` : :class:`pandas.DataFrame`
-        Long table ``factor, variable, source, test, n, statistic, effect, p, padj``,
-        sorted by ``p``; ``source`` is ``obs``, a modality name or ``survival``.
+        Long table ``factor, variable, source, test, n, statistic, effect, p, padj, note``,
+        sorted by ``p``; ``source`` is ``obs``, a modality name or ``survival``; ``note`` says
+        why a test gave no ``p`` (e.g. a Cox model that could not be fitted).
     ``mdata.uns[key_added]["params"]`` : :class:`dict`
         Arguments, number of tests and of variables not tested, and the FDR family.
 
@@ -203,8 +218,11 @@ def factor_associations(
             msg = "Give both time= and event= (mdata.obs columns) for the survival test, or neither."
             raise ValueError(msg)
         rows += _cox_rows(factors, mdata.obs, time, event)
-    table = pd.DataFrame(rows, columns=COLUMNS[:-1])
-    table["padj"] = multipletests(table["p"].fillna(1.0), method="fdr_bh")[1] if len(table) else []
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "padj"])
+    table["note"] = table["note"].fillna("").astype(str)
+    table.insert(
+        COLUMNS.index("padj"), "padj", multipletests(table["p"].fillna(1.0), method="fdr_bh")[1] if len(table) else []
+    )
     table = table.sort_values("p", kind="stable").reset_index(drop=True)
     logger.info("factor_associations: %d tests, %d variables not tested", len(table), len(untested))
     mdata.uns[key_added] = {

@@ -15,6 +15,8 @@ from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .._utils import bootstrap_indices
+
 MODELS = ("logistic_l1", "logistic_l2", "elasticnet", "random_forest")
 _PENALTY_DEPRECATED = inspect.signature(LogisticRegression).parameters["penalty"].default == "deprecated"
 
@@ -149,8 +151,7 @@ def metric_rows(task: str, y: np.ndarray, oof: np.ndarray) -> dict[str, np.ndarr
 
 def bootstrap_metrics(task: str, y: np.ndarray, oof: np.ndarray, *, n_boot: int, seed: int) -> dict[str, np.ndarray]:
     """Bootstrap over patients: each resample scores every repeat, then averages over repeats."""
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(y), size=(n_boot, len(y)))
+    idx = bootstrap_indices(len(y), n_boot, seed)
     yb = y[idx][:, None]  # n_boot x 1 x n
     ob = oof[:, idx].swapaxes(0, 1)  # n_boot x repeats x n [x classes]
     return {k: np.nanmean(v, axis=1) for k, v in metric_rows(task, yb, ob).items()}

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from .._utils import dense, get_modality
+from .._utils import dense, get_modality, train_mask
 from ..errors import MissingColumnError
-from ._normalize import _train_mask
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -132,7 +131,7 @@ def markers(
         {g: dense(matrix[:, _column(adata, g)]).ravel() for g in genes}, index=adata.obs_names
     ).reindex(mdata.obs_names)
     if cutpoint is None:
-        mask = _train_mask(mdata, train) & values.notna().all(axis=1).to_numpy()
+        mask = train_mask(mdata, train, where="markers") & values.notna().all(axis=1).to_numpy()
         fitted = values[mask]
         if method == "median":
             cuts = fitted.median()

@@ -9,7 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from .._utils import dense, get_modality
+from .._utils import dense, get_modality, train_mask
 from ..errors import ConvergenceError, DataFormatError, MissingColumnError
 from ._vst import dispersion_trend, gene_dispersions, mean_dispersion, size_factors, vst_mean_transform, vst_transform
 
@@ -48,23 +48,6 @@ def _counts(adata: ad.AnnData, layer: str, *, check_log: bool = True) -> np.ndar
 
 
 _LOG_SCALE_MAX = 30.0  # log2(count + 1) never exceeds ~30 (a billion reads on one gene)
-
-
-def _train_mask(adata: ad.AnnData, train) -> np.ndarray:
-    if train is None:
-        return np.ones(adata.n_obs, dtype=bool)
-    if isinstance(train, str):
-        if train not in adata.obs.columns:
-            msg = f"train={train!r} is not a column of obs."
-            raise MissingColumnError(msg)
-        train = adata.obs[train].to_numpy()
-    mask = np.asarray(train)
-    if mask.dtype != bool:
-        mask = adata.obs_names.isin([str(v) for v in mask])
-    if mask.shape != (adata.n_obs,) or not mask.any():
-        msg = f"train must select at least one of the {adata.n_obs} samples (boolean mask, obs column or IDs)."
-        raise ValueError(msg)
-    return mask
 
 
 def _log_tpm(adata: ad.AnnData, counts_layer: str) -> tuple[np.ndarray, str]:
@@ -325,7 +308,7 @@ def highly_variable(
     if copy:
         data = data.copy()
     adata = get_modality(data, mod)
-    mask = _train_mask(adata, train)
+    mask = train_mask(adata, train, where="normalize")
     sub = ad.AnnData(X=dense(adata.X)[mask], var=pd.DataFrame(index=adata.var_names))
     if "normalize" in adata.uns:  # normalize() writes log2 values: tell scanpy the base
         sub.uns["log1p"] = {"base": 2}

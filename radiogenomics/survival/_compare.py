@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._utils import bootstrap_indices
 from ..errors import ConvergenceError
-from ._cox import cox_inputs, fit_cox, harrell_c
+from ._cox import cox_inputs, fit_cox
+from ._metrics import harrell_c
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -21,19 +22,8 @@ __all__ = ["compare"]
 
 
 def _lp(time, event, X, train, test):
-    """Refit (Efron ties, sksurv's Newton-Raphson: faster than PHReg for the many refits) and predict."""
-    from sksurv.linear_model import CoxPHSurvivalAnalysis
-
-    from ._coxnet import survival_y
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            model = CoxPHSurvivalAnalysis(ties="efron").fit(X[train], survival_y(time[train], event[train]))
-        except (Warning, ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
-            msg = "Cox refit failed on a resample"
-            raise ConvergenceError(msg) from err
-    return X[test] @ model.coef_
+    """Refit the Cox model (Efron ties, the package's Cox core) on ``train`` and predict ``test``."""
+    return X[test] @ fit_cox(time[train], event[train], X[train])["coef"]
 
 
 def _delta_c(time, event, Xb, Xf, train, test) -> tuple[float, float]:
@@ -44,10 +34,8 @@ def _delta_c(time, event, Xb, Xf, train, test) -> tuple[float, float]:
 
 def _bootstrap(time, event, Xb, Xf, n_boot, seed) -> np.ndarray:
     """Apparent C of both models refitted on each resample (model uncertainty included)."""
-    rng = np.random.default_rng(seed)
     draws = np.full((n_boot, 2), np.nan)
-    for b in range(n_boot):
-        idx = rng.integers(0, len(time), len(time))
+    for b, idx in enumerate(bootstrap_indices(len(time), n_boot, seed)):
         try:
             draws[b] = _delta_c(time, event, Xb, Xf, idx, idx)
         except ConvergenceError:

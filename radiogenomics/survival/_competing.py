@@ -11,7 +11,7 @@ from scipy import stats
 from ..errors import DataFormatError, MissingColumnError
 from ._competing_core import cif_table, fine_gray_fit, gray_test
 from ._cox import _summary
-from ._data import check_constant, design_matrix
+from ._design import check_constant, design_matrix
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

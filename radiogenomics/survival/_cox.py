@@ -11,67 +11,34 @@ from scipy import stats
 
 from .._keys import score_column
 from ..errors import ConvergenceError, MissingColumnError
-from ._data import check_constant, design_matrix, survival_columns
+from ._design import check_constant, design_matrix
+from ._likelihood import breslow_efron_terms, newton
+from ._metrics import harrell_c
+from ._outcome import survival_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from mudata import MuData
 
-__all__ = ["cox", "fit_cox", "harrell_c"]
+__all__ = ["cox", "cox_inputs", "fit_cox"]
 
 Ties = Literal["efron", "breslow", "exact"]
 
 
-def harrell_c(time, event, risk, strata=None) -> float:
-    """Harrell's C-index of a risk score (higher = worse survival), as R's ``concordance``.
-
-    A pair is comparable when the shorter time is an event (a censored time equal to an event
-    time counts as longer); ties in ``risk`` count one half; pairs are only formed within strata.
-    """
-    from sksurv.metrics import concordance_index_censored
-
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event, dtype=bool)
-    risk = np.asarray(risk, dtype=float)
-    strata = np.zeros(len(time), dtype=int) if strata is None else np.asarray(strata)
-    conc = disc = tied = 0
-    for s in pd.unique(strata):
-        idx = strata == s
-        if event[idx].sum() == 0 or idx.sum() < 2:
-            continue
-        _, c, d, t, _ = concordance_index_censored(event[idx], time[idx], risk[idx])
-        conc, disc, tied = conc + c, disc + d, tied + t
-    if conc + disc + tied == 0:
-        return float("nan")
-    return float((conc + 0.5 * tied) / (conc + disc + tied))
-
-
-def _phreg(time, event, X, ties, strata, entry=None):
-    from statsmodels.duration.hazard_regression import PHReg
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    model = PHReg(time, X, status=event.astype(float), ties=ties, strata=strata, entry=entry)
-    msg = (
-        "Cox model did not converge: a covariate may separate events perfectly (monotone likelihood, "
-        "an infinite coefficient) or covariates may be collinear; check or drop them."
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        warnings.simplefilter("error", RuntimeWarning)
-        try:
-            beta = np.asarray(model.fit().params, dtype=float)
-            # statsmodels stops at a gradient tolerance; two more Newton steps reach R's precision.
-            for _ in range(2):
-                beta = beta + np.linalg.solve(-model.hessian(beta), model.score(beta))
-        except (ConvergenceWarning, RuntimeWarning, ValueError, np.linalg.LinAlgError) as e:
-            raise ConvergenceError(msg) from e
-    if not np.all(np.isfinite(beta)) or np.max(np.abs(model.score(beta))) > 1e-4 * max(1.0, abs(model.loglike(beta))):
-        raise ConvergenceError(msg)
+def _fit_terms(time, event, X, ties, strata, entry=None):
+    """Return the maximum and the ``(loglik, score, information)`` function of the chosen likelihood."""
+    from ._exact import exact_loglike
 
     def terms(b):
-        return model.loglike(b), model.score(b), -model.hessian(b)
+        if ties == "exact":
+            return exact_loglike(time, event, X, b, strata)
+        return breslow_efron_terms(time, event, X, b, strata, ties=ties, entry=entry)
 
+    start = None
+    if ties == "exact":  # Efron's maximum is close to the exact one and much cheaper to reach
+        start = newton(lambda b: breslow_efron_terms(time, event, X, b, strata), X.shape[1])
+    beta = newton(terms, X.shape[1], start=start)
     return beta, terms
 
 
@@ -94,11 +61,11 @@ def _check_finite_fit(beta, info, X) -> None:
 def fit_cox(time, event, X, *, ties: Ties = "efron", strata=None, entry=None) -> dict:
     """Fit a Cox model on arrays and return R ``coxph``'s numbers.
 
-    ``ties="efron"``/``"breslow"`` use :class:`statsmodels.duration.hazard_regression.PHReg`;
-    ``ties="exact"`` maximises the exact partial likelihood (see ``_exact``). ``entry`` gives
-    start times of counting-process rows, with R's ``(start, stop]`` convention: a row starting
-    at an event time is not at risk at that time (statsmodels counts it, so starts are moved
-    forward by a quarter of the smallest gap between distinct times, which changes no order).
+    The one Cox fit of the package (``cox``, ``compare``, ``ph_test``, ``nomogram``,
+    ``factor_associations``, the calibration slope of ``evaluate``): the Efron or Breslow
+    partial likelihood of :mod:`._likelihood` or the exact one of ``_exact``, maximised by
+    Newton-Raphson with step halving as R's ``coxph.fit``. ``entry`` gives start times of
+    counting-process rows, with R's ``(start, stop]`` convention (Efron and Breslow ties only).
 
     Returns a dict with ``coef``, ``var`` (covariance), ``loglik_null``, ``loglik``,
     ``lr``, ``wald``, ``score`` (test statistics) and ``center`` (R's centring values).
@@ -110,28 +77,22 @@ def fit_cox(time, event, X, *, ties: Ties = "efron", strata=None, entry=None) ->
     # changes the reported linear predictor, not the fit.
     center = np.where(np.all(np.isin(X, (-1.0, 0.0, 1.0)), axis=0), 0.0, X.mean(axis=0))
     Xc = X - center
+    if ties not in ("efron", "breslow", "exact"):
+        msg = f"ties={ties!r} is not supported; use 'efron' (R's default), 'breslow' or 'exact'."
+        raise ValueError(msg)
     if entry is not None:
         entry = np.asarray(entry, dtype=float)
-        distinct = np.unique(np.concatenate([time, entry]))
-        gap = np.diff(distinct).min() if len(distinct) > 1 else 1.0
-        entry = entry + gap / 4
         if ties == "exact":
             msg = "ties='exact' does not support start-stop (counting-process) data; use 'efron' or 'breslow'."
             raise ValueError(msg)
-    if ties == "exact":
-        from ._exact import exact_loglike, fit_exact
-
-        beta_start, _ = _phreg(time, event, Xc, "efron", strata)
-        beta, _, _ = fit_exact(time, event, Xc, strata=strata, start=beta_start)
-
-        def terms(b):
-            return exact_loglike(time, event, Xc, b, strata)
-
-    elif ties in ("efron", "breslow"):
-        beta, terms = _phreg(time, event, Xc, ties, strata, entry)
-    else:
-        msg = f"ties={ties!r} is not supported; use 'efron' (R's default), 'breslow' or 'exact'."
-        raise ValueError(msg)
+    try:
+        beta, terms = _fit_terms(time, event, Xc, ties, strata, entry)
+    except ConvergenceError as err:
+        msg = (
+            f"Cox model did not converge ({err}): a covariate may separate events perfectly (monotone "
+            "likelihood, an infinite coefficient) or covariates may be collinear; check or drop them."
+        )
+        raise ConvergenceError(msg) from err
     ll, _, info = terms(beta)
     ll0, u0, info0 = terms(np.zeros_like(beta))
     _check_finite_fit(beta, info, X)
@@ -178,7 +139,7 @@ def _tests(fit: dict, df: int) -> pd.DataFrame:
 
 def cox_inputs(mdata: MuData, covariates, time, event, strata, *, where: str):
     """Resolve the design, survival arrays and strata; drop incomplete rows with a warning."""
-    design, terms = design_matrix(mdata, covariates)
+    design, terms = design_matrix(mdata, covariates, where=where)
     t, ev, usable = survival_columns(mdata.obs, time, event, where=where)
     strata_values = None
     if strata is not None:

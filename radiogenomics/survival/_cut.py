@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._utils import resolve_keys
-from ..errors import MissingColumnError
-from ._data import survival_columns
+from .._utils import resolve_keys, train_mask
+from ._outcome import survival_columns
 
 if TYPE_CHECKING:
     from mudata import MuData
@@ -81,21 +80,6 @@ def maxstat(x, time, event, *, minprop=0.1, pvalue="lausen92", n_permutations=10
         raise ValueError(msg)
     scan = pd.DataFrame({"cutpoint": cuts, "statistic": z, "prop_low": prop[np.isin(values, cuts)]})
     return float(cuts[best]), stat, p, scan
-
-
-def _train_mask(mdata: MuData, train) -> np.ndarray:
-    if train is None:
-        return np.ones(mdata.n_obs, dtype=bool)
-    if isinstance(train, str):
-        if train not in mdata.obs.columns:
-            msg = f"train={train!r} is not a column of mdata.obs; pass a boolean column or mask."
-            raise MissingColumnError(msg)
-        train = mdata.obs[train]
-    mask = np.asarray(train)
-    if mask.dtype != bool or mask.shape != (mdata.n_obs,):
-        msg = f"train must be a boolean mask of length {mdata.n_obs} (or the name of a boolean obs column)."
-        raise ValueError(msg)
-    return mask
 
 
 def _write(mdata: MuData, values: pd.Series, cut: float, key_added: str, params: dict) -> None:
@@ -193,7 +177,7 @@ def dichotomize(
     mdata = mdata.copy() if copy else mdata
     key_added = key_added or f"{key}_group"
     values = resolve_keys(mdata, [key])[key].astype(float)
-    mask = _train_mask(mdata, train) & values.notna().to_numpy()
+    mask = train_mask(mdata, train, where="dichotomize") & values.notna().to_numpy()
     x = values.to_numpy()[mask]
     params = {"key": key, "method": method, "n_train": int(mask.sum())}
     scan = None

@@ -1,4 +1,14 @@
-"""Design matrices for signatures: radiomic features plus optional clinical covariates."""
+"""Design matrices: covariates to Cox terms (one naming rule), signature features, stored terms.
+
+One rule names the terms of every model: a numeric or boolean covariate is its own term
+(``"age"``, ``"idh_mutant"``); each non-reference level of a categorical covariate is the term
+``"<covariate>[<level>]"`` (``"grade[G3]"``), treatment-coded against the first level (the
+first category of a pandas categorical, otherwise the first in sorted order), as R's
+``coxph`` names them without the separator. Text holding numbers with more than
+``MAX_TEXT_LEVELS`` (4) distinct values (KPS ``"60"``-``"100"`` read as text) is converted to a
+number with a warning and ``from_text = True`` in the term table; fewer (ECOG ``"0"``-``"3"``)
+stay categories, as in R. Make the column a pandas Categorical to keep categories.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +19,129 @@ import numpy as np
 import pandas as pd
 
 from .._utils import modality_frame, resolve_keys
-from ._data import survival_columns as _checked_columns
+from ..errors import DataFormatError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from mudata import MuData
 
-__all__ = ["design_matrix", "survival_columns", "terms_matrix"]
+__all__ = ["check_constant", "covariate_terms", "design_matrix", "signature_design", "terms_matrix"]
+
+
+#: Numeric-looking text with more distinct values than this is used as a number, not as categories.
+MAX_TEXT_LEVELS = 4
+
+
+def _is_categorical(values: pd.Series) -> bool:
+    return (
+        isinstance(values.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(values.dtype)
+        or (pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_numeric_dtype(values.dtype))
+    )
+
+
+def _levels(values: pd.Series) -> list:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.dropna())
+        return [c for c in values.cat.categories if c in present]
+    return sorted(values.dropna().unique(), key=str)
+
+
+def _numeric_text(values: pd.Series, cov: str, where: str) -> pd.Series | None:
+    """Numbers stored as text with many values (KPS read as ``"80"``): convert with a warning.
+
+    Detection is that of :func:`radiogenomics.io._checks.numeric_text_columns` (codes with a
+    leading zero and identifier/status columns stay text). Text with at most ``MAX_TEXT_LEVELS``
+    numeric values (ECOG ``"0"``-``"3"``) stays categorical, as R's ``coxph`` treats a character
+    column; a pandas Categorical always stays categorical.
+    """
+    from ..io._checks import numeric_text_columns
+
+    if isinstance(values.dtype, pd.CategoricalDtype) or not numeric_text_columns(values.to_frame(cov)):
+        return None
+    observed = values.dropna()
+    numbers = pd.to_numeric(observed.astype(str).str.strip(), errors="coerce")
+    if numbers.nunique() <= MAX_TEXT_LEVELS:
+        return None
+    warnings.warn(
+        f"{where}: covariate {cov!r} holds numbers stored as text ({numbers.nunique()} distinct values, e.g. "
+        f"{sorted(observed.unique(), key=str)[:3]}); it is used as numeric (recorded in terms['from_text']). "
+        f"To use it as categories, make it a pandas Categorical: mdata.obs[{cov!r}].astype('category').",
+        UserWarning,
+        stacklevel=4,
+    )
+    converted = pd.to_numeric(values.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce")
+    return converted.astype(float)
+
+
+def covariate_terms(raw: pd.DataFrame, *, where: str = "design") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Turn resolved covariate columns into numeric terms with the one naming rule.
+
+    Returns the design (patients x terms, missing values kept as NaN) and a term table with
+    columns ``term, covariate, level, reference, kind, from_text``; ``kind`` is ``numeric``,
+    ``boolean`` or ``categorical``.
+
+    Raises
+    ------
+    ValueError
+        A categorical covariate with a single level.
+    DataFormatError
+        A column that is neither numeric, boolean nor categorical.
+    """
+    columns: dict[str, pd.Series] = {}
+    rows = []
+    for cov in raw.columns:
+        values = raw[cov]
+        converted = _numeric_text(values, cov, where) if _is_categorical(values) else None
+        if pd.api.types.is_bool_dtype(values.dtype):
+            columns[cov] = values.astype("Float64").astype(float)
+            rows.append((cov, cov, "True", "False", "boolean", False))
+        elif converted is not None:
+            columns[cov] = converted
+            rows.append((cov, cov, "", "", "numeric", True))
+        elif _is_categorical(values):
+            levels = _levels(values)
+            if len(levels) < 2:
+                msg = f"{where}: covariate {cov!r} has a single level {levels}; it carries no information. Drop it."
+                raise ValueError(msg)
+            for level in levels[1:]:
+                term = f"{cov}[{level}]"
+                col = (values == level).astype(float)
+                col[values.isna()] = np.nan
+                columns[term] = col
+                rows.append((term, cov, str(level), str(levels[0]), "categorical", False))
+        else:
+            try:
+                columns[cov] = pd.to_numeric(values, errors="raise").astype(float)
+            except (TypeError, ValueError) as err:
+                msg = f"{where}: covariate {cov!r} of dtype {values.dtype} is neither numeric, boolean nor categorical."
+                raise DataFormatError(msg) from err
+            rows.append((cov, cov, "", "", "numeric", False))
+    design = pd.DataFrame(columns, index=raw.index)
+    terms = pd.DataFrame(rows, columns=["term", "covariate", "level", "reference", "kind", "from_text"])
+    return design, terms
+
+
+def design_matrix(mdata: MuData, covariates: Sequence[str], *, where: str = "cox") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Resolve covariate keys (``obs`` columns, ``"<mod>:<feature>"``, ``"<name>:<k>"``) into Cox terms.
+
+    See :func:`covariate_terms` for the returned design and term table.
+    """
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    if len(covariates) == 0:
+        msg = f"{where}: no covariates given; pass a list such as ['age', 'rna:CD274']."
+        raise ValueError(msg)
+    return covariate_terms(resolve_keys(mdata, list(covariates)), where=where)
+
+
+def check_constant(design: pd.DataFrame, where: str) -> None:
+    """Raise if a term is constant among the patients used (its coefficient is not estimable)."""
+    constant = [c for c in design.columns if design[c].nunique(dropna=True) < 2]
+    if constant:
+        msg = f"{where}: covariates {constant} are constant among the patients used; drop them."
+        raise ValueError(msg)
 
 
 def _feature_block(mdata: MuData, features: str | Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
@@ -34,26 +159,8 @@ def _feature_block(mdata: MuData, features: str | Sequence[str]) -> tuple[pd.Dat
 
 
 def _clinical_block(mdata: MuData, clinical: Sequence[str]) -> tuple[pd.DataFrame, list[str], list[str]]:
-    raw = resolve_keys(mdata, list(clinical))
-    columns, keys, levels = {}, [], []
-    for key in raw.columns:
-        col = raw[key]
-        if pd.api.types.is_bool_dtype(col) or str(col.dtype) == "boolean":
-            columns[key] = col.astype("Float64").astype(float)
-            keys.append(key)
-            levels.append("")
-        elif pd.api.types.is_numeric_dtype(col):
-            columns[key] = col.astype(float)
-            keys.append(key)
-            levels.append("")
-        else:
-            cats = col.astype("category").cat.categories
-            # Treatment coding against the first level; a missing value stays missing.
-            for level in cats[1:]:
-                columns[f"{key}_{level}"] = np.where(col.isna(), np.nan, (col == level).astype(float))
-                keys.append(key)
-                levels.append(str(level))
-    frame = pd.DataFrame(columns, index=raw.index)
+    frame, terms = covariate_terms(resolve_keys(mdata, list(clinical)), where="signature")
+    levels = terms["level"].where(terms["kind"] == "categorical", "").tolist()
     n_missing = int(frame.isna().any(axis=1).sum())
     if n_missing:
         warnings.warn(
@@ -62,7 +169,7 @@ def _clinical_block(mdata: MuData, clinical: Sequence[str]) -> tuple[pd.DataFram
             UserWarning,
             stacklevel=3,
         )
-    return frame, keys, levels
+    return frame, terms["covariate"].tolist(), levels
 
 
 def _finite(frame: pd.DataFrame, where: str) -> pd.DataFrame:
@@ -80,8 +187,11 @@ def _finite(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     return frame
 
 
-def design_matrix(mdata: MuData, features, clinical=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return ``(X, terms)``: the patients x terms matrix and one row per term (``key, level, kind``)."""
+def signature_design(mdata: MuData, features, clinical=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return ``(X, terms)`` of a signature: numeric features, then clinical terms (:func:`covariate_terms`).
+
+    ``terms`` has one row per term (index ``term``) with ``key, level, kind`` (``feature`` or ``clinical``).
+    """
     feat, keys = _feature_block(mdata, features)
     feat = _finite(feat, "signature")
     terms = pd.DataFrame({"key": keys, "level": "", "kind": "feature"}, index=feat.columns.astype(str))
@@ -108,25 +218,5 @@ def terms_matrix(mdata: MuData, terms: pd.DataFrame) -> pd.DataFrame:
         if row["level"] == "":
             out[term] = pd.to_numeric(col.astype("Float64") if str(col.dtype) == "boolean" else col, errors="coerce")
         else:
-            out[term] = np.where(col.isna(), np.nan, (col.astype(str) == row["level"]).astype(float))
+            out[term] = np.where(col.isna(), np.nan, (col.astype(str) == str(row["level"])).astype(float))
     return _finite(pd.DataFrame(out, index=mdata.obs_names).astype(float), "apply_signature")
-
-
-def survival_columns(mdata: MuData, time: str, event: str, *, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(time, event, usable)``; warn with the patients that lack follow-up, fail without events.
-
-    Validation (numeric times >= 0, boolean or 0/1 events, at least one event) is that of
-    :func:`radiogenomics.survival.cox`; the warning here also names the patients.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", f"{where}: .* patients have a missing", UserWarning)
-        t, e, usable = _checked_columns(mdata.obs, time, event, where=where)
-    if not usable.all():
-        missing = list(mdata.obs_names[~usable])
-        warnings.warn(
-            f"{where}: {len(missing)} patients have no {time!r}/{event!r} and are left out of fitting and "
-            f"evaluation (they are still scored): {missing[:10]}{' ...' if len(missing) > 10 else ''}",
-            UserWarning,
-            stacklevel=3,
-        )
-    return t, e, usable

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._utils import resolve_keys
+from .._utils import bootstrap_indices, resolve_keys
 from ._coxnet import survival_y
-from ._design import survival_columns
 from ._metrics import baseline_hazard, default_times, harrell_c, ibs, survival_at, td_auc, uno_c
+from ._outcome import survival_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -56,10 +56,10 @@ def calibration_table(time, event, predicted: np.ndarray, t0: float, n_groups: i
 
 def calibration_slope(time, event, risk) -> pd.DataFrame:
     """Cox regression of the outcome on the risk score: slope 1 = well calibrated spread of risk."""
-    from statsmodels.duration.hazard_regression import PHReg
+    from ._cox import fit_cox
 
-    fit = PHReg(time, risk[:, None], status=event.astype(float), ties="efron").fit()
-    slope, se = float(fit.params[0]), float(fit.bse[0])
+    fit = fit_cox(time, event, np.asarray(risk, dtype=float)[:, None])
+    slope, se = float(fit["coef"][0]), float(np.sqrt(fit["var"][0, 0]))
     z = stats.norm.ppf(0.975)
     return pd.DataFrame(
         {
@@ -98,10 +98,8 @@ def net_benefit(time, event, predicted_risk: np.ndarray, t0: float, thresholds: 
 
 
 def _bootstrap(y, risk, times, n_boot, seed):
-    rng = np.random.default_rng(seed)
     draws = np.full((n_boot, 2 + len(times)), np.nan)
-    for b in range(n_boot):
-        idx = rng.integers(0, len(risk), len(risk))
+    for b, idx in enumerate(bootstrap_indices(len(risk), n_boot, seed)):
         yb, rb = y[idx], risk[idx]
         if yb["event"].sum() < 2:
             continue
@@ -206,7 +204,7 @@ def evaluate(
     ['estimate', 'ci_lower', 'ci_upper']
     """
     mdata = mdata.copy() if copy else mdata
-    t, e, usable = survival_columns(mdata, time, event, where="evaluate")
+    t, e, usable = survival_columns(mdata, time, event, where="evaluate", name_patients=True)
     score = resolve_keys(mdata, [risk])[risk].to_numpy(dtype=float)
     rows = usable & ~np.isnan(score)
     if (usable & np.isnan(score)).any():

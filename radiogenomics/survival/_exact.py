@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConvergenceError
+from ._likelihood import newton
 
 __all__ = ["exact_loglike", "fit_exact"]
 
@@ -74,25 +74,11 @@ def exact_loglike(time, event, X, beta, strata=None):
     return total[0], total[1], total[2]
 
 
-def fit_exact(time, event, X, *, strata=None, start=None, max_iter=50, tol=1e-10):
-    """Maximise the exact partial likelihood by Newton-Raphson with step halving.
+def fit_exact(time, event, X, *, strata=None, start=None, max_iter=50):
+    """Maximise the exact partial likelihood (the package's Newton-Raphson, :func:`._likelihood.newton`).
 
-    Returns ``(beta, loglik, information)``; converges when the log-likelihood changes by less
-    than ``tol`` relative (R's ``coxph.control(eps = 1e-9)`` rule, slightly stricter).
+    Returns ``(beta, loglik, information)``.
     """
-    beta = np.zeros(X.shape[1]) if start is None else np.asarray(start, dtype=float).copy()
-    ll, u, info = exact_loglike(time, event, X, beta, strata)
-    for _ in range(max_iter):
-        step = np.linalg.solve(info, u)
-        for _half in range(30):
-            new = beta + step
-            ll_new, u_new, info_new = exact_loglike(time, event, X, new, strata)
-            if np.isfinite(ll_new) and ll_new >= ll - 1e-12 * abs(ll):
-                break
-            step = step / 2
-        converged = abs(ll_new - ll) <= tol * abs(ll_new)
-        beta, ll, u, info = new, ll_new, u_new, info_new
-        if converged and np.max(np.abs(u)) < 1e-6:
-            return beta, ll, info
-    msg = f"Exact partial likelihood did not converge in {max_iter} Newton steps (log-likelihood {ll:.6g})."
-    raise ConvergenceError(msg)
+    beta = newton(lambda b: exact_loglike(time, event, X, b, strata), X.shape[1], start=start, max_iter=max_iter)
+    ll, _, info = exact_loglike(time, event, X, beta, strata)
+    return beta, ll, info

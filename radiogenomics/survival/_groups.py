@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .._utils import resolve_keys
+from .._utils import resolve_keys, train_mask
 from ..errors import DataFormatError
-from ._cut import _train_mask
-from ._data import survival_columns
 from ._km import logrank_test
+from ._outcome import survival_columns
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -145,7 +144,7 @@ def risk_groups(
     mdata = mdata.copy() if copy else mdata
     key_added = key_added or f"{key}_risk_group"
     values = resolve_keys(mdata, [key])[key].astype(float)
-    mask = _train_mask(mdata, train) & values.notna().to_numpy()
+    mask = train_mask(mdata, train, where="risk_groups") & values.notna().to_numpy()
     x = values.to_numpy()[mask]
     params: dict = {"key": key, "n_train": int(mask.sum())}
     if cutpoints is not None:

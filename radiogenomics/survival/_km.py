@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import MissingColumnError
-from ._data import survival_columns
+from ._outcome import survival_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

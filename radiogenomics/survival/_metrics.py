@@ -20,13 +20,31 @@ __all__ = [
 ]
 
 
-def harrell_c(time: np.ndarray, event: np.ndarray, risk: np.ndarray) -> float:
-    """Harrell's C-index of a risk score (higher risk = shorter survival)."""
+def harrell_c(time, event, risk, strata=None) -> float:
+    """Harrell's C-index of a risk score (higher = worse survival), as R's ``concordance``.
+
+    A pair is comparable when the shorter time is an event (a censored time equal to an event
+    time counts as longer); ties in ``risk`` count one half; with ``strata`` pairs are only
+    formed within a stratum. NaN when no pair is comparable. The one concordance of the package
+    (``cox``, ``compare``, ``signature``, ``evaluate``), through
+    :func:`sksurv.metrics.concordance_index_censored`.
+    """
     from sksurv.metrics import concordance_index_censored
 
-    if event.sum() == 0:
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=bool)
+    risk = np.asarray(risk, dtype=float)
+    strata = np.zeros(len(time), dtype=int) if strata is None else np.asarray(strata)
+    conc = disc = tied = 0
+    for s in pd.unique(strata):
+        idx = strata == s
+        if event[idx].sum() == 0 or idx.sum() < 2:
+            continue
+        _, c, d, t, _ = concordance_index_censored(event[idx], time[idx], risk[idx])
+        conc, disc, tied = conc + c, disc + d, tied + t
+    if conc + disc + tied == 0:
         return float("nan")
-    return float(concordance_index_censored(event.astype(bool), time, risk)[0])
+    return float((conc + 0.5 * tied) / (conc + disc + tied))
 
 
 def ipcw_cap(y_train: np.ndarray) -> float:

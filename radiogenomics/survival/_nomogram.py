@@ -9,8 +9,9 @@ import pandas as pd
 
 from .._keys import score_column
 from ..get import result
-from ._data import design_matrix, survival_columns
+from ._design import design_matrix
 from ._metrics import baseline_hazard, survival_at
+from ._outcome import survival_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._utils import bootstrap_indices
 from ..errors import DataFormatError
 from ._cox import cox_inputs, fit_cox
 from ._km import km_table
@@ -157,10 +158,8 @@ def reclassification(
         lp = X @ fit_cox(t, ev, X)["coef"]
         risks.append(predicted_risk(lp, t, ev, lp, t0))
     estimate = idi_nri(t, ev, risks[0], risks[1], t0)
-    rng = np.random.default_rng(seed)
     boots = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(t), len(t))
+    for idx in bootstrap_indices(len(t), n_boot, seed):
         if not (ev[idx] & (t[idx] <= t0)).any() or not (t[idx] > t0).any():
             continue
         boots.append(idi_nri(t[idx], ev[idx], risks[0][idx], risks[1][idx], t0))

@@ -11,8 +11,9 @@ import pandas as pd
 
 from .._keys import risk_column
 from ._coxnet import fit_coxnet_cv, make_pipeline, survival_y
-from ._design import design_matrix, survival_columns
+from ._design import signature_design
 from ._metrics import baseline_hazard, default_times, fold_metrics, survival_at
+from ._outcome import survival_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -242,8 +243,8 @@ def signature(
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     mdata = mdata.copy() if copy else mdata
-    frame, terms = design_matrix(mdata, features, clinical)
-    t_all, e_all, usable = survival_columns(mdata, time, event, where="signature")
+    frame, terms = signature_design(mdata, features, clinical)
+    t_all, e_all, usable = survival_columns(mdata, time, event, where="signature", name_patients=True)
     scored = frame.loc[:, terms["kind"].eq("feature").to_numpy()].notna().any(axis=1).to_numpy()
     if (usable & ~scored).any():
         warnings.warn(

@@ -9,7 +9,8 @@ import pandas as pd
 
 from ..errors import DataFormatError, MissingColumnError
 from ._cox import Ties, _summary, _tests, fit_cox
-from ._data import check_constant, check_event, design_matrix
+from ._design import check_constant, design_matrix
+from ._outcome import check_event
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -176,7 +177,7 @@ def cox_time_varying(
     columns = [t for t in terms["term"] if terms.set_index("term").loc[t, "covariate"] in covariates]
     columns += [c for c in interval_terms if c in covariates]
     rows_terms = [r for r in terms.itertuples(index=False) if r.covariate in covariates]
-    rows_terms += [(c, c, "", "", "numeric") for c in interval_terms if c in covariates]
+    rows_terms += [(c, c, "", "", "numeric", False) for c in interval_terms if c in covariates]
     tt_names = {}
     for cov, g in tt.items():
         func = _TT.get(g) if isinstance(g, str) else g
@@ -188,7 +189,7 @@ def cox_time_varying(
             raise DataFormatError(msg)
         frame[f"tt({cov})"] = func(frame[cov].to_numpy(dtype=float), frame["stop"].to_numpy(dtype=float))
         columns.append(f"tt({cov})")
-        rows_terms.append((f"tt({cov})", cov, "", "", "time_interaction"))
+        rows_terms.append((f"tt({cov})", cov, "", "", "time_interaction", False))
         tt_names[cov] = g if isinstance(g, str) else getattr(g, "__name__", "callable")
     if not columns:
         msg = "cox_time_varying: no terms; pass covariates and/or tt."
@@ -204,7 +205,7 @@ def cox_time_varying(
     mdata.uns[key_added] = {
         "summary": _summary(fit, columns),
         "tests": _tests(fit, len(columns)),
-        "terms": pd.DataFrame(rows_terms, columns=["term", "covariate", "level", "reference", "kind"]),
+        "terms": pd.DataFrame(rows_terms, columns=["term", "covariate", "level", "reference", "kind", "from_text"]),
         "params": {
             "covariates": covariates,
             "tt": tt_names,

@@ -30,8 +30,8 @@ def _cox_problem(mdata, covariates, time, event):
 
 
 def _signature_problem(mdata, key, time, event):
-    from ._design import design_matrix as signature_design
-    from ._design import survival_columns as signature_survival
+    from ._design import signature_design
+    from ._outcome import survival_columns
     from ._signature import _fit_model, _settings
 
     if key not in mdata.uns or "coefficients" not in mdata.uns[key]:
@@ -39,7 +39,9 @@ def _signature_problem(mdata, key, time, event):
         raise MissingResultError(msg)
     params = mdata.uns[key]["params"]
     frame, terms = signature_design(mdata, params["features"], params.get("clinical"))
-    t_all, e_all, usable = signature_survival(mdata, params["time"], params["event"], where="validate")
+    t_all, e_all, usable = survival_columns(
+        mdata, params["time"], params["event"], where="validate", name_patients=True
+    )
     scored = frame.loc[:, terms["kind"].eq("feature").to_numpy()].notna().any(axis=1).to_numpy()
     rows = usable & scored
     X, t, e = frame.to_numpy(dtype=float)[rows], t_all[rows], e_all[rows]

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._utils import bootstrap_indices
 from ..errors import ConvergenceError
-from ._cox import fit_cox, harrell_c
-from ._metrics import baseline_hazard, survival_at
+from ._cox import fit_cox
+from ._metrics import baseline_hazard, harrell_c, survival_at
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -142,7 +143,6 @@ def optimism(
     """
     from tqdm.auto import tqdm
 
-    rng = np.random.default_rng(seed)
     n = len(time)
     predict = fitter(X, time, event)
     lp = predict(X)
@@ -152,8 +152,7 @@ def optimism(
         pred = predicted_risk(lp, time, event, lp, t0)
         curve = calibration_curve(time, event, pred, t0, grid)
     train_rows, test_rows, curve_opt, failed = [], [], [], 0
-    for _ in tqdm(range(n_boot), desc="bootstrap", disable=not progress):
-        idx = rng.integers(0, n, n)
+    for idx in tqdm(bootstrap_indices(n, n_boot, seed), desc="bootstrap", disable=not progress):
         if event[idx].sum() < 2:
             failed += 1
             continue
