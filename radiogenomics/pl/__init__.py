@@ -9,6 +9,7 @@ from ._enrich import enrichment_dotplot, gsea_running_score, pathway_heatmap
 from ._featuremap import feature_map
 from ._imaging import feature_correlation, harmonization_pca, icc_distribution
 from ._mofa import factor_scatter, mofa_variance, roc
+from ._oncoplot import oncoplot
 from ._signature import calibration, decision_curve, nomogram, risk_distribution, time_auc
 from ._survival import forest, kaplan_meier
 
@@ -20,3 +21,4 @@ __all__ += ["associate_heatmap", "volcano"]
 __all__ += ["calibration", "decision_curve", "nomogram", "risk_distribution", "time_auc"]
 __all__ += ["calibration_curve", "cumulative_incidence"]
 __all__ += ["feature_map"]
+__all__ += ["oncoplot"]
