@@ -207,6 +207,7 @@ def _feature_table(cases: pd.DataFrame, results: list[dict]) -> tuple[pd.DataFra
 def _obs_table(cases: pd.DataFrame, results: list[dict], patients: list[str]) -> pd.DataFrame:
     """Per-case diagnostics as ``{modality}_{roi}_<field>`` columns; one row per patient."""
     obs = pd.DataFrame(index=pd.Index(patients, name="patient_id"))
+    columns: dict[str, pd.Series] = {}
     keep = set(patients)
     timepoints = several_timepoints(cases)
     prefixes = pd.Series(
@@ -226,9 +227,9 @@ def _obs_table(cases: pd.DataFrame, results: list[dict], patients: list[str]) ->
             series = table[column]
             if series.dtype == object:
                 series = series.where(series.notna(), "").astype(str)
-            obs[prefix + column] = series
-        obs[prefix + "status"] = obs[prefix + "status"].replace("", "absent")
-    return obs
+            columns[prefix + column] = series.replace("", "absent") if column == "status" else series
+    # one concat, not one insert per column (pandas warns about fragmented frames beyond 100 inserts)
+    return pd.concat([obs, pd.DataFrame(columns, index=obs.index)], axis=1)
 
 
 def extract(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -238,7 +239,14 @@ def ibsi_check(
     image = sitk.ReadImage(str(image or paths["image"]))
     mask = sitk.ReadImage(str(mask or paths["mask"]))
     ref = pd.read_csv(reference or paths["reference"], sep=";").set_index("tag")
-    output = make_extractor(PARAMS).execute(image, mask)
+    extractor = make_extractor(PARAMS)
+    glcm_logger = logging.getLogger("radiomics.glcm")
+    level = glcm_logger.level
+    glcm_logger.setLevel(logging.ERROR)  # SumAverage is wanted here (cm_sum_avg); pyradiomics warns it is redundant
+    try:
+        output = extractor.execute(image, mask)
+    finally:
+        glcm_logger.setLevel(level)
     n = int(output["diagnostics_Mask-original_VoxelNum"])
     rows = []
     for feature, tag in feature_map_ibsi().items():

@@ -108,8 +108,8 @@ def feature_map(
     for k, (name, array) in enumerate(masks.items()):
         colour = colours[k % len(colours)]
         plane = (array[slice_index] != 0).astype(float)
-        if plane.any():
-            ax.contour(xx, yy, plane, levels=[0.5], colors=[colour], linewidths=1.2)
+        if plane.any():  # the first mask on top (zorder), e.g. the GTV over its ring's inner edge
+            ax.contour(xx, yy, plane, levels=[0.5], colors=[colour], linewidths=1.2, zorder=3 + len(masks) - k)
         handles.append(Line2D([], [], color=colour, label=name))
     if handles:
         ax.legend(handles=handles, loc="upper right", fontsize="small")
