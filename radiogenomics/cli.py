@@ -34,6 +34,7 @@ def summary(mdata: MuData) -> str:
     Cohort: 20 patients, 3 modalities
     """
     from . import get
+    from .survival._evaluate import median_follow_up
 
     lines = [f"Cohort: {mdata.n_obs} patients, {len(mdata.mod)} modalities"]
     for name, mod in mdata.mod.items():
@@ -47,7 +48,8 @@ def summary(mdata: MuData) -> str:
             events = mdata.obs[f"{col[:-7]}_event"]
             lines.append(
                 f"Endpoint {col[:-7]}: {int(events.notna().sum())} patients with follow-up, {int(events.sum())} events, "
-                f"median follow-up {mdata.obs[col].median():.1f} months"
+                f"median follow-up {median_follow_up(mdata.obs[col].to_numpy(float), events):.1f} months "
+                "(reverse Kaplan-Meier)"
             )
     if "pairing" in mdata.uns:
         lines.append("Pairing (input IDs per source):")

@@ -191,7 +191,11 @@ def test_apply_model_to_external_cohort(tmp_path):
     train, external = cohort[:120].copy(), cohort[120:].copy()
     rg.integrate.predict(train, "idh_mutant", model="logistic_l2", cv=3, repeats=1, batch_key="site", grid=GRID)
     stored = train.uns["predict"]
-    rg.integrate.apply_model(train, key_added="self")  # the tables reproduce the fitted pipeline
+    with pytest.warns(UserWarning, match=r"120 of 120 patients were used to fit this model; .* apparent"):
+        rg.integrate.apply_model(train, key_added="self")  # the tables reproduce the fitted pipeline
+    apparent = train.uns["self"]["metrics"]
+    assert apparent["estimate"].tolist() == ["apparent"] and train.uns["self"]["params"]["n_training_patients"] == 120
+    assert apparent["value"].iloc[0] > stored["metrics"]["value"].iloc[0]  # in-sample is optimistic
     np.testing.assert_allclose(
         train.uns["self"]["predictions"]["score"], stored["predictions"]["final_model_score"], rtol=1e-8
     )
@@ -199,6 +203,7 @@ def test_apply_model_to_external_cohort(tmp_path):
     rg.integrate.apply_model(external, back.uns["predict"])
     metrics = external.uns["apply_model"]["metrics"].iloc[0]
     assert metrics["metric"] == "auc" and metrics["value"] > 0.7 and metrics["n"] == 120
+    assert metrics["estimate"] == "external" and len(external.uns["apply_model"]["metrics"]) == 1
     assert external.obs["apply_model_score"].between(0, 1).all()
     external.mod["radiomics"] = external["radiomics"][:, 5:].copy()
     with pytest.raises(KeyError, match="model features are missing"):
@@ -248,8 +253,16 @@ def test_predict_glioma_idh_reports_interval(glioma):
 
 def test_predict_bad_input_messages(mdata):
     mdata.obs["rare"] = [True] * 2 + [False] * (mdata.n_obs - 2)
-    with pytest.raises(ValueError, match="smallest class has 2 patients"):
+    with pytest.raises(rg.errors.DataFormatError, match=r"class 'True' has 2 patients, .* merge or drop that class"):
         rg.integrate.predict(mdata, "rare")
+    mdata.obs["rare"] = [True] * 4 + [False] * (mdata.n_obs - 4)
+    with pytest.raises(ValueError, match=r"class 'True' has 4 patients, fewer than the cv=5 outer folds; use cv=4\."):
+        rg.integrate.predict(mdata, "rare")
+    mdata.obs["rare"] = [True] * 5 + [False] * (mdata.n_obs - 5)
+    with pytest.raises(
+        ValueError, match=r"holds only 4 of them, fewer than inner_cv=5 inner folds need; use inner_cv=4"
+    ):
+        rg.integrate.predict(mdata, "rare", inner_cv=5)
     with pytest.raises(ValueError, match="model='svm' is not supported"):
         rg.integrate.predict(mdata, "idh_mutant", model="svm")
     with pytest.raises(KeyError, match="not found"):
@@ -279,4 +292,84 @@ def test_results_round_trip_and_plots_redraw(tmp_path, mdata):
     ax = rg.pl.factor_scatter(back, x=1, y=2, color="idh_mutant")
     assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"True", "False"}
     ax = rg.pl.roc(back)
-    assert "auc" in ax.get_legend().get_texts()[-1].get_text()
+    assert "AUC" in ax.get_legend().get_texts()[-1].get_text()
+
+
+def test_roc_legend_auc_is_the_area_of_the_drawn_curve(mdata):
+    from sklearn.metrics import auc, roc_auc_score
+
+    rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=3, grid=GRID)
+    res = mdata.uns["predict"]
+    ax = rg.pl.roc(mdata)
+    thick = next(line for line in ax.get_lines() if line.get_linewidth() == 2)
+    label = thick.get_label()
+    assert label.startswith("averaged scores: AUC ")
+    drawn = auc(thick.get_xdata(), thick.get_ydata())
+    assert float(label.rsplit(" ", 1)[1]) == pytest.approx(drawn, abs=5e-4)
+    # the drawn curve is the averaged out-of-fold score; its AUC is stored beside the reported mean
+    pred = res["predictions"]
+    metric = res["metrics"].iloc[0]
+    assert drawn == pytest.approx(roc_auc_score(pred["y_true"] == "True", pred["score"]), abs=1e-12)
+    assert drawn == pytest.approx(metric["averaged_scores"], abs=1e-12)
+    repeats = next(t.get_text() for t in ax.get_legend().get_texts() if t.get_text().startswith("repeats"))
+    assert f"mean AUC {metric['value']:.3f}" in repeats and metric["value"] != pytest.approx(drawn, abs=1e-6)
+
+
+def test_predict_missing_value_spellings_and_extra_classes(mdata):
+    labels = np.where(mdata.obs["idh_mutant"], "mutant", "wildtype").astype(object)
+    labels[:4], labels[4:7], labels[7:9], labels[9] = "N/A", "NA", " ", "Unknown"
+    mdata.obs["idh_text"] = labels
+    with (
+        pytest.warns(UserWarning, match=r"excluded 10 of 120 patients \(\{'missing target': 10\}\)"),
+        pytest.warns(UserWarning, match=r"predict: 10 target values read as missing \(\{'N/A': 4, 'NA': 3, ' ': 2"),
+    ):
+        rg.integrate.predict(mdata, "idh_text", model="logistic_l2", cv=3, repeats=1, grid=GRID)
+    res = mdata.uns["predict"]
+    assert res["params"]["task"] == "binary" and res["params"]["classes"] == ["mutant", "wildtype"]
+    assert res["params"]["n_missing_labels"] == 10 and "n/a" in res["params"]["missing_labels"]
+    labels[:10] = "equivocal"  # a real third class: listed, never silently binary
+    mdata.obs["idh_text"] = labels
+    with pytest.raises(
+        rg.errors.DataFormatError, match=r"task='binary' but the target has 3 classes \{.*'equivocal': 10"
+    ):
+        rg.integrate.predict(mdata, "idh_text", task="binary")
+
+
+def test_predict_feature_keys_like_signature(mdata):
+    names = list(mdata["radiomics"].var_names[:12])
+    keys = [f"radiomics:{n}" for n in names] + ["age"]
+    rg.integrate.predict(mdata, "idh_mutant", features=keys, model="logistic_l2", cv=3, repeats=1, grid=GRID)
+    res = mdata.uns["predict"]
+    assert list(res["model"].index) == keys and res["params"]["features"] == keys
+    with pytest.warns(UserWarning, match="apparent"):
+        rg.integrate.apply_model(mdata, key_added="again")  # the same keys rebuild the same columns
+    np.testing.assert_allclose(
+        mdata.uns["again"]["predictions"]["score"], res["predictions"]["final_model_score"], rtol=1e-8
+    )
+
+
+def test_predict_splits_are_checked_before_fitting_no_solver_message(mdata):
+    # 9 carriers with cv=3: a training split holds 6, enough for 3 inner folds but not for 7
+    mdata.obs["rare"] = np.arange(mdata.n_obs) < 9
+    with pytest.raises(rg.errors.DataFormatError) as info:
+        rg.integrate.predict(mdata, "rare", cv=3, inner_cv=7)
+    text = str(info.value)
+    assert "class 'True' has 9 patients" in text and "use inner_cv=6" in text
+    assert "solver" not in text and "multiclass" not in text
+
+
+def test_predict_on_a_dask_cluster_equals_local(mdata):
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    sub = mdata[:60].copy()
+    kwargs = {"model": "logistic_l2", "cv": 3, "repeats": 2, "grid": GRID, "n_permutations": 4, "copy": True}
+    local = rg.integrate.predict(sub, "idh_mutant", **kwargs)
+    with (
+        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
+        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        dasked = rg.integrate.predict(sub, "idh_mutant", client=client, **kwargs)
+    for table in ("metrics", "folds", "roc", "predictions", "permutation", "model", "intercept"):
+        pd.testing.assert_frame_equal(dasked.uns["predict"][table], local.uns["predict"][table])

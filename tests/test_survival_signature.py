@@ -14,6 +14,9 @@ from radiogenomics.survival._coxnet import cox_log_partial_likelihood, fit_coxne
 from radiogenomics.survival._metrics import harrell_c
 
 NO_FEATURE = "signature: the final model selected no feature"
+EMPTY_FOLDS = r"signature: \d+ of \d+ outer folds selected no feature"
+# sparse 1se models often leave one outer fold empty; that warning has its own test below
+pytestmark = pytest.mark.filterwarnings(r"ignore:.*outer folds selected no feature:UserWarning")
 
 
 def _c_index(mdata, risk="risk_score"):
@@ -225,3 +228,44 @@ def test_feature_keys_and_missing_feature_in_new_cohort(mdata):
     other.mod["radiomics"].var_names = [f"x{i}" for i in range(30)]
     with pytest.raises(KeyError, match="not found in modality 'radiomics'"):
         rg.survival.apply_signature(other, signature=mdata.uns["signature"])
+
+
+def test_empty_outer_folds_are_reported_with_their_ties():
+    mdata = rg.datasets.synthetic_cohort(n_patients=120, n_features=30, seed=7)
+    mdata.mod["radiomics"].X = np.random.default_rng(7).standard_normal(mdata.mod["radiomics"].shape)
+    with (
+        pytest.warns(UserWarning, match=NO_FEATURE),
+        pytest.warns(UserWarning, match=r"1 of 3 outer folds selected no feature.* \(40 patients tied at 0"),
+    ):
+        rg.survival.signature(mdata, cv=3, n_alphas=20)
+    res = mdata.uns["signature"]
+    assert res["params"]["n_empty_folds"] == 1 and (res["cv_scores"]["n_selected"] == 0).sum() == 1
+    assert (mdata.obs["risk_score_cv"] == 0).sum() == 40
+
+
+def test_outer_folds_on_a_dask_cluster_equal_local():
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    mdata = rg.datasets.synthetic_cohort(n_patients=60, n_features=30, seed=3)
+    local = rg.survival.signature(mdata, cv=3, n_alphas=20, copy=True)
+    with (
+        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
+        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        dasked = rg.survival.signature(mdata, cv=3, n_alphas=20, client=client, copy=True)
+    for table in ("cv_scores", "coefficients", "selection", "performance"):
+        pd.testing.assert_frame_equal(dasked.uns["signature"][table], local.uns["signature"][table])
+    np.testing.assert_array_equal(dasked.obs["risk_score_cv"], local.obs["risk_score_cv"])
+
+
+def test_too_few_events_for_the_folds_says_which_cv_works(mdata):
+    mdata.obs["os_event"] = np.arange(mdata.n_obs) < 9  # 9 events
+    with pytest.raises(rg.errors.DataFormatError, match=r"at least 10 events \(found 9\); use cv=4\."):
+        rg.survival.signature(mdata, cv=5)
+    mdata.obs["os_event"] = np.arange(mdata.n_obs) >= 4  # 4 censored patients: too few for 5 folds
+    with pytest.raises(
+        rg.errors.DataFormatError, match=r"class 'censored' has 4 patients, fewer than the cv=5 outer folds; use cv=2\."
+    ):
+        rg.survival.signature(mdata, cv=5)

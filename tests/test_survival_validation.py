@@ -15,7 +15,8 @@ def split():
     """One cohort split in halves: the same feature definitions in training and validation."""
     cohort = rg.datasets.synthetic_cohort(n_patients=300, seed=0)
     train, validation = cohort[:150].copy(), cohort[150:].copy()
-    rg.survival.signature(train, cv=3)
+    with pytest.warns(UserWarning, match="1 of 3 outer folds selected no feature"):
+        rg.survival.signature(train, cv=3)
     rg.survival.apply_signature(validation, signature=train.uns["signature"])
     rg.survival.evaluate(validation, n_boot=30)
     return train, validation
@@ -198,3 +199,28 @@ def test_results_round_trip_and_redraw(split, with_factor, tmp_path):
                 assert plot(back).has_data()
         else:
             assert len(rg.pl.nomogram(back).lines) > 10
+
+
+def test_evaluate_constant_score_gives_defined_values(tmp_path):
+    mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
+    mdata.obs["empty_model"] = 0.0  # the score of a final model that selected no feature
+    with pytest.warns(UserWarning, match=r"'empty_model' is constant \(0\) over the 80 patients"):
+        rg.survival.evaluate(mdata, "empty_model", n_boot=20)
+    res = mdata.uns["evaluate"]
+    np.testing.assert_array_equal(res["concordance"]["estimate"], [0.5, 0.5])
+    assert (res["auc"]["auc"] == 0.5).all()
+    assert res["calibration"].empty and res["calibration_slope"]["slope"].isna().all()
+    assert res["params"]["constant_risk"] and res["params"]["n_groups_made"] == 0
+    back = rg.io.read_h5mu(rg.io.write_h5mu(mdata, tmp_path / "c.h5mu"))
+    assert back.uns["evaluate"]["calibration"].empty
+
+
+def test_evaluate_says_when_ties_merge_calibration_groups():
+    mdata = rg.datasets.synthetic_cohort(n_patients=90, n_genes=100, seed=0)
+    truth = mdata.uns["truth"]["factors"]["F1"].to_numpy()
+    mdata.obs["tied"] = np.where(np.arange(90) < 40, 0.0, 0.5 * truth)  # 40 patients of empty folds tie at 0
+    with pytest.warns(UserWarning, match=r"asked for 4 calibration groups but made 3: 40 of 90 patients share"):
+        rg.survival.evaluate(mdata, "tied", n_groups=4, n_boot=10)
+    res = mdata.uns["evaluate"]
+    assert len(res["calibration"]) == 3 and res["params"]["n_groups_made"] == 3
+    assert res["calibration"]["n"].sum() == 90

@@ -11,8 +11,8 @@ import pandas as pd
 from .._keys import score_column
 from .._utils import resolve_keys
 from ..errors import MissingColumnError, MissingResultError
-from ._predict import feature_matrix
 from ._predict_core import linear_predictor, metric_rows
+from ._predict_prepare import feature_matrix
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -47,23 +47,49 @@ def _batch_scale(mdata: MuData, values: np.ndarray, features: list[str], stored:
     return out
 
 
-def _external_metrics(mdata: MuData, target: str, scores: np.ndarray, task: str, classes: list[str]) -> pd.DataFrame:
-    try:
-        y = resolve_keys(mdata, [target])[target]
-    except MissingColumnError:
-        return pd.DataFrame(columns=["metric", "value", "n"])
-    keep = y.notna().to_numpy() & ~np.isnan(scores.reshape(len(y), -1)).any(axis=1)
+def _metric_rows(task, y, scores, keep, classes, estimate) -> list[dict]:
     if task == "regression":
         codes = y[keep].to_numpy(dtype=float)
     else:
         labels = y[keep].astype(str).to_numpy()
         codes = np.array([classes.index(v) if v in classes else -1 for v in labels])
+        keep = keep.copy()
         keep[np.flatnonzero(keep)[codes < 0]] = False
         codes = codes[codes >= 0]
-    if len(codes) < 3:
-        return pd.DataFrame(columns=["metric", "value", "n"])
+    if len(codes) < 3 or (task != "regression" and np.unique(codes).size < 2):
+        return []
     rows = metric_rows(task, codes, scores[keep][None])
-    return pd.DataFrame([{"metric": k, "value": float(v[0]), "n": len(codes)} for k, v in rows.items()])
+    return [{"metric": k, "value": float(v[0]), "n": len(codes), "estimate": estimate} for k, v in rows.items()]
+
+
+def _external_metrics(
+    mdata: MuData, target: str, scores: np.ndarray, task: str, classes: list[str], trained: np.ndarray
+) -> pd.DataFrame:
+    """Metrics on patients the model never saw (``external``) and, apart, on its training patients (``apparent``)."""
+    try:
+        y = resolve_keys(mdata, [target])[target]
+    except MissingColumnError:
+        return pd.DataFrame(columns=["metric", "value", "n", "estimate"])
+    keep = y.notna().to_numpy() & ~np.isnan(scores.reshape(len(y), -1)).any(axis=1)
+    rows = _metric_rows(task, y, scores, keep & ~trained, classes, "external")
+    rows += _metric_rows(task, y, scores, keep & trained, classes, "apparent")
+    return pd.DataFrame(rows, columns=["metric", "value", "n", "estimate"])
+
+
+def _training_patients(mdata: MuData, model: Mapping) -> np.ndarray:
+    """Mark the patients of ``mdata`` that were used to fit the model (same patient IDs); warn if any."""
+    fitted = model.get("predictions")
+    ids = set() if fitted is None else {str(p) for p in fitted.index}
+    trained = np.array([str(p) in ids for p in mdata.obs_names], dtype=bool)
+    if trained.any():
+        warnings.warn(
+            f"apply_model: {int(trained.sum())} of {mdata.n_obs} patients were used to fit this model; their metrics "
+            "are apparent (in-sample, optimistic) and reported apart with estimate='apparent'. The "
+            "cross-validated estimate is uns['predict']['metrics'] of the training cohort.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return trained
 
 
 def apply_model(
@@ -80,7 +106,9 @@ def apply_model(
     scales, coefficients and intercepts) are applied in the order the pipeline used them, so
     the scores equal those of the final fitted model. Sites absent from the training cohort are
     standardised with their own statistics. Forest models cannot be stored as tables: refit
-    them instead. When the model's target is present in this cohort, its metric is reported.
+    them instead. When the model's target is present in this cohort, its metric is reported;
+    patients the model was fitted on are recognised by their IDs and their metric is labelled
+    apparent, apart from the external one.
 
     Parameters
     ----------
@@ -106,9 +134,11 @@ def apply_model(
     ``mdata.uns[key_added]["predictions"]`` : :class:`pandas.DataFrame`
         Per patient scores (``score`` or ``score_<class>``).
     ``mdata.uns[key_added]["metrics"]`` : :class:`pandas.DataFrame`
-        ``metric, value, n`` when the target is known here (empty otherwise).
+        ``metric, value, n, estimate`` when the target is known here (empty otherwise):
+        ``estimate="external"`` on patients the model never saw, ``"apparent"`` on patients it was
+        fitted on (same patient IDs as the training cohort; in-sample and optimistic, warned).
     ``mdata.uns[key_added]["params"]`` : :class:`dict`
-        Target, task, classes, number of features and of patients scored.
+        Target, task, classes, number of features, of patients scored and of training patients.
 
     Examples
     --------
@@ -161,15 +191,17 @@ def apply_model(
     else:
         predictions["score"] = scores
         mdata.obs[score_column(key_added, "score")] = scores
+    trained = _training_patients(mdata, model)
     mdata.uns[key_added] = {
         "predictions": predictions,
-        "metrics": _external_metrics(mdata, str(params["target"]), scores, task, classes),
+        "metrics": _external_metrics(mdata, str(params["target"]), scores, task, classes, trained),
         "params": {
             "target": str(params["target"]),
             "task": task,
             "classes": classes,
             "n_features": len(features),
             "n_scored": int((~no_features).sum()),
+            "n_training_patients": int(trained.sum()),
         },
     }
     return mdata if copy else None

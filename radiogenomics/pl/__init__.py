@@ -8,8 +8,9 @@ from ._competing import calibration_curve, cumulative_incidence
 from ._enrich import enrichment_dotplot, gsea_running_score, pathway_heatmap
 from ._featuremap import feature_map
 from ._imaging import feature_correlation, harmonization_pca, icc_distribution
-from ._mofa import factor_scatter, mofa_variance, roc
+from ._mofa import factor_scatter, mofa_variance
 from ._oncoplot import oncoplot
+from ._predict import roc
 from ._signature import calibration, decision_curve, nomogram, risk_distribution, time_auc
 from ._survival import forest, kaplan_meier
 

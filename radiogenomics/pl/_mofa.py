@@ -1,4 +1,4 @@
-"""Plots of MOFA factors and of imaging-to-molecular prediction."""
+"""Plots of MOFA factors."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from mudata import MuData
 
-__all__ = ["factor_scatter", "mofa_variance", "roc"]
+__all__ = ["factor_scatter", "mofa_variance"]
 
 
 def mofa_variance(
@@ -132,61 +132,4 @@ def factor_scatter(
             ax.legend(title=color, frameon=False)
     ax.set_xlabel(f"Factor{x}")
     ax.set_ylabel(f"Factor{y}")
-    return ax
-
-
-def roc(mdata: MuData, *, key: str = "predict", ax: Axes | None = None, **kwargs) -> Axes:
-    """Draw the cross-validated ROC curves stored by :func:`radiogenomics.integrate.predict`.
-
-    Thin lines are the repeats of the outer cross-validation; the thick line uses the
-    out-of-fold scores averaged over repeats. The legend gives the AUC with its 95% interval.
-    Multi-class results show one averaged curve per class (one-vs-rest).
-
-    Parameters
-    ----------
-    mdata
-        Cohort after ``predict`` (reads ``uns[key]["roc"]`` and ``["metrics"]``).
-    key
-        ``uns`` key written by ``predict``.
-    ax
-        Axes to draw into; a new figure is made when ``None``.
-    **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.plot` for the thick curves.
-
-    Returns
-    -------
-    The axes.
-
-    Examples
-    --------
-    >>> import radiogenomics as rg
-    >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
-    >>> rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=1)
-    >>> ax = rg.pl.roc(mdata)
-    >>> ax.get_xlabel()
-    'false positive rate'
-    """
-    table = result(mdata, key, "roc")
-    if table.empty:
-        msg = f"uns[{key!r}] holds a continuous target: there is no ROC curve."
-        raise ValueError(msg)
-    metrics = result(mdata, key, "metrics").iloc[0]
-    ax = new_axes(ax, figsize=(4.5, 4.5))
-    classes = list(dict.fromkeys(table["class"]))
-    if len(classes) == 1:
-        for repeat, curve in table[table["repeat"] > 0].groupby("repeat"):
-            ax.plot(
-                curve["fpr"], curve["tpr"], color="grey", alpha=0.35, lw=0.8, label="repeats" if repeat == 1 else None
-            )
-    label = f"{metrics['metric']} {metrics['value']:.3f} [{metrics['ci_low']:.3f}, {metrics['ci_high']:.3f}]"
-    for cls in classes:
-        curve = table[(table["repeat"] == 0) & (table["class"] == cls)]
-        ax.plot(curve["fpr"], curve["tpr"], lw=2, label=label if len(classes) == 1 else str(cls), **kwargs)
-    ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    target = result(mdata, key, "params")["target"]
-    ax.set_title(f"{target}" if len(classes) == 1 else f"{target}: {label}")
-    ax.legend(frameon=False, loc="lower right")
-    ax.set_aspect("equal")
     return ax

@@ -22,6 +22,32 @@ if TYPE_CHECKING:
 __all__ = ["evaluate"]
 
 
+def median_follow_up(time: np.ndarray, event: np.ndarray) -> float:
+    """Median follow-up by the reverse Kaplan-Meier method (Schemper & Smith 1996, doi:10.1016/0197-2456(96)00075-x).
+
+    Censoring is the "event" and deaths are censored: the median of that curve is the median
+    time patients would have been followed had they not died. The median observed time
+    understates follow-up because deaths shorten it. Missing times or statuses are ignored;
+    ``NaN`` when the curve never reaches 0.5.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> median_follow_up(np.array([2.0, 4, 6, 8, 10]), np.array([True, False, True, False, False]))
+    8.0
+    """
+    time = np.asarray(time, dtype=float)
+    event = pd.array(event, dtype="boolean")
+    ok = ~np.isnan(time) & ~np.asarray(event.isna())
+    time, censored = time[ok], ~np.asarray(event[ok], dtype=bool)
+    grid, inverse = np.unique(time, return_inverse=True)
+    n_censored = np.bincount(inverse, weights=censored.astype(float), minlength=grid.size)
+    at_risk = np.bincount(inverse, minlength=grid.size)[::-1].cumsum()[::-1]
+    curve = np.cumprod(1 - n_censored / at_risk)
+    below = np.flatnonzero(curve <= 0.5)
+    return float(grid[below[0]]) if below.size else float("nan")
+
+
 def km_at(time: np.ndarray, event: np.ndarray, t0: float) -> tuple[float, float, float]:
     """Kaplan-Meier survival at ``t0`` with its log-log 95% interval (sksurv)."""
     from sksurv.nonparametric import kaplan_meier_estimator
@@ -33,9 +59,29 @@ def km_at(time: np.ndarray, event: np.ndarray, t0: float) -> tuple[float, float,
     return float(surv[pos]), float(ci[0][pos]), float(ci[1][pos])
 
 
+CALIBRATION_COLUMNS = ["group", "n", "n_events", "predicted", "observed", "observed_lower", "observed_upper"]
+
+
 def calibration_table(time, event, predicted: np.ndarray, t0: float, n_groups: int) -> pd.DataFrame:
-    """Mean predicted versus Kaplan-Meier observed survival at ``t0`` in groups of predicted risk."""
+    """Mean predicted versus Kaplan-Meier observed survival at ``t0`` in groups of predicted risk.
+
+    Tied predictions can make fewer distinct quantile groups than asked: a warning then says how
+    many were made and why; a constant prediction gives an empty table (calibration undefined).
+    """
+    if np.ptp(predicted) == 0:
+        return pd.DataFrame(columns=CALIBRATION_COLUMNS)
     groups = pd.qcut(-predicted, n_groups, labels=False, duplicates="drop")  # group 0 = lowest risk
+    made = np.unique(groups).size
+    if made < n_groups:
+        values, counts = np.unique(predicted, return_counts=True)
+        warnings.warn(
+            f"evaluate: asked for {n_groups} calibration groups but made {made}: {int(counts.max())} of "
+            f"{len(predicted)} patients share the same predicted survival ({values[counts.argmax()]:.4g}), so "
+            "quantile cut-points coincide (e.g. risk scores of models that selected no feature); "
+            "params['n_groups_made'] records it.",
+            UserWarning,
+            stacklevel=3,
+        )
     rows = []
     for g in np.unique(groups):
         idx = groups == g
@@ -58,6 +104,9 @@ def calibration_slope(time, event, risk) -> pd.DataFrame:
     """Cox regression of the outcome on the risk score: slope 1 = well calibrated spread of risk."""
     from ._cox import fit_cox
 
+    if np.ptp(risk) == 0:  # no spread of risk: the slope is undefined
+        nan = [np.nan]
+        return pd.DataFrame({"slope": nan, "se": nan, "ci_lower": nan, "ci_upper": nan, "p_slope_is_1": nan})
     fit = fit_cox(time, event, np.asarray(risk, dtype=float)[:, None])
     slope, se = float(fit["coef"][0]), float(np.sqrt(fit["var"][0, 0]))
     z = stats.norm.ppf(0.975)
@@ -167,7 +216,7 @@ def evaluate(
     baseline
         Key of a stored signature, a ``time, cumulative_hazard`` table, or ``None`` (see above).
     n_groups
-        Number of risk groups of the calibration table.
+        Number of risk groups of the calibration table (fewer when predictions are tied; warned).
     n_boot
         Bootstrap resamples for the intervals.
     seed
@@ -192,7 +241,8 @@ def evaluate(
     ``"decision_curve"``
         ``threshold, net_benefit_model, net_benefit_all, net_benefit_none, n_treated``.
     ``"params"``
-        Arguments, ``ibs``, ``n``, ``n_events`` and the baseline used.
+        Arguments, ``ibs``, ``n``, ``n_events``, the baseline used, ``n_groups_made`` and
+        ``constant_risk`` (a constant score: C = 0.5, empty calibration table, NaN slope; warned).
 
     Examples
     --------
@@ -214,6 +264,14 @@ def evaluate(
             stacklevel=2,
         )
     t, e, lp = t[rows], e[rows], score[rows]
+    if len(lp) and np.ptp(lp) == 0:
+        warnings.warn(
+            f"evaluate: the risk score {risk!r} is constant ({lp[0]:.4g}) over the {len(lp)} patients (a model that "
+            "selected no feature?): the C-indices and time-dependent AUCs are 0.5, the calibration table is empty "
+            "and the calibration slope is NaN (undefined).",
+            UserWarning,
+            stacklevel=2,
+        )
     y = survival_y(t, e)
     times = default_times(t, e) if times is None else np.asarray(times, dtype=float)
     t0 = float(times[len(times) // 2]) if calibration_time is None else float(calibration_time)
@@ -235,10 +293,11 @@ def evaluate(
     )
     grid = np.unique(np.quantile(t[e], np.linspace(0.1, 0.9, 20)))
     pred_t0 = survival_at(base, lp, [t0])[:, 0]
+    calibration = calibration_table(t, e, pred_t0, t0, n_groups)
     mdata.uns[key_added] = {
         "concordance": concordance,
         "auc": auc,
-        "calibration": calibration_table(t, e, pred_t0, t0, n_groups),
+        "calibration": calibration,
         "calibration_slope": calibration_slope(t, e, lp),
         "decision_curve": net_benefit(t, e, 1 - pred_t0, t0, np.round(np.arange(0.05, 0.96, 0.05), 2)),
         "params": {
@@ -253,6 +312,9 @@ def evaluate(
             "n_events": int(e.sum()),
             "n_boot": n_boot,
             "seed": seed,
+            "n_groups": n_groups,
+            "n_groups_made": len(calibration),
+            "constant_risk": bool(np.ptp(lp) == 0),
         },
     }
     return mdata if copy else None

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from .._cv import check_nested_splits, run_tasks
+from ..errors import DataFormatError
 from .._keys import risk_column
 from ._coxnet import fit_coxnet_cv, make_pipeline, survival_y
 from ._design import signature_design
@@ -64,7 +66,7 @@ def _fit_model(X, time, event, settings, seed):
     return fit.predict, (lambda Xn, grid: survival_at(base, fit.predict(Xn), grid)), info
 
 
-def _outer_fold(X, time, event, train, test, settings, seed):
+def _outer_fold(train, test, seed, *, X, time, event, settings):
     predict, surv, info = _fit_model(X[train], time[train], event[train], settings, seed)
     y_train, y_test = survival_y(time[train], event[train]), survival_y(time[test], event[test])
     risk = predict(X[test])
@@ -99,8 +101,9 @@ def _settings(method, l1_ratio, rule, cv, repeats, n_alphas, terms, time, event)
         raise ValueError(msg)
     n_events = int(event.sum())
     if n_events < 2 * cv or cv < 2 or repeats < 1:
-        msg = f"Nested cv={cv} needs cv >= 2, repeats >= 1 and at least {2 * cv} events (found {n_events}); lower cv."
-        raise ValueError(msg)
+        fix = f"use cv={n_events // 2}" if n_events >= 4 and cv >= 2 else "too few events for a nested cross-validation"
+        msg = f"Nested cv={cv} needs cv >= 2, repeats >= 1 and at least {2 * cv} events (found {n_events}); {fix}."
+        raise DataFormatError(msg)
     return {
         "method": method,
         "l1_ratio": l1_ratio,
@@ -112,6 +115,22 @@ def _settings(method, l1_ratio, rule, cv, repeats, n_alphas, terms, time, event)
         "min_samples_leaf": 10,
         "grid": _ibs_grid(time, event),
     }
+
+
+def _empty_folds(cv_scores: pd.DataFrame) -> int:
+    """Count outer folds whose LASSO kept no feature: each of their test patients gets risk 0 (tied)."""
+    empty = cv_scores["n_selected"].eq(0).to_numpy()
+    if empty.any():
+        tied = int(cv_scores.loc[empty & cv_scores["repeat"].eq(0).to_numpy(), "n_test"].sum())
+        warnings.warn(
+            f"signature: {int(empty.sum())} of {len(empty)} outer folds selected no feature, so each of their test "
+            f"patients gets the risk score 0 ({tied} patients tied at 0 in the out-of-fold score of the first "
+            "repeat); a split or ranking of that score puts them all on one side. Listed in "
+            "uns[key_added]['cv_scores'] (n_selected == 0); rule='min' or more patients may help.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return int(empty.sum())
 
 
 def _performance(cv_scores: pd.DataFrame) -> pd.DataFrame:
@@ -138,6 +157,7 @@ def signature(
     times: Sequence[float] | None = None,
     n_alphas: int = 50,
     n_jobs: int = 1,
+    client: Any = None,
     key_added: str = "signature",
     copy: bool = False,
 ) -> MuData | None:
@@ -195,10 +215,21 @@ def signature(
         Length of the penalty path.
     n_jobs
         Outer folds run in parallel with :mod:`joblib`.
+    client
+        A Dask :class:`distributed.Client`: the outer folds run on its workers (``n_jobs`` must
+        be 1); the tables are identical to a local run.
     key_added
         Key under which results are stored.
     copy
         Return a modified copy instead of writing into ``mdata``.
+
+    Raises
+    ------
+    DataFormatError
+        Too few events (or censored patients) for ``cv`` outer and inner folds; the message says
+        which ``cv`` works.
+    ValueError
+        An unknown ``method`` or ``rule``, or ``l1_ratio`` outside (0, 1].
 
     Returns
     -------
@@ -222,7 +253,8 @@ def signature(
     ``mdata.uns[key_added]["path"]``
         Inner-CV deviance along the final model's penalty path (``alpha, cvm, cvsd, n_nonzero``).
     ``mdata.uns[key_added]["params"]``
-        Arguments, chosen penalty, sample sizes.
+        Arguments, chosen penalty, sample sizes, ``n_empty_folds`` (outer folds that selected no
+        feature: their test patients all get risk 0; warned).
 
     Examples
     --------
@@ -239,7 +271,6 @@ def signature(
     >>> mdata.uns["signature"]["coefficients"].columns.tolist()[:4]
     ['key', 'level', 'kind', 'coef']
     """
-    from joblib import Parallel, delayed
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     mdata = mdata.copy() if copy else mdata
@@ -257,17 +288,21 @@ def signature(
     X, t, e = frame.to_numpy(dtype=float)[fit_rows], t_all[fit_rows], e_all[fit_rows]
     settings = _settings(method, l1_ratio, rule, cv, repeats, n_alphas, terms, t, e)
     settings["times"] = default_times(t, e) if times is None else np.asarray(times, dtype=float)
+    names = ["censored", "event"]
+    check_nested_splits(e.astype(int), None, cv=cv, inner_cv=cv, where="signature", names=names, same_cv=True)
     splits = list(RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=seed).split(X, e))
+    check_nested_splits(e.astype(int), splits, cv=cv, inner_cv=cv, where="signature", names=names, same_cv=True)
     logger.info("signature: %d patients, %d events, %d terms, %d outer folds", len(t), e.sum(), X.shape[1], len(splits))
-    results = Parallel(n_jobs=n_jobs)(
-        delayed(_outer_fold)(X, t, e, train, test, settings, seed + i) for i, (train, test) in enumerate(splits)
-    )
+    tasks = [(train, test, seed + i) for i, (train, test) in enumerate(splits)]
+    shared = {"X": X, "time": t, "event": e, "settings": settings}
+    results = run_tasks(_outer_fold, tasks, shared=shared, n_jobs=n_jobs, client=client)
     rows, oof = [], np.full(len(t), np.nan)
     for i, (scores, _, test, risk) in enumerate(results):
         rows.append({"repeat": i // cv, "fold": i % cv, **scores})
         if i < cv:
             oof[test] = risk
     cv_scores = pd.DataFrame(rows)
+    n_empty = _empty_folds(cv_scores)
     selection = pd.DataFrame(
         {"frequency": np.mean([r[1] for r in results], axis=0), "kind": terms["kind"].to_numpy()}, index=terms.index
     )
@@ -284,6 +319,7 @@ def signature(
         seed=seed,
         clinical=None if clinical is None else list(clinical),
         n_jobs=n_jobs,
+        n_empty_folds=n_empty,
         n_patients=len(t),
         n_events=int(e.sum()),
         n_terms=X.shape[1],
