@@ -367,7 +367,7 @@ def test_predict_on_a_dask_cluster_equals_local(mdata):
     local = rg.integrate.predict(sub, "idh_mutant", **kwargs)
     with (
         dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
-        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
         dasked = rg.integrate.predict(sub, "idh_mutant", client=client, **kwargs)

@@ -251,7 +251,7 @@ def test_outer_folds_on_a_dask_cluster_equal_local():
     local = rg.survival.signature(mdata, cv=3, n_alphas=20, copy=True)
     with (
         dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
-        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
         dasked = rg.survival.signature(mdata, cv=3, n_alphas=20, client=client, copy=True)

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .._cv import check_nested_splits, run_tasks
-from ..errors import DataFormatError
 from .._keys import risk_column
+from ..errors import DataFormatError
 from ._coxnet import fit_coxnet_cv, make_pipeline, survival_y
 from ._design import signature_design
 from ._metrics import baseline_hazard, default_times, fold_metrics, survival_at
