@@ -1,4 +1,4 @@
-"""Command-line entry point: ``radiogenomics demo | info | export``."""
+"""Command-line entry point: ``radiogenomics demo | init | run | info | export``."""
 
 from __future__ import annotations
 
@@ -76,6 +76,47 @@ def _demo(args: argparse.Namespace) -> int:
     (out / "summary.txt").write_text(text + "\n")
     sys.stdout.write(text + "\n")
     sys.stdout.write(f"\nWrote {path}\nWrote R tables to {tables} (in R: source('{tables / 'load.R'}'))\n")
+    if args.cohort_only:
+        return 0
+    from . import study
+
+    sys.stdout.write("\nRunning the glioma study (radiogenomics init --example glioma), step by step:\n")
+    file = study.init(out / "study.yaml", example="glioma", overwrite=True)
+    result = study.run(file, out=out, jobs=args.jobs, progress=False, log=_progress_line)
+    sys.stdout.write(f"\nReport: {result.report.resolve()}\n")
+    return 0
+
+
+def _progress_line(text: str) -> None:
+    sys.stdout.write(f"  {text}\n")
+    sys.stdout.flush()
+
+
+def _init(args: argparse.Namespace) -> int:
+    from . import study
+
+    path = study.init(args.file, example=args.example, overwrite=args.force)
+    sys.stdout.write(f"Wrote {path} (example: {args.example}); run it with: radiogenomics run {path}\n")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import study
+
+    result = study.run(
+        args.file,
+        out=args.out,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        force=args.force or (),
+        progress=not args.quiet,
+        log=None if args.quiet else _progress_line,
+    )
+    ran = sum(r["source"] == "ran" for r in result.steps)
+    sys.stdout.write(
+        f"{ran} step(s) ran, {len(result.steps) - ran} from cache. Cohort: {result.h5mu}; R bundle: "
+        f"{result.r_bundle / 'load.R'}\nReport: {result.report.resolve()}\n"
+    )
     return 0
 
 
@@ -108,12 +149,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="radiogenomics", description="Radiogenomic cohorts in MuData.")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser(
-        "demo", help="build the bundled TCGA glioma cohort, write cohort.h5mu, R tables and a summary"
-    )
+    demo = sub.add_parser("demo", help="run the bundled TCGA glioma study: cohort, R tables, figures and report.html")
     demo.add_argument("--out", default="radiogenomics_demo", help="output folder (default: ./radiogenomics_demo)")
     demo.add_argument("--no-rds", action="store_true", help="write CSV only, no .rds files")
+    demo.add_argument("--cohort-only", action="store_true", help="stop after the cohort and its R tables (no study)")
+    demo.add_argument("--jobs", type=int, default=None, help="parallel jobs for the study steps")
     demo.set_defaults(func=_demo)
+    init = sub.add_parser("init", help="write a commented study file that runs as written on bundled data")
+    init.add_argument("file", help="study file to write, e.g. study.yaml")
+    init.add_argument("--example", choices=["glioma", "synthetic", "images"], default="glioma")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(func=_init)
+    run = sub.add_parser("run", help="run a study file: cached steps, figures, report.html, R bundle")
+    run.add_argument("file", help="study file (YAML)")
+    run.add_argument("--out", default=None, help="output folder (default: <study>_results next to the file)")
+    run.add_argument("--jobs", type=int, default=None, help="parallel jobs (overrides jobs: in the file)")
+    run.add_argument("--scheduler", default=None, help="Dask scheduler address (overrides scheduler: in the file)")
+    run.add_argument("--force", action="append", metavar="STEP", help="recompute STEP even if cached (repeatable)")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.set_defaults(func=_run)
     info = sub.add_parser("info", help="summarise an .h5mu cohort: modalities, sizes, pairing, stored results")
     info.add_argument("file")
     info.set_defaults(func=_info)
@@ -125,8 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError, KeyError) as err:
-        sys.stderr.write(f"radiogenomics {args.command}: {err}\n")
+    except (FileNotFoundError, FileExistsError, ValueError, KeyError) as err:
+        text = err.args[0] if isinstance(err, KeyError) and err.args else err
+        sys.stderr.write(f"radiogenomics {args.command}: {text}\n")
         return 2
 
 

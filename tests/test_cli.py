@@ -13,7 +13,7 @@ from radiogenomics.cli import main
 
 
 def test_demo_writes_cohort_tables_and_summary(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--cohort-only"]) == 0  # the study: tests/test_study.py
     out = capsys.readouterr().out
     assert "Cohort: 167 patients, 3 modalities" in out
     assert "Endpoint os: 166 patients with follow-up, 90 events" in out

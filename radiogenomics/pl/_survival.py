@@ -18,7 +18,7 @@ def _format_p(p: float) -> str:
     return f"p = {p:.2g}" if p >= 1e-4 else "p < 0.0001"
 
 
-def _at_risk_table(ax: Axes, table, groups, colors) -> None:
+def _at_risk_table(ax: Axes, table, groups, colors, min_at_risk: int = 0) -> None:
     ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     n_groups = len(groups)
     for row, group in enumerate(groups):
@@ -31,6 +31,8 @@ def _at_risk_table(ax: Axes, table, groups, colors) -> None:
         y = -0.2 - 0.07 * (row + 1)
         ax.text(-0.03, y, str(group), transform=ax.transAxes, ha="right", va="center", color=colors[row], fontsize=8)
         for t, n in zip(ticks, counts, strict=True):
+            if n < min_at_risk:
+                continue  # too few patients left for the estimate to be read
             ax.text(t, y, str(n), transform=ax.get_xaxis_transform(), ha="center", va="center", fontsize=8)
     ax.text(-0.03, -0.2, "at risk", transform=ax.transAxes, ha="right", va="center", fontsize=8, weight="bold")
     ax.set_xticks(ticks)
@@ -45,6 +47,7 @@ def kaplan_meier(
     ax: Axes | None = None,
     ci: bool = True,
     at_risk: bool = True,
+    min_at_risk: int = 0,
     **kwargs,
 ) -> Axes:
     """Plot the Kaplan-Meier curves stored by :func:`radiogenomics.survival.kaplan_meier`.
@@ -64,6 +67,8 @@ def kaplan_meier(
         Shade the pointwise confidence intervals.
     at_risk
         Add the number-at-risk table under the axes.
+    min_at_risk
+        Leave the number-at-risk cell empty where fewer than this many patients remain.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.step`.
 
@@ -99,7 +104,8 @@ def kaplan_meier(
         ax.plot(cens["time"], cens["survival"], "+", color=line.get_color(), markersize=6)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
-    ax.set_xlabel(params.get("time", "time"))
+    time = str(params.get("time", "time"))
+    ax.set_xlabel("time (months)" if time.endswith("_months") else time)
     ax.set_ylabel("survival probability")
     stored = mdata.uns[key]
     if "logrank" in stored:
@@ -107,14 +113,31 @@ def kaplan_meier(
     if len(groups) > 1:
         ax.legend(title=params.get("groupby"), frameon=False)
     if at_risk:
-        _at_risk_table(ax, table, groups, colors)
+        _at_risk_table(ax, table, groups, colors, min_at_risk)
     return ax
+
+
+def _term_labels(stored: dict, index) -> list[str]:
+    terms = stored.get("terms")
+    if terms is None or "reference" not in terms:
+        return [str(t) for t in index]
+    ref = terms.set_index("term")
+    out = []
+    for term in index:
+        row = ref.loc[term] if term in ref.index else None
+        if row is not None and str(row["reference"]) not in ("", "nan", "None"):
+            out.append(f"{row['covariate']} [{row['level']} vs {row['reference']}]")
+        else:
+            out.append(str(term))
+    return out
 
 
 def forest(mdata: MuData, *, key: str = "cox", ax: Axes | None = None, **kwargs) -> Axes:
     """Forest plot of the hazard ratios stored by :func:`radiogenomics.survival.cox`.
 
     Points are ``exp(coef)`` with 95% intervals on a log scale; the reference line is HR = 1.
+    Categorical and boolean terms are labelled with their level and the reference level,
+    e.g. ``grade [G3 vs G2]``.
 
     Parameters
     ----------
@@ -155,7 +178,7 @@ def forest(mdata: MuData, *, key: str = "cox", ax: Axes | None = None, **kwargs)
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(y, summary.index.tolist())
+    ax.set_yticks(y, _term_labels(mdata.uns[key], summary.index))
     for yi, (h, p) in zip(y, zip(hr, summary["p"], strict=True), strict=True):
         ax.annotate(f"{h:.2f}  {_format_p(p)}", (1.02, yi), xycoords=("axes fraction", "data"), va="center", fontsize=8)
     ax.set_xlabel("hazard ratio (95% CI)")

@@ -1,0 +1,209 @@
+"""Reporting checklist (TRIPOD+AI, CLEAR, RQS items) filled in from what the run did."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._schema import Study
+    from ._steps import State
+
+__all__ = ["checklist"]
+
+MET, NOT_MET, NA = "met", "not met", "not applicable"
+
+
+def _item(framework: str, item: str, status: str, evidence: str) -> dict[str, str]:
+    return {"framework": framework, "item": item, "status": status, "evidence": evidence}
+
+
+def _models(study: Study, state: State) -> list[dict[str, str]]:
+    uns, st, out = state.mdata.uns, study.steps, []
+    has_model = st.signature is not None or st.predict is not None
+    if st.signature is not None and "signature" in uns:
+        p = uns["signature"]["params"]
+        n_features = len(uns["signature"].get("selection", []))
+        out.append(
+            _item(
+                "TRIPOD+AI 8",
+                "Sample size: number of events",
+                MET,
+                f"{p.get('n_patients')} patients, {p.get('n_events')} events; {n_features} candidate terms (penalised selection).",
+            )
+        )
+    folds = []
+    if st.signature is not None:
+        folds.append(f"signature: {st.signature.cv}-fold x {st.signature.repeats} outer CV, penalty tuned inside")
+    if st.predict is not None:
+        folds.append(
+            f"prediction: {st.predict.cv}-fold x {st.predict.repeats} outer CV, {st.predict.inner_cv}-fold inner tuning"
+        )
+    out.append(
+        _item(
+            "TRIPOD+AI 12",
+            "Internal validation by resampling (nested CV)",
+            MET if folds else NA,
+            "; ".join(folds) or "no model fitted",
+        )
+    )
+    out.append(
+        _item(
+            "CLEAR 35",
+            "Feature selection and scaling inside training folds (no leakage)",
+            MET if has_model else NA,
+            "selection, scaling and tuning are refitted in every outer training fold"
+            if has_model
+            else "no model fitted",
+        )
+    )
+    disc = []
+    if "evaluate" in uns:
+        disc.append("Harrell's C and time-dependent AUC with bootstrap CI")
+    disc.extend(f"AUC with 95% CI for {k.removeprefix('predict_')}" for k in uns if k.startswith("predict_"))
+    out.append(
+        _item(
+            "TRIPOD+AI 23",
+            "Discrimination reported with confidence intervals",
+            MET if disc else (NOT_MET if has_model else NA),
+            "; ".join(disc) or "no evaluate step",
+        )
+    )
+    out.append(
+        _item(
+            "TRIPOD+AI 23",
+            "Calibration reported",
+            MET if "evaluate" in uns else (NOT_MET if st.signature else NA),
+            "calibration plot by risk group" if "evaluate" in uns else "add the evaluate step",
+        )
+    )
+    out.append(
+        _item(
+            "TRIPOD+AI 12",
+            "Clinical utility (decision curve)",
+            MET if "evaluate" in uns else (NOT_MET if st.signature else NA),
+            "decision curve against treat-all/none" if "evaluate" in uns else "add the evaluate step",
+        )
+    )
+    if state.validation is not None and "evaluate" in state.validation.uns:
+        out.append(
+            _item(
+                "TRIPOD+AI 12",
+                "External validation",
+                MET,
+                f"signature applied unchanged to an external cohort of {state.validation.n_obs} patients",
+            )
+        )
+    else:
+        out.append(
+            _item(
+                "TRIPOD+AI 12",
+                "External validation",
+                NOT_MET if has_model else NA,
+                "no external validation cohort (inputs.validation)" if has_model else "no model fitted",
+            )
+        )
+    added = st.compare is not None and "compare" in uns
+    out.append(
+        _item(
+            "RQS 4",
+            "Multivariable analysis with non-radiomic features; added value over the clinical model",
+            MET if added else (NOT_MET if st.signature else NA),
+            f"clinical model: {', '.join(st.compare.clinical)}; likelihood-ratio test and delta C"
+            if added
+            else "add the compare step",
+        )
+    )
+    cut = st.evaluate is not None
+    out.append(
+        _item(
+            "RQS 6",
+            "Cut-off analysis",
+            MET if cut else NA,
+            f"risk groups at the {st.evaluate.cutpoint} of the out-of-fold score" if cut else "no risk groups",
+        )
+    )
+    return out
+
+
+def checklist(study: Study, state: State) -> list[dict[str, str]]:
+    """Items of TRIPOD+AI, CLEAR and RQS that a run can document, each met / not met / not applicable.
+
+    Returns dicts with ``framework`` (and item number), ``item``, ``status`` and ``evidence``.
+    """
+    mdata, st, out = state.mdata, study.steps, []
+    pairing = "pairing" in mdata.uns
+    out.append(
+        _item(
+            "TRIPOD+AI 20",
+            "Flow of participants (kept and excluded, with reasons)",
+            MET if pairing else NOT_MET,
+            f"{mdata.n_obs} patients in the cohort; every input ID and exclusion listed (flow diagram)"
+            if pairing
+            else "no pairing table",
+        )
+    )
+    endpoint = study.steps.signature.endpoint if st.signature else None
+    if endpoint:
+        has = f"{endpoint}_months" in mdata.obs and f"{endpoint}_event" in mdata.obs
+        out.append(
+            _item(
+                "TRIPOD+AI 6",
+                "Outcome defined (time and event)",
+                MET if has else NOT_MET,
+                f"{endpoint}_months / {endpoint}_event, {int(mdata.obs[f'{endpoint}_event'].sum()) if has else 0} events",
+            )
+        )
+    extracted = st.extract is not None
+    out.append(
+        _item(
+            "CLEAR 14-20",
+            "Image processing and extraction settings reported",
+            MET if extracted else NA,
+            "PyRadiomics parameters stored in uns['extraction'] and run.json"
+            if extracted
+            else "features supplied as a table; settings are those of its source",
+        )
+    )
+    out.append(
+        _item(
+            "RQS 2 / CLEAR 32",
+            "Feature robustness (perturbation / test-retest)",
+            MET if st.robustness else NOT_MET,
+            f"ICC over {st.robustness.n_perturbations} perturbations" if st.robustness else "no robustness step",
+        )
+    )
+    out.append(
+        _item(
+            "CLEAR 21",
+            "Harmonisation of batch or scanner effects",
+            MET if st.harmonize else NOT_MET,
+            f"ComBat across {st.harmonize.batch_key}" if st.harmonize else "no harmonize step",
+        )
+    )
+    out.append(
+        _item(
+            "CLEAR 33 / RQS 3",
+            "Redundancy and dimensionality reduction",
+            MET if (st.filter or st.signature) else NOT_MET,
+            "correlation filter" if st.filter else ("penalised selection (LASSO)" if st.signature else "none"),
+        )
+    )
+    out.extend(_models(study, state))
+    bio = [s for s in ("associate", "enrichment", "mofa") if getattr(st, s) is not None]
+    out.append(
+        _item(
+            "RQS 7",
+            "Biological correlates of the radiomic features",
+            MET if bio else NOT_MET,
+            ", ".join(bio) or "no association, MOFA or enrichment step",
+        )
+    )
+    out.append(
+        _item(
+            "TRIPOD+AI 18 / RQS 16",
+            "Open science: code, parameters and data shared",
+            MET,
+            "run.json (versions, seeds, input hashes), R bundle (load.R), .h5mu",
+        )
+    )
+    return out

@@ -1,0 +1,336 @@
+"""Figures of a study report: drawn with ``rg.pl`` from the stored results, labelled for publication."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from matplotlib.axes import Axes
+    from mudata import MuData
+
+    from ._schema import Study
+
+__all__ = ["Figure", "label", "make_figures"]
+
+DEFAULT_LABELS = {
+    "os_months": "Overall survival (months)",
+    "os_event": "Death",
+    "pfs_months": "Progression-free survival (months)",
+    "age": "Age (years)",
+    "grade": "WHO grade",
+    "idh_mutant": "IDH mutant",
+    "codel_1p19q": "1p/19q codeletion",
+    "mgmt_methylated": "MGMT methylated",
+    "kps": "Karnofsky score",
+    "sex": "Sex",
+    "site": "Site",
+    "study": "Study",
+    "risk_score_cv": "Radiomic risk score",
+    "risk_score": "Radiomic risk score",
+    "risk_score_cv_group": "Radiomic risk group",
+    "radiomics": "Radiomics",
+    "rna": "Expression",
+    "mut": "Mutations",
+    "clinical": "Clinical",
+}
+
+
+def label(name: str, labels: dict[str, str] | None = None) -> str:
+    """Human label of a column or key: the study's ``labels``, then defaults, then ``snake_case`` to words."""
+    labels = labels or {}
+    if name in labels:
+        return labels[name]
+    if name in DEFAULT_LABELS:
+        return DEFAULT_LABELS[name]
+    if ":" in name:
+        return name.split(":", 1)[1]
+    if "_" in name and name.islower():
+        return name.replace("_", " ").capitalize()
+    return name
+
+
+@dataclass
+class Figure:
+    """One figure of the report."""
+
+    id: str
+    section: str
+    title: str
+    caption: str
+    png: str = ""
+    svg: str = ""
+
+
+def _relabel(ax: Axes, labels: dict[str, str]) -> None:
+    """Replace raw column names in an axes' texts with their labels (exact matches and ``name[level]`` terms)."""
+    pattern = re.compile(r"^([A-Za-z0-9_]+)(\[.*\])?$")
+
+    def fix(text: str) -> str:
+        text = re.sub(r"^time \((\w+)_months\)$", "Time (months)", text)
+        text = re.sub(r"^time \(months\)$", "Time (months)", text)
+        match = pattern.match(text.strip())
+        if match and (match.group(1) in labels or match.group(1) in DEFAULT_LABELS):
+            return label(match.group(1), labels) + (match.group(2) or "").replace("[", " (").replace("]", ")")
+        return text
+
+    def capital(text: str) -> str:
+        return text[:1].upper() + text[1:] if text[:1].islower() else text
+
+    ax.set_xlabel(capital(fix(ax.get_xlabel())))
+    ax.set_ylabel(capital(fix(ax.get_ylabel())))
+    ax.set_title(fix(ax.get_title()))
+    for axis in (ax.xaxis, ax.yaxis):
+        ticks = axis.get_ticklabels()
+        if ticks and any(t.get_text() for t in ticks):
+            new = [fix(t.get_text()) for t in ticks]
+            if new != [t.get_text() for t in ticks]:
+                axis.set_ticks(axis.get_ticklocs(), new)
+    legend = ax.get_legend()
+    if legend is not None:
+        for text in legend.get_texts():
+            text.set_text(fix(text.get_text()))
+        if legend.get_title().get_text():
+            legend.set_title(fix(legend.get_title().get_text()))
+
+
+def _specs(mdata: MuData, study: Study) -> list[tuple[str, str, str, str, Callable[[Axes], Any], tuple]]:
+    """``(id, section, title, caption, draw, size)`` for every figure whose results exist."""
+    from .. import pl
+
+    uns, specs = mdata.uns, []
+    unit = study.report.time_unit
+    min_at_risk = study.report.min_at_risk
+    add = specs.append
+    add(
+        (
+            "pairing",
+            "cohort",
+            "Patients per modality",
+            "Number of patients with each combination of data types.",
+            lambda ax: pl.pairing(mdata, ax=ax),
+            (6, 3.6),
+        )
+    )
+    if "filter_features" in uns and "icc" in str(list(uns["filter_features"].keys())):
+        add(
+            (
+                "icc",
+                "quality",
+                "Feature robustness",
+                "Distribution of the intraclass correlation of each feature under perturbation.",
+                lambda ax: pl.icc_distribution(mdata, ax=ax),
+                (5, 3.5),
+            )
+        )
+    if "harmonize" in uns:
+        add(
+            (
+                "harmonization",
+                "quality",
+                "Batch effect before and after ComBat",
+                "First principal components of the radiomic features, coloured by batch.",
+                lambda ax: pl.harmonization_pca(mdata, ax=ax),
+                (5, 4),
+            )
+        )
+    if "associate" in uns:
+        add(
+            (
+                "assoc_heatmap",
+                "associations",
+                "Strongest radiogenomic associations",
+                "Correlations of the top pairs (rows and columns clustered).",
+                lambda ax: pl.associate_heatmap(mdata, ax=ax, top=20),
+                (7, 6),
+            )
+        )
+        add(
+            (
+                "volcano",
+                "associations",
+                "Association volcano plot",
+                "Correlation against -log10 p for every tested pair; the line marks FDR 0.05.",
+                lambda ax: pl.volcano(mdata, ax=ax),
+                (5.5, 4.5),
+            )
+        )
+    if "mofa" in uns:
+        add(
+            (
+                "mofa_variance",
+                "mofa",
+                "Variance explained by MOFA+ factors",
+                "Fraction of variance of each modality explained by each factor.",
+                lambda ax: pl.mofa_variance(mdata, ax=ax),
+                (6, 3.5),
+            )
+        )
+        color = next((t for t in (study.steps.predict.targets if study.steps.predict else []) if t in mdata.obs), None)
+        add(
+            (
+                "mofa_scatter",
+                "mofa",
+                "Patients on the first two factors",
+                f"Coloured by {label(color, study.labels) if color else 'nothing'}.",
+                lambda ax: pl.factor_scatter(mdata, x=1, y=2, color=color, ax=ax),
+                (5, 4.2),
+            )
+        )
+    for key in [k for k in uns if k.startswith("predict_")]:
+        target = uns[key]["params"].get("target", key.removeprefix("predict_"))
+        add(
+            (
+                f"roc_{key.removeprefix('predict_')}",
+                "prediction",
+                f"ROC: {label(target, study.labels)}",
+                "Out-of-fold ROC curve of the nested cross-validation with the 95% CI of the AUC.",
+                lambda ax, k=key: pl.roc(mdata, key=k, ax=ax),
+                (4.5, 4.2),
+            )
+        )
+    if "kaplan_meier" in uns:
+        add(
+            (
+                "km",
+                "survival",
+                "Survival by radiomic risk group",
+                f"Kaplan-Meier curves with 95% CI; numbers at risk shown while at least {min_at_risk} patients remain.",
+                lambda ax: _km(mdata, ax, unit, min_at_risk),
+                (6, 4.6),
+            )
+        )
+    if "evaluate" in uns:
+        add(
+            (
+                "time_auc",
+                "survival",
+                "Time-dependent AUC",
+                "Cumulative/dynamic AUC of the out-of-fold risk score.",
+                lambda ax: pl.time_auc(mdata, ax=ax),
+                (5, 3.8),
+            )
+        )
+        add(
+            (
+                "calibration",
+                "survival",
+                "Calibration",
+                "Predicted against observed survival by risk group.",
+                lambda ax: pl.calibration(mdata, ax=ax),
+                (4.5, 4.2),
+            )
+        )
+        add(
+            (
+                "decision_curve",
+                "survival",
+                "Decision curve",
+                "Net benefit of treating by predicted risk against treat-all and treat-none.",
+                lambda ax: pl.decision_curve(mdata, ax=ax),
+                (5, 3.8),
+            )
+        )
+    if "cox" in uns:
+        add(
+            (
+                "forest",
+                "survival",
+                "Multivariable Cox model",
+                "Hazard ratios with 95% CI; categorical covariates against their reference level.",
+                lambda ax: pl.forest(mdata, ax=ax),
+                (6, 3.5),
+            )
+        )
+    if "nomogram" in uns:
+        add(
+            (
+                "nomogram",
+                "survival",
+                "Nomogram",
+                "Points per covariate, total points and predicted survival.",
+                lambda ax: pl.nomogram(mdata, ax=ax),
+                (9, 4.5),
+            )
+        )
+    if "gsea" in uns and len(uns["gsea"]["results"]):
+        res = uns["gsea"]["results"].sort_values("pval")
+        best = res.iloc[0]
+        add(
+            (
+                "gsea_dot",
+                "enrichment",
+                "Pathway enrichment",
+                "Normalised enrichment score of the top gene sets per ranking; size = overlap, colour = FDR.",
+                lambda ax: pl.enrichment_dotplot(mdata, key="gsea", top=12, ax=ax),
+                (7, 5),
+            )
+        )
+        add(
+            (
+                "gsea_running",
+                "enrichment",
+                f"Running score: {best['term']}",
+                f"Running enrichment score of the top gene set along the ranking by {label(str(best['ranking']), study.labels)}.",
+                lambda ax: pl.gsea_running_score(mdata, str(best["ranking"]), str(best["term"]), ax=ax),
+                (5.5, 4),
+            )
+        )
+    return specs
+
+
+def _km(mdata: MuData, ax: Axes, unit: str, min_at_risk: int) -> Axes:
+    from .. import pl
+
+    kwargs = {"min_at_risk": min_at_risk} if "min_at_risk" in pl.kaplan_meier.__code__.co_varnames else {}
+    pl.kaplan_meier(mdata, ax=ax, **kwargs)
+    ax.set_xlabel(f"Time ({unit})")
+    return ax
+
+
+def make_figures(mdata: MuData, study: Study, folder: Path) -> list[Figure]:
+    """Draw every figure whose results exist; write ``<id>.png`` and ``<id>.svg`` into ``folder``.
+
+    Returns the figures with their file names (``png``/``svg`` relative to ``folder``); a figure
+    that fails to draw is left out with a ``UserWarning`` naming it and the error.
+    """
+    import matplotlib as mpl
+    from matplotlib.figure import Figure as MplFigure
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    style = {
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.labelsize": 9,
+        "svg.fonttype": "none",
+        "svg.hashsalt": "radiogenomics",
+    }
+    for fid, section, title, caption, draw, size in _specs(mdata, study):
+        with mpl.rc_context(style):
+            fig = MplFigure(figsize=size, layout="constrained")
+            ax = fig.add_subplot()
+            try:
+                draw(ax)
+            except Exception as err:  # noqa: BLE001 (a report still renders when one figure cannot)
+                warnings.warn(
+                    f"report figure '{fid}' not drawn: {type(err).__name__}: {err}", UserWarning, stacklevel=2
+                )
+                continue
+            for each in fig.axes:
+                _relabel(each, study.labels)
+            fig.savefig(folder / f"{fid}.png", dpi=150)  # always: the report embeds it
+            for fmt in [f for f in study.report.figure_formats if f != "png"]:
+                fig.savefig(
+                    folder / f"{fid}.{fmt}", metadata={"Date": None} if fmt == "svg" else {"CreationDate": None}
+                )
+        vector = next((f for f in study.report.figure_formats if f != "png"), "png")
+        out.append(Figure(fid, section, title, caption, f"{fid}.png", f"{fid}.{vector}"))
+    (folder / "figures.json").write_text(json.dumps([asdict(f) for f in out], indent=1))
+    return out

@@ -1,0 +1,153 @@
+"""Build a cohort from the inputs of a study file: bundled datasets, feature tables, omics, clinical."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+from ..errors import DataFormatError, MissingColumnError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from mudata import MuData
+
+    from ._schema import ClinicalInput, CohortInputs, FileInput, Study
+
+__all__ = ["build_cohort", "read_clinical"]
+
+_MONTHS_PER = {"days": 1 / 30.4375, "weeks": 7 / 30.4375, "months": 1.0, "years": 12.0}
+
+
+def _sep(path: Path, sep: str | None) -> str:
+    if sep is not None:
+        return sep
+    return (
+        "\t" if path.suffix.lower() in (".tsv", ".txt", ".tab") or path.name.endswith((".tsv.gz", ".txt.gz")) else ","
+    )
+
+
+def _read_table(path: Path, spec: FileInput) -> pd.DataFrame:
+    frame = pd.read_csv(path, sep=_sep(path, spec.sep))
+    if spec.transpose:
+        frame = frame.set_index(frame.columns[0]).T
+    elif spec.id_column is not None:
+        if spec.id_column not in frame.columns:
+            msg = f"{path.name}: id_column '{spec.id_column}' not found; columns are {', '.join(map(str, frame.columns[:10]))}"
+            raise MissingColumnError(msg)
+        frame = frame.set_index(spec.id_column)
+    else:
+        frame = frame.set_index(frame.columns[0])
+    frame.index = frame.index.astype(str)
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text:
+        msg = (
+            f"{path.name}: {len(text)} non-numeric columns ({', '.join(map(str, text[:5]))}); a feature table holds "
+            "numbers only: set 'id_column', 'transpose: true' for features as rows, or remove text columns"
+        )
+        raise DataFormatError(msg)
+    return frame.astype(np.float64)
+
+
+def _read_matrix(study: Study, spec: FileInput) -> ad.AnnData | pd.DataFrame:
+    import data_loaders as dl
+
+    path = study.resolve(spec.path)
+    if spec.format == "pyradiomics":
+        return dl.read_pyradiomics_csv(path, id_column=spec.id_column or "patient_id")
+    if spec.format == "xena":
+        return dl.read_xena_matrix(path, units=spec.units or "other")
+    if spec.format == "gdc_star":
+        if spec.sample_sheet is None:
+            msg = f"{spec.path}: format 'gdc_star' needs 'sample_sheet' (the GDC sample sheet TSV)"
+            raise DataFormatError(msg)
+        return dl.read_gdc_star_counts(path, sample_sheet=study.resolve(spec.sample_sheet))
+    if spec.format == "cbioportal_expression":
+        return dl.read_cbioportal_expression(path)
+    if spec.format == "maf":
+        return dl.mutation_matrix(path, genes=spec.genes)
+    if spec.format == "h5ad":
+        return ad.read_h5ad(path)
+    frame = _read_table(path, spec)
+    adata = ad.AnnData(X=frame.to_numpy(), obs=pd.DataFrame(index=frame.index), var=pd.DataFrame(index=frame.columns))
+    if spec.layer is not None:
+        adata.layers[spec.layer] = adata.X.copy()
+    return adata
+
+
+def _event(values: pd.Series, coding: list, path: Path, column: str) -> pd.Series:
+    events = {str(v).strip().lower() for v in coding}
+    text = values.astype("string").str.strip().str.lower()
+    out = pd.Series(text.isin(events).to_numpy(), index=values.index, dtype="boolean")
+    out[values.isna().to_numpy()] = pd.NA
+    if out.dropna().nunique() < 2 and out.notna().sum() > 0:
+        seen = ", ".join(sorted(text.dropna().unique())[:6])
+        msg = (
+            f"{path.name}: event column '{column}' gives only one class with event_values {sorted(events)} "
+            f"(values seen: {seen}); set clinical.columns.event_values to the values meaning the event happened"
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    return out
+
+
+def read_clinical(study: Study, spec: ClinicalInput) -> pd.DataFrame:
+    """Read a clinical table and map its columns: patient ID, ``<endpoint>_months``/``_event``, covariates."""
+    import data_loaders as dl
+
+    path = study.resolve(spec.path)
+    if spec.format == "cbioportal":
+        frame = dl.read_cbioportal_clinical(path).reset_index()
+    else:
+        frame = pd.read_csv(path, sep=_sep(path, spec.sep))
+    cols = spec.columns
+    wanted = {"id": cols.id, "time": cols.time, "event": cols.event, **cols.covariates}
+    missing = [f"{k}: {v}" for k, v in wanted.items() if v is not None and v not in frame.columns]
+    if missing:
+        msg = f"{path.name}: clinical.columns name columns that are not in the table ({'; '.join(missing)}); columns are {', '.join(map(str, frame.columns))}"
+        raise MissingColumnError(msg)
+    out = frame.set_index(cols.id)
+    out.index = out.index.astype(str)
+    out.index.name = None
+    if cols.time is not None:
+        time = pd.to_numeric(out.pop(cols.time), errors="coerce")
+        out[f"{cols.endpoint}_months"] = time * _MONTHS_PER[cols.time_unit]
+    if cols.event is not None:
+        out[f"{cols.endpoint}_event"] = _event(out.pop(cols.event), cols.event_values, path, cols.event)
+    return out.rename(columns={v: k for k, v in cols.covariates.items()})
+
+
+def _bundled(cohort: CohortInputs) -> MuData:
+    from .. import datasets
+
+    with warnings.catch_warnings():
+        # the pairing report of the bundled data (kept in uns['pairing'] and shown in the report)
+        warnings.filterwarnings("ignore", message=".*build_mudata dropped.*", category=UserWarning)
+        if cohort.dataset == "tcga_glioma":
+            return datasets.tcga_glioma(**cohort.dataset_options)
+        return datasets.synthetic_cohort(**cohort.dataset_options)
+
+
+def build_cohort(study: Study, cohort: CohortInputs, *, how: str, radiomics: ad.AnnData | None = None) -> MuData:
+    """Build the MuData of one cohort from its inputs (``radiomics`` from the extract step if given)."""
+    from ..io import build_mudata
+
+    if cohort.dataset is not None:
+        return _bundled(cohort)
+    mods: dict[str, ad.AnnData | pd.DataFrame] = {}
+    if radiomics is not None:
+        mods["radiomics"] = radiomics
+    elif cohort.radiomics is not None:
+        mods["radiomics"] = _read_matrix(study, cohort.radiomics)
+    for name, spec in cohort.omics.items():
+        mods[name] = _read_matrix(study, spec)
+    clinical = read_clinical(study, cohort.clinical) if cohort.clinical is not None else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        mdata = build_mudata(mods, clinical, id_rule=cohort.id_rule, how=how)
+    for w in caught:  # re-emit with the study's context; the per-ID table is in uns['pairing']
+        warnings.warn(str(w.message), w.category, stacklevel=2)
+    return mdata

@@ -1,0 +1,377 @@
+"""The steps of a study: thin wrappers that call the package's public functions with the file's parameters."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .. import enrich, imaging, integrate, omics, survival
+from ..errors import MissingColumnError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from mudata import MuData
+
+    from . import _schema as s
+
+__all__ = ["STEPS", "Context", "State", "enrichment_rankings", "predict_key", "risk_column"]
+
+
+@dataclass
+class State:
+    """What flows from step to step: the study cohort and the optional validation cohort."""
+
+    mdata: MuData | None = None
+    validation: MuData | None = None
+
+
+@dataclass
+class Context:
+    """Run-wide settings handed to every step."""
+
+    study: s.Study
+    seed: int = 0
+    jobs: int = 1
+    client: Any = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _call(func: Callable, ctx: Context, *args: Any, **kwargs: Any) -> Any:
+    """Call ``func``, passing the Dask client where it accepts one, or running its joblib work on Dask."""
+    params = inspect.signature(func).parameters
+    if "n_jobs" in params:
+        kwargs.setdefault("n_jobs", -1 if ctx.client is not None else ctx.jobs)
+    if ctx.client is not None and "client" in params:
+        return func(*args, client=ctx.client, **kwargs)
+    with _dask_backend(ctx, uses_joblib="n_jobs" in params):
+        return func(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _dask_backend(ctx: Context, *, uses_joblib: bool) -> Iterator[None]:
+    if ctx.client is None or not uses_joblib:
+        yield
+        return
+    import joblib
+
+    with ctx.client.as_current(), joblib.parallel_config(backend="dask"):
+        yield
+
+
+def _endpoint(mdata: MuData, endpoint: str) -> tuple[str, str]:
+    time, event = f"{endpoint}_months", f"{endpoint}_event"
+    for col in (time, event):
+        if col not in mdata.obs:
+            msg = f"endpoint '{endpoint}' needs obs['{col}']; map it in inputs.clinical.columns (time, event, endpoint)"
+            raise MissingColumnError(msg)
+    return time, event
+
+
+def predict_key(target: str) -> str:
+    """Key of the stored prediction of one target (``mut:IDH1`` -> ``predict_mut_IDH1``)."""
+    return "predict_" + re.sub(r"\W", "_", target)
+
+
+def risk_column(study: s.Study) -> str:
+    """Name of the out-of-fold risk score column written by the signature step."""
+    return "risk_score_cv"
+
+
+def _manifest(study: s.Study) -> pd.DataFrame:
+    path = study.resolve(study.inputs.images.manifest)
+    table = pd.read_csv(path)
+    for col in ("image", "mask"):
+        if col in table:
+            table[col] = [str((path.parent / p).resolve()) for p in table[col].astype(str)]
+    return table
+
+
+def _params(study: s.Study, p: s.ExtractStep | None) -> Any:
+    params = (p.params if p is not None else None) or study.inputs.images.params
+    return str(study.resolve(params)) if isinstance(params, str) else params
+
+
+# ------------------------------------------------------------------------------------------------ steps
+def extract(state: State, p: s.ExtractStep, ctx: Context) -> None:
+    """Extract radiomic features from the image manifest."""
+    from mudata import MuData
+
+    adata = _call(
+        imaging.extract,
+        ctx,
+        _manifest(ctx.study),
+        params=_params(ctx.study, p),
+        preprocess=p.preprocess,
+        resample_mask=p.resample_mask,
+        progress=False,
+    )
+    state.mdata = MuData({"radiomics": adata})
+
+
+def robustness(state: State, p: s.RobustnessStep, ctx: Context) -> None:
+    """ICC of every feature under perturbations of mask and image."""
+    table = _call(
+        imaging.robustness,
+        ctx,
+        _manifest(ctx.study),
+        perturbations=p.perturbations,
+        n_perturbations=p.n_perturbations,
+        n_shuffles=p.n_shuffles,
+        params=_params(ctx.study, ctx.study.steps.extract),
+        form=p.form,
+        seed=ctx.seed,
+        progress=False,
+    )
+    state.mdata.uns["robustness"] = table
+
+
+def pair(state: State, p: s.PairStep, ctx: Context) -> None:
+    """Build the cohort (and the validation cohort): one MuData, every input ID accounted for."""
+    from ._inputs import build_cohort
+
+    extracted = state.mdata
+    radiomics = extracted["radiomics"] if extracted is not None else None
+    mdata = build_cohort(ctx.study, ctx.study.inputs, how=p.how, radiomics=radiomics)
+    if extracted is not None:
+        for key in ("robustness",):
+            if key in extracted.uns:
+                mdata.uns[key] = extracted.uns[key]
+    state.mdata = mdata
+    if ctx.study.inputs.validation is not None:
+        state.validation = build_cohort(ctx.study, ctx.study.inputs.validation, how=p.how)
+
+
+def filter(state: State, p: s.FilterStep, ctx: Context) -> None:
+    """Remove unstable (ICC), redundant, constant and incomplete features."""
+    icc = state.mdata.uns.get("robustness") if p.min_icc is not None else None
+    imaging.filter_features(
+        state.mdata,
+        mod=p.mod,
+        min_icc=p.min_icc,
+        icc=icc,
+        max_corr=p.max_corr,
+        min_variance=p.min_variance,
+        max_missing=p.max_missing,
+        max_volume_corr=p.max_volume_corr,
+        volume_feature=p.volume_feature,
+    )
+
+
+def harmonize(state: State, p: s.HarmonizeStep, ctx: Context) -> None:
+    """ComBat across batches; the validation cohort gets the training fit."""
+    imaging.harmonize(
+        state.mdata,
+        mod=p.mod,
+        batch_key=p.batch_key,
+        covariates=p.covariates,
+        parametric=p.parametric,
+        mean_only=p.mean_only,
+    )
+    if state.validation is not None:
+        imaging.apply_harmonization(state.validation, fit=state.mdata, mod=p.mod)
+
+
+def normalize(state: State, p: s.NormalizeStep, ctx: Context) -> None:
+    """Filter genes, normalise counts, mark highly variable genes."""
+    for mdata in (state.mdata, state.validation):
+        if mdata is None or p.mod not in mdata.mod:
+            continue
+        if p.min_count is not None:
+            omics.filter_genes(mdata, mod=p.mod, min_count=p.min_count, layer=p.layer)
+        omics.normalize(mdata, mod=p.mod, method=p.method, layer=p.layer)
+    if p.n_top_genes is not None:
+        omics.highly_variable(state.mdata, mod=p.mod, n_top_genes=p.n_top_genes)
+
+
+def mutation_status(state: State, p: s.MutationStatusStep, ctx: Context) -> None:
+    """Per-patient mutation status of genes or gene groups."""
+    for mdata in (state.mdata, state.validation):
+        if mdata is not None:
+            omics.mutation_status(mdata, p.groups, mod=p.mod)
+
+
+def markers(state: State, p: s.MarkersStep, ctx: Context) -> None:
+    """High/low marker expression (cut-points fitted on the study cohort)."""
+    omics.markers(state.mdata, p.genes, mod=p.mod, method=p.method, quantile=p.quantile, threshold=p.threshold)
+
+
+def associate(state: State, p: s.AssociateStep, ctx: Context) -> None:
+    """Feature-by-feature associations with FDR."""
+    _call(
+        integrate.associate,
+        ctx,
+        state.mdata,
+        p.x,
+        p.y,
+        method=p.method,
+        covariates=p.covariates,
+        fdr=p.fdr,
+        min_patients=p.min_patients,
+        n_permutations=p.n_permutations,
+        seed=ctx.seed,
+    )
+
+
+def mofa(state: State, p: s.MofaStep, ctx: Context) -> None:
+    """MOFA+ factors, then their association with clinical variables, mutations and survival."""
+    mdata = state.mdata
+    integrate.mofa(
+        mdata,
+        mods=p.mods,
+        n_factors=p.n_factors,
+        seed=ctx.seed,
+        scale_features=p.scale_features,
+        max_iter=p.max_iter,
+        convergence_mode=p.convergence_mode,
+    )
+    obs = p.obs if p.obs is not None else [c for c in ctx.study.labels if c in mdata.obs and not c.endswith("_months")]
+    time = "os_months" if "os_months" in mdata.obs else None
+    mods = tuple(m for m in ("mut",) if m in mdata.mod)
+    integrate.factor_associations(mdata, obs=obs or None, mods=mods, time=time, event="os_event" if time else None)
+
+
+def predict(state: State, p: s.PredictStep, ctx: Context) -> None:
+    """Nested cross-validated prediction of each target from the features."""
+    for target in p.targets:
+        _call(
+            integrate.predict,
+            ctx,
+            state.mdata,
+            target,
+            features=p.features,
+            model=p.model,
+            cv=p.cv,
+            repeats=p.repeats,
+            seed=ctx.seed,
+            inner_cv=p.inner_cv,
+            n_permutations=p.n_permutations,
+            key_added=predict_key(target),
+        )
+
+
+def signature(state: State, p: s.SignatureStep, ctx: Context) -> None:
+    """Radiomic survival signature; applied unchanged to the validation cohort."""
+    time, event = _endpoint(state.mdata, p.endpoint)
+    _call(
+        survival.signature,
+        ctx,
+        state.mdata,
+        features=p.features,
+        time=time,
+        event=event,
+        method=p.method,
+        cv=p.cv,
+        repeats=p.repeats,
+        seed=ctx.seed,
+        clinical=p.clinical,
+        l1_ratio=p.l1_ratio,
+        rule=p.rule,
+        n_alphas=p.n_alphas,
+    )
+    if state.validation is not None:
+        survival.apply_signature(state.validation, signature=state.mdata.uns["signature"])
+
+
+def evaluate(state: State, p: s.EvaluateStep, ctx: Context) -> None:
+    """Discrimination, calibration and decision curves of the risk score; Kaplan-Meier of risk groups."""
+    endpoint = ctx.study.step_params("signature").endpoint
+    time, event = _endpoint(state.mdata, endpoint)
+    risk = risk_column(ctx.study)
+    kw = {"time": time, "event": event, "times": p.times, "n_groups": p.n_groups, "n_boot": p.n_boot, "seed": ctx.seed}
+    survival.evaluate(state.mdata, risk, **kw)
+    survival.dichotomize(state.mdata, risk, method=p.cutpoint, time=time, event=event, seed=ctx.seed)
+    survival.kaplan_meier(state.mdata, time=time, event=event, groupby=f"{risk}_group")
+    survival.logrank(state.mdata, f"{risk}_group", time=time, event=event)
+    if state.validation is not None:
+        vdata = state.validation
+        survival.evaluate(vdata, "risk_score", **kw)
+        survival.apply_cutpoint(vdata, "risk_score", state.mdata.uns[f"{risk}_group"], key_added="risk_score_group")
+        survival.kaplan_meier(vdata, time=time, event=event, groupby="risk_score_group")
+
+
+def compare(state: State, p: s.CompareStep, ctx: Context) -> None:
+    """Added value of the risk score over the clinical model (bootstrap and cross-validated)."""
+    time, event = _endpoint(state.mdata, ctx.study.step_params("signature").endpoint)
+    survival.compare(
+        state.mdata,
+        p.clinical,
+        [risk_column(ctx.study)],
+        time=time,
+        event=event,
+        n_boot=p.n_boot,
+        cv=p.cv,
+        repeats=p.repeats,
+        seed=ctx.seed,
+    )
+
+
+def nomogram(state: State, p: s.NomogramStep, ctx: Context) -> None:
+    """Cox model of the clinical covariates plus the risk score, drawn as a nomogram."""
+    time, event = _endpoint(state.mdata, ctx.study.step_params("signature").endpoint)
+    covariates = p.covariates
+    if covariates is None:
+        clinical = ctx.study.steps.compare.clinical if ctx.study.steps.compare else []
+        covariates = [*clinical, risk_column(ctx.study)]
+    survival.cox(state.mdata, covariates, time=time, event=event)
+    survival.nomogram(state.mdata, times=p.times)
+
+
+def enrichment_rankings(mdata: MuData, names: list[str], study: s.Study) -> list[str]:
+    """Resolve ranking names: ``risk_score``, ``factors`` (every MOFA factor) or any value key."""
+    keys: list[str] = []
+    for name in names:
+        if name == "risk_score":
+            keys.append(risk_column(study))
+        elif name == "factors":
+            if "X_mofa" not in mdata.obsm:
+                msg = "enrichment ranking 'factors' needs the mofa step; add 'mofa: {}' to steps"
+                raise MissingColumnError(msg)
+            keys.extend(f"mofa:{i + 1}" for i in range(mdata.obsm["X_mofa"].shape[1]))
+        else:
+            keys.append(name)
+    return keys
+
+
+def enrichment(state: State, p: s.EnrichmentStep, ctx: Context) -> None:
+    """Pre-ranked GSEA of each ranking (patient-permutation null where the cohort allows it)."""
+    keys = enrichment_rankings(state.mdata, p.rankings, ctx.study)
+    sets = ctx.study.resolve(p.gene_sets)
+    gene_sets = str(sets) if sets.is_file() else p.gene_sets
+    _call(
+        enrich.gsea,
+        ctx,
+        state.mdata,
+        keys,
+        mod=p.mod,
+        gene_sets=gene_sets,
+        permutations=p.permutations,
+        null=p.null,
+        min_size=p.min_size,
+        seed=ctx.seed,
+    )
+
+
+STEPS: dict[str, Callable[[State, Any, Context], None]] = {
+    "extract": extract,
+    "robustness": robustness,
+    "pair": pair,
+    "filter": filter,
+    "harmonize": harmonize,
+    "normalize": normalize,
+    "mutation_status": mutation_status,
+    "markers": markers,
+    "associate": associate,
+    "mofa": mofa,
+    "predict": predict,
+    "signature": signature,
+    "evaluate": evaluate,
+    "compare": compare,
+    "nomogram": nomogram,
+    "enrichment": enrichment,
+}

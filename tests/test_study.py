@@ -1,0 +1,268 @@
+"""Study files: validation errors with lines, the step cache, resume after a kill, outputs, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import radiogenomics as rg
+from radiogenomics import study
+from radiogenomics.cli import main
+
+ROOT = Path(__file__).parents[1]
+
+
+def _tables(mdata) -> dict[str, pd.DataFrame]:
+    uns = mdata.uns
+    keys = {
+        "signature": uns["signature"]["coefficients"],
+        "signature_cv": uns["signature"]["cv_scores"],
+        "predict": uns["predict_mut_IDH1"]["metrics"],
+        "associate": uns["associate"]["results"],
+        "compare": uns["compare"]["delta_c"],
+        "gsea": uns["gsea"]["results"],
+        "risk": mdata.obs[["risk_score_cv"]],
+        "mofa": pd.DataFrame(mdata.obsm["X_mofa"]),
+    }
+    return {k: v.reset_index(drop=True) for k, v in keys.items()}
+
+
+def _assert_same(a, b) -> None:
+    ta, tb = _tables(a), _tables(b)
+    for name in ta:
+        pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=False, rtol=1e-10, obj=name)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("study")
+    file = study.init(folder / "study.yaml", example="synthetic")
+    result = study.run(file, progress=False)
+    return file, result
+
+
+def test_run_writes_h5mu_report_r_bundle_and_provenance(first_run):
+    file, result = first_run
+    out = result.out
+    assert (out / "study.h5mu").is_file() and (out / "report.html").is_file()
+    assert (out / "r_bundle" / "load.R").is_file()
+    info = json.loads((out / "run.json").read_text())
+    assert info["seed"] == 0 and info["versions"]["radiogenomics"] == rg.__version__
+    assert set(info["input_hashes"]) == {
+        "inputs.radiomics.path",
+        "inputs.omics.rna.path",
+        "inputs.omics.mut.path",
+        "inputs.clinical.path",
+        "steps.enrichment.gene_sets",
+    }
+    assert [s["name"] for s in info["steps"]] == study.load(file).enabled_steps()[:-1]  # export is the output
+    assert all(s["source"] == "ran" and s["peak_mb"] > 0 for s in info["steps"])
+    for fig in ("km", "forest", "roc_mut_IDH1", "nomogram", "gsea_dot", "volcano", "mofa_variance"):
+        assert (out / "figures" / f"{fig}.png").is_file() and (out / "figures" / f"{fig}.svg").is_file()
+    mdata = rg.io.read_h5mu(out / "study.h5mu")
+    # the clinical column map: days -> months, "Dead" -> event, renamed covariates
+    clinical = pd.read_csv(file.parent / "study_data" / "clinical.csv").set_index("Patient")
+    assert mdata.obs["os_months"].to_numpy() == pytest.approx(clinical.loc[mdata.obs_names, "OS_days"] / 30.4375)
+    assert (mdata.obs["os_event"].astype(bool) == (clinical.loc[mdata.obs_names, "Status"] == "Dead").to_numpy()).all()
+    assert {"age", "site", "idh"} <= set(mdata.obs.columns)
+    # planted signal: the signature and MOFA find it (synthetic_cohort's hazard factor)
+    assert mdata.uns["signature"]["performance"].loc["harrell_c", "mean"] > 0.55
+    assert (mdata.uns["associate"]["results"]["padj"] < 0.05).sum() > 20
+    html = (out / "report.html").read_text()
+    for heading in ("Cohort and pairing", "Survival signature", "Reporting checklist", "Methods"):
+        assert heading in html
+
+
+def test_second_run_served_from_cache(first_run):
+    file, result = first_run
+    again = study.run(file, progress=False)
+    assert [s["source"] for s in again.steps] == ["cache"] * len(result.steps)
+    assert "figures          cache" in (again.out / "run.log").read_text()
+    _assert_same(again.mdata, rg.io.read_h5mu(result.out / "study.h5mu"))
+
+
+def test_changed_signature_parameter_reruns_only_it_and_downstream(first_run, tmp_path):
+    file, result = first_run
+    changed = file.with_name("changed.yaml")
+    changed.write_text(file.read_text().replace("n_alphas: 20", "n_alphas: 15"))
+    rerun = study.run(changed, out=result.out, progress=False)
+    sources = {s["name"]: s["source"] for s in rerun.steps}
+    order = [s["name"] for s in rerun.steps]
+    after = order[order.index("signature") :]
+    assert all(sources[s] == "ran" for s in after)
+    assert all(sources[s] == "cache" for s in order[: order.index("signature")])
+    assert rerun.mdata.uns["signature"]["params"]["n_alphas"] == 15
+
+
+def test_force_recomputes_the_step(first_run):
+    file, _ = first_run
+    forced = study.run(file, force=["evaluate"], progress=False)
+    sources = {s["name"]: s["source"] for s in forced.steps}
+    assert sources["evaluate"] == "ran" and sources["compare"] == "ran"  # later steps read its result
+    assert sources["signature"] == "cache"
+    with pytest.raises(study.StudyFileError, match="not a step of this study"):
+        study.run(file, force=["extract"], progress=False)
+
+
+def test_killed_run_resumes_and_equals_uninterrupted_run(first_run, tmp_path):
+    file, result = first_run
+    file = _variant(file, "killed.yaml")
+    out = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "agg"}
+    cmd = [sys.executable, "-m", "radiogenomics.cli", "run", str(file), "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((out / ".cache").glob("mofa-*/meta.json")):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.name.split("-")[0] for p in (out / ".cache").glob("*-*") if (p / "meta.json").is_file()}
+    assert "mofa" in finished and not (out / "report.html").exists()
+    resumed = study.run(file, out=out, progress=False)
+    sources = {s["name"]: s["source"] for s in resumed.steps}
+    assert all(sources[name] == "cache" for name in finished)
+    assert any(src == "ran" for src in sources.values())
+    _assert_same(resumed.mdata, rg.io.read_h5mu(result.out / "study.h5mu"))
+
+
+def test_damaged_cache_entry_is_recomputed(first_run):
+    file, result = first_run
+    key = next(s["key"] for s in result.steps if s["name"] == "enrichment")
+    entry = result.out / ".cache" / f"enrichment-{key[:24]}"
+    with (entry / "cohort.h5mu").open("r+b") as handle:
+        handle.seek(2000)
+        handle.write(b"garbage!")
+    with pytest.warns(UserWarning, match="damaged"):
+        again = study.run(file, progress=False)
+    sources = {s["name"]: s["source"] for s in again.steps}
+    assert sources["enrichment"] == "ran" and sources["nomogram"] == "cache"  # recomputed from the last intact entry
+    assert (entry / "meta.json").is_file()
+    _assert_same(again.mdata, rg.io.read_h5mu(result.out / "study.h5mu"))
+
+
+def _variant(file: Path, name: str, drop: tuple[str, ...] = ()) -> Path:
+    """The synthetic study with PNG figures only and without some steps (faster runs of the same data)."""
+    lines, skip = [], False
+    for line in file.read_text().splitlines():
+        if line.startswith("  ") and not line.startswith("   "):
+            skip = line.strip().rstrip(":").split(":")[0] in drop
+        if not skip:
+            lines.append(line)
+    text = "\n".join(lines).replace("name: Synthetic", "report:\n  figure_formats: [png]\nname: Synthetic")
+    out = file.with_name(name)
+    out.write_text(text + "\n")
+    return out
+
+
+def test_dask_local_cluster_gives_identical_tables(first_run, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    file, _ = first_run
+    file = _variant(file, "dask.yaml", drop=("mofa", "evaluate", "compare", "nomogram"))
+    file.write_text(file.read_text().replace("rankings: [risk_score, factors]", "rankings: [risk_score]"))
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        dask_run = study.run(file, out=tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
+    local = study.run(file, out=tmp_path / "local", progress=False)
+    assert all(s["source"] == "ran" for s in dask_run.steps)
+    for key in ("associate", "predict_mut_IDH1", "signature", "gsea"):
+        for name, table in local.mdata.uns[key].items():
+            if isinstance(table, pd.DataFrame):
+                pd.testing.assert_frame_equal(dask_run.mdata.uns[key][name], table, obj=f"{key}.{name}")
+
+
+# ------------------------------------------------------------------------------------- study file errors
+GOOD = """\
+inputs:
+  dataset: synthetic
+  dataset_options: {n_patients: 40}
+steps:
+  signature:
+    cv: 3
+"""
+
+
+def _error(tmp_path, text: str, exc=study.StudyFileError) -> str:
+    file = tmp_path / "s.yaml"
+    file.write_text(text)
+    with pytest.raises(exc) as info:
+        study.load(file)
+    return str(info.value)
+
+
+def test_good_file_loads(tmp_path):
+    file = tmp_path / "s.yaml"
+    file.write_text(GOOD)
+    loaded = study.load(file)
+    assert loaded.steps.signature.cv == 3 and loaded.enabled_steps() == ["pair", "signature"]
+
+
+def test_typo_in_key_names_line_and_suggests(tmp_path):
+    msg = _error(tmp_path, GOOD.replace("    cv: 3", "    cvv: 3"))
+    assert msg.count("\n") == 0
+    assert "line 6" in msg and "'cvv'" in msg and "did you mean 'cv'?" in msg
+
+
+def test_wrong_type_names_line_and_expected_type(tmp_path):
+    msg = _error(tmp_path, GOOD.replace("    cv: 3", "    cv: five"))
+    assert "line 6" in msg and "steps.signature.cv" in msg and "integer" in msg and "'five'" in msg
+
+
+def test_unknown_step_names_line_and_suggests(tmp_path):
+    msg = _error(tmp_path, GOOD + "  enrichement:\n    permutations: 10\n")
+    assert "line 7" in msg and "unknown step 'enrichement'" in msg and "did you mean 'enrichment'?" in msg
+
+
+def test_missing_input_file_names_line(tmp_path):
+    text = "inputs:\n  radiomics:\n    path: nowhere.csv\nsteps:\n  pair: {}\n"
+    msg = _error(tmp_path, text, exc=study.MissingInputError)
+    assert "line 3" in msg and "nowhere.csv" in msg and "inputs.radiomics.path" in msg
+
+
+def test_missing_dependency_and_bad_yaml(tmp_path):
+    msg = _error(tmp_path, "inputs:\n  dataset: synthetic\nsteps:\n  compare:\n    clinical: [age]\n")
+    assert "line 4" in msg and "needs steps.signature" in msg
+    msg = _error(
+        tmp_path, "inputs:\n  dataset: synthetic\nsteps:\n  signature: {}\n  enrichment:\n    rankings: [factors]\n"
+    )
+    assert "line 5" in msg and "'factors' needs steps.mofa" in msg
+    msg = _error(tmp_path, "inputs:\n  dataset: [synthetic\n")
+    assert "not valid YAML" in msg and "line 3" in msg
+    msg = _error(tmp_path, "inputs:\n  dataset: synthetic\ninputs:\n  dataset: tcga_glioma\n")
+    assert "appears twice" in msg and "line 3" in msg
+
+
+def test_cli_init_run_and_errors(tmp_path, capsys):
+    file = tmp_path / "g.yaml"
+    assert main(["init", str(file)]) == 0
+    assert study.load(file).steps.compare.clinical == ["age", "grade", "idh_mutant"]
+    assert main(["init", str(file)]) == 2  # exists
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(GOOD.replace("cv: 3", "cv: [3]"))
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml, line 6" in err and "steps.signature.cv" in err
+
+
+def test_plots_show_reference_levels_and_cut_at_risk_rows():
+    from matplotlib.figure import Figure
+
+    mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
+    mdata.obs["site"] = mdata.obs["site"].astype("category")
+    rg.survival.cox(mdata, ["age", "site"])
+    ax = rg.pl.forest(mdata, ax=Figure().add_subplot())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["age", "site [site2 vs site1]", "site [site3 vs site1]"]
+    rg.survival.kaplan_meier(mdata, groupby="idh_mutant")
+    full = rg.pl.kaplan_meier(mdata, ax=Figure().add_subplot())
+    cut = rg.pl.kaplan_meier(mdata, ax=Figure().add_subplot(), min_at_risk=10)
+    numbers = [[int(t.get_text()) for t in a.texts if t.get_text().isdigit()] for a in (full, cut)]
+    assert min(numbers[0]) < 10 and min(numbers[1]) >= 10 and len(numbers[1]) < len(numbers[0])
+    assert full.get_xlabel() == "time (months)"
