@@ -212,7 +212,9 @@ def run(
     >>> import tempfile
     >>> from pathlib import Path
     >>> from radiogenomics import study
-    >>> text = "inputs:\n  dataset: synthetic\n  dataset_options: {n_patients: 30, n_genes: 100}\nsteps:\n  filter: {}\n"
+    >>> text = (
+    ...     "inputs:\n  dataset: synthetic\n  dataset_options: {n_patients: 30, n_genes: 100}\nsteps:\n  filter: {}\n"
+    ... )
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     _ = (Path(tmp) / "study.yaml").write_text(text)
     ...     first = study.run(Path(tmp) / "study.yaml", progress=False)
