@@ -2,15 +2,17 @@
 
 Run: ``python benchmarks/association.py`` (about 5 minutes on 2 cores). Prints, side by side in
 one run, for 1,000 radiomic features x 20,000 genes: the time of ``associate`` (Spearman, BH over
-the whole map, long table), a per-pair :func:`scipy.stats.spearmanr` loop timed on a random
+the whole map, float32 matrices and the table of significant pairs), a per-pair :func:`scipy.stats.spearmanr` loop timed on a random
 sample of pairs and extrapolated to all pairs, and the lower bound of ranking both matrices and
-one matrix product (no p-values, no FDR, no table), plus peak memory. Sizes: 500 and 10,000 patients.
+one matrix product (no p-values, no FDR, no table), plus peak memory, the size of the stored
+matrices and the time and size of exporting the map for R. Sizes: 500 and 10,000 patients.
 Options: ``--patients 500 10000 --features 1000 --genes 20000 --pairs 2000``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 import tracemalloc
@@ -18,6 +20,7 @@ import tracemalloc
 import anndata as ad
 import mudata as md
 import numpy as np
+from _report import report
 from scipy import stats
 
 import radiogenomics as rg
@@ -76,6 +79,22 @@ def _timed(func, repeats: int) -> tuple[float, float]:
     return best_wall, best_cpu
 
 
+def export_map(mdata: md.MuData) -> tuple[float, float]:
+    """Seconds and MB to export the stored map for R (binary matrices + names), as export_tables does."""
+    import tempfile
+    from pathlib import Path
+
+    from radiogenomics.io._export import file_stem
+    from radiogenomics.io._maps import write_maps
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        write_maps(mdata, Path(tmp), file_stem)
+        seconds = time.perf_counter() - t0
+        size = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6
+    return seconds, size
+
+
 def run(n: int, p: int, q: int, n_pairs: int) -> None:
     mdata = make_cohort(n, p, q)
     x, y = mdata.mod["radiomics"].X, mdata.mod["rna"].X
@@ -86,20 +105,22 @@ def run(n: int, p: int, q: int, n_pairs: int) -> None:
     t_assoc, c_assoc = _timed(lambda: rg.integrate.associate(mdata, x="radiomics", y="rna"), 1)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    res = mdata.uns.pop("associate")["results"]
-    cx, cy = res["x_feature"].cat.codes.to_numpy(), res["y_feature"].cat.codes.to_numpy()
-    found = int((res["padj"].to_numpy()[(cx == cy) & (cx < 50)] < 0.05).sum())
-    del res
+    padj = mdata.uns["associate"]["padj"]
+    found = int((np.diag(padj[:50, :50]) < 0.05).sum())
+    stored_mb = sum(v.nbytes for v in mdata.uns["associate"].values() if isinstance(v, np.ndarray)) / 1e6
+    n_kept = len(mdata.uns["associate"]["results"])
+    t_export, mb_export = export_map(mdata)
     if repeats > 1:
         t2, c2 = _timed(lambda: rg.integrate.associate(mdata, x="radiomics", y="rna"), repeats - 1)
         t_assoc, c_assoc = min(t_assoc, t2), min(c_assoc, c2)
-        mdata.uns.pop("associate")
+    mdata.uns.pop("associate")
     t_bound, c_bound = _timed(lambda: lower_bound(x, y, chunk), repeats)
     per_pair, cpu_pair = scipy_loop(x, y, n_pairs)
     t_loop, c_loop = per_pair * p * q, cpu_pair * p * q
     input_mb = (x.nbytes + y.nbytes) / 1e6
     print(f"\n== {n} patients x {p} radiomic features x {q} genes ({p * q:,} pairs; input {input_mb:,.0f} MB) ==")
-    print(f"associate (Spearman + BH + long table)      {t_assoc:9.1f} s wall {c_assoc:8.1f} s CPU")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"associate (Spearman + BH + matrices + table) {t_assoc:9.1f} s wall {c_assoc:8.1f} s CPU")
     print(
         f"bare rank + matrix product lower bound      {t_bound:9.1f} s wall {c_bound:8.1f} s CPU   "
         f"associate / bound = {t_assoc / t_bound:.2f}x wall, {c_assoc / c_bound:.2f}x CPU"
@@ -108,8 +129,20 @@ def run(n: int, p: int, q: int, n_pairs: int) -> None:
         f"scipy.stats.spearmanr loop (extrapolated)   {t_loop:9.1f} s wall {c_loop:8.1f} s CPU   ({per_pair * 1e6:.0f} us/pair "
         f"on {n_pairs} pairs)   speed-up = {t_loop / t_assoc:,.0f}x wall, {c_loop / c_assoc:,.0f}x CPU"
     )
-    print(f"peak memory inside associate (tracemalloc)  {peak / 1e6:9.0f} MB   result table {p * q * 45 / 1e6:,.0f} MB")
+    print(f"peak memory inside associate (tracemalloc)  {peak / 1e6:9.0f} MB   stored matrices {stored_mb:,.0f} MB")
+    print(f"long table of stored pairs: {n_kept:,} rows (padj < 0.05 and top 10 per radiomic feature)")
+    print(f"export of the map for R (binary matrices + names): {t_export:.1f} s, {mb_export:,.0f} MB")
     print(f"planted pairs found at FDR 5%: {found} / 50")
+    report("association", f"associate / rank+matmul bound, {n} patients (CPU)", c_assoc / c_bound, "bare bound", "<= 2")
+    report(
+        "association", f"associate / rank+matmul bound, {n} patients (wall)", t_assoc / t_bound, "bare bound", "<= 2"
+    )
+    report(
+        "association", f"scipy loop / associate, {n} patients (CPU)", c_loop / c_assoc, "per-pair spearmanr", ">= 1000"
+    )
+    report(
+        "association", f"export of the map, {n} patients: seconds", t_export, f"{mb_export:,.0f} MB written", "seconds"
+    )
 
 
 def main() -> None:

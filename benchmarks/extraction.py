@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psutil
+from _report import report
 
 import radiogenomics as rg
 
@@ -127,13 +128,20 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     base, reference = timed("plain pyradiomics loop", lambda: plain_loop(table, params), n, None)
     for workers in args.workers:
-        _, adata = timed(
+        seconds, adata = timed(
             f"rg.imaging.extract(n_jobs={workers})",
             lambda w=workers: rg.imaging.extract(table, params=params, n_jobs=w, progress=False),
             n,
             base,
         )
         assert np.array_equal(adata.X, reference), "extract differs from the plain loop"
+        report(
+            "extraction",
+            f"plain loop / extract(n_jobs={workers}) wall",
+            base / seconds,
+            "serial pyradiomics loop",
+            "~n_jobs on idle cores",
+        )
     if args.dask:
         import distributed
 

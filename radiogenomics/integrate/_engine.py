@@ -78,10 +78,10 @@ def _mann_whitney(r, p, stat, test, xnorm, n1, cols, n):
     p[:, cols], stat[:, cols] = pu, u
 
 
-def chunk_stats(xa, xnorm, yraw, basis, k, rank, test_code, min_count, perms=None, dtype=np.float32) -> dict:
+def chunk_stats(xa, xnorm, yraw, basis, k, rank, test_code, min_count, perms=None, dtype=None) -> dict:
     """Correlate prepared x columns with a raw, complete y block on the same patients.
 
-    Returns x-by-chunk ``r``, ``p``, ``statistic`` (``dtype``), int8 ``test``, the number ``n``
+    Returns x-by-chunk ``r``, ``p``, ``statistic`` (float64, or ``dtype``), int8 ``test``, the number ``n``
     of patients, the count of binary y columns left untested (smaller group below
     ``min_count``) and, for each row permutation in ``perms``, the largest ``|r|``.
     """
@@ -102,7 +102,12 @@ def chunk_stats(xa, xnorm, yraw, basis, k, rank, test_code, min_count, perms=Non
     null = np.zeros(0 if perms is None else len(perms))
     for b, perm in enumerate([] if perms is None else perms):
         null[b] = np.nanmax(np.abs(xa.T @ ya[perm]), initial=0.0)
-    out = {"r": r.astype(dtype), "p": p.astype(dtype), "statistic": stat.astype(dtype)}
+    # locally the float64 blocks are cast once, on writing into the maps; for a cluster before sending
+    out = (
+        {"r": r, "p": p, "statistic": stat}
+        if dtype is None
+        else {"r": r.astype(dtype), "p": p.astype(dtype), "statistic": stat.astype(dtype)}
+    )
     out.update(test=test, n=n, null=null, n_few=int(few.sum()) * r.shape[0])
     return out
 
@@ -115,7 +120,7 @@ def _chunks(client, fixed: dict, blocks, window: int):
     """
     if client is None:
         for key, block in blocks:
-            yield key, chunk_stats(yraw=block, **fixed)
+            yield key, chunk_stats(yraw=block, **{**fixed, "dtype": None})
         return
     from distributed import as_completed
 

@@ -72,17 +72,16 @@ def stored_pairs(p: np.ndarray, padj: np.ndarray, *, alpha: float, top: int) -> 
     """Return a mask of the pairs kept in the long table: ``padj < alpha`` or among the ``top`` of each x.
 
     ``p`` and ``padj`` are x-by-y matrices; the ``top`` smallest p-values of each x feature
-    (row) are kept whatever their adjusted p-value (missing p-values never).
+    (row) are kept whatever their adjusted p-value (with every pair tied with the ``top``-th;
+    missing p-values never).
     """
-    keep = np.nan_to_num(padj, nan=np.inf) < alpha
+    keep = padj < alpha  # NaN compares False
     k = min(int(top), p.shape[1])
     if k > 0:
-        filled = np.nan_to_num(p, nan=np.inf)
-        best = np.argpartition(filled, k - 1, axis=1)[:, :k] if k < p.shape[1] else np.indices(p.shape)[1]
-        rows = np.repeat(np.arange(p.shape[0]), best.shape[1])
-        chosen = best.reshape(-1)
-        finite = np.isfinite(filled[rows, chosen])
-        keep[rows[finite], chosen[finite]] = True
+        filled = np.where(np.isnan(p), np.inf, p) if np.isnan(p).any() else p
+        # the k-th smallest p of each row; ties at that value are all kept
+        kth = np.partition(filled, k - 1, axis=1)[:, k - 1 : k] if k < p.shape[1] else np.full((len(p), 1), np.inf)
+        keep |= (filled <= kth) & np.isfinite(filled)
     return keep
 
 
