@@ -237,9 +237,15 @@ def _link_segmentations(series: pd.DataFrame, images: pd.DataFrame, keys: dict |
         if seg["n_files"] > 1:
             series.loc[i, ["status", "reason"]] = "skipped", f"{seg['n_files']} files in one {seg['kind']} series"
             continue
-        target, how = _link(seg, images)
+        # link against every image series, so a segmentation is never moved onto another series
+        # of the same frame of reference when its own series was set aside
+        target, how = _link(seg, series[series["kind"] == "image"])
         if target is None:
             series.loc[i, ["status", "reason"]] = "skipped", how
+            continue
+        if target not in images.index:
+            reason = f"its image series {series.loc[target, 'series_description']!r} is skipped"
+            series.loc[i, ["status", "reason", "linked_to"]] = "skipped", reason, series.loc[target, "series_uid"]
             continue
         image = images.loc[target]
         names = _seg_rois(seg)
