@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+import zlib
 from typing import TYPE_CHECKING, Literal
 
 import anndata as ad
@@ -98,8 +99,17 @@ def read_maf(path: PathLike[str] | str) -> pd.DataFrame:
     '#version gdc-1.0.0'
     """
     p = as_path(path, "MAF")
-    header = count_comment_lines(p)[1]
-    table, line = read_delimited(p, what="MAF", required=REQUIRED, dtype=str, keep_default_na=False, na_values=[""])
+    try:
+        header = count_comment_lines(p)[1]
+        table, line = read_delimited(p, what="MAF", required=REQUIRED, dtype=str, keep_default_na=False, na_values=[""])
+    except (EOFError, OSError, zlib.error, UnicodeDecodeError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        msg = (
+            f"MAF file {str(p)!r} could not be read ({type(err).__name__}: {err}): the file is truncated, "
+            "compressed in another format or not UTF-8 text. Download it again (GDC: *.maf.gz) or decompress it first."
+        )
+        raise DataFormatError(msg) from err
     for col in REQUIRED:
         empty = table[col].isna()
         if empty.any():
@@ -120,7 +130,10 @@ def read_maf(path: PathLike[str] | str) -> pd.DataFrame:
 
 def _hotspot_hits(table: pd.DataFrame, hotspots: Mapping[str, Sequence[str]]) -> dict[str, pd.Series]:
     if hotspots and "HGVSp_Short" not in table.columns:
-        msg = "hotspots need the MAF column 'HGVSp_Short' (e.g. 'p.R132H'); it is absent."
+        msg = (
+            "hotspots need the MAF column 'HGVSp_Short' (e.g. 'p.R132H'); it is absent. Use a MAF with protein "
+            "changes (GDC masked somatic MAFs have it) or pass hotspots=None for gene-level columns only."
+        )
         raise DataFormatError(msg)
     hits = {}
     for gene, codes in hotspots.items():
