@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -162,6 +163,14 @@ def validate(
         X, t, e, fitter, n_boot=n_boot, seed=seed, t0=t0, grid=grid,
         unpenalized=signature is None, progress=progress,
     )  # fmt: skip
+    if res["n_failed"] > 0.1 * n_boot:
+        warnings.warn(
+            f"validate: {res['n_failed']} of {n_boot} bootstrap refits failed (monotone likelihood: a covariate "
+            "level with few events separates the events in some samples); the corrected indices use the other "
+            f"{res['n_used']} and may be optimistic. Merge rare levels or drop sparse covariates.",
+            UserWarning,
+            stacklevel=2,
+        )
     table = pd.DataFrame({"apparent": res["apparent"], "training": res["training"], "test": res["test"]})
     table["optimism"] = table["training"] - table["test"]
     table["corrected"] = table["apparent"] - table["optimism"]
