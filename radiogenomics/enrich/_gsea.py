@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from .._ties import warn_rank_ties
 from .._utils import get_modality, resolve_keys
 from ._genesets import check_overlap, gene_labels, long_table, overlap_table, quiet_gseapy, restrict
 from ._genesets import gene_sets as load_gene_sets
@@ -217,6 +218,16 @@ def running_score(ranking: pd.Series, genes: Sequence[str], *, weight: float = 1
     return curve
 
 
+def _warn_ties(mdata, table: pd.DataFrame, kinds: dict[str, str]) -> None:
+    """Warn on heavily tied patient-level values (correlated with genes) and gene ranking values."""
+    for name, kind in kinds.items():
+        if kind == "patients" and isinstance(name, str):
+            warn_rank_ties(
+                resolve_keys(mdata, [name])[name].to_numpy(dtype=float), where="gsea", what=name, stacklevel=4
+            )
+        warn_rank_ties(table[name].to_numpy(dtype=float), where="gsea", what=f"gene ranking {name}", stacklevel=4)
+
+
 def gsea(
     mdata: MuData | ad.AnnData,
     ranking: str | pd.Series | Sequence[str | pd.Series],
@@ -350,6 +361,7 @@ def gsea(
         )
         raise ValueError(msg)
     nulls = {n: "patients" if k == "patients" and null != "genes" else "genes" for n, k in kinds.items()}
+    _warn_ties(mdata, table, kinds)
     overlap = overlap_table(sets, table.index, min_size=min_size, max_size=max_size)
     check_overlap(overlap, min_size=min_size, max_size=max_size, what="the ranked genes")
     tested = restrict(sets, overlap, table.index)

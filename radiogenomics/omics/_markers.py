@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from .._ties import warn_split_ties
 from .._utils import dense, get_modality, train_mask
 from ..errors import MissingColumnError
 
@@ -146,6 +147,8 @@ def markers(
             msg = f"method={method!r} is not known; use 'median', 'quantile' or 'fixed'."
             raise ValueError(msg)
         cuts, n_train = cuts.astype(float).to_dict(), int(mask.sum())
+        for g in genes:
+            warn_split_ties(fitted[g].to_numpy(), cuts[g], where="markers", what=g)
     else:
         cuts, n_train, mask = _cutpoints_from(cutpoint, genes), 0, np.zeros(mdata.n_obs, dtype=bool)
     table = []

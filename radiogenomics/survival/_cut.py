@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._ties import warn_split_ties
 from .._utils import resolve_keys, train_mask
 from ._outcome import survival_columns
 
@@ -205,6 +206,7 @@ def dichotomize(
     else:
         msg = f"method={method!r} is not supported; use 'median', 'quantile' or 'maxstat'."
         raise ValueError(msg)
+    params["largest_tie"] = warn_split_ties(x, cut, where="dichotomize", what=key)
     _write(mdata, values, cut, key_added, params)
     if scan is not None:
         mdata.uns[key_added]["scan"] = scan
