@@ -2,11 +2,6 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import pytest
 
 import radiogenomics as rg
@@ -33,12 +28,6 @@ def glioma_session():
 @pytest.fixture
 def glioma(glioma_session):
     return copy_mudata(glioma_session)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture
