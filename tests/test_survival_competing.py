@@ -226,7 +226,7 @@ def test_validate_detects_overfitting_of_noise_covariates(mdata):
 
 
 def test_validate_signature_refits_the_selection(mdata):
-    rg.survival.signature(mdata, cv=3, repeats=1, n_alphas=15)
+    rg.survival.signature(mdata, cv=3, repeats=1, n_alphas=15, rule="min")
     rg.survival.validate(mdata, signature="signature", n_boot=5, seed=0)
     ind = mdata.uns["validate"]["indices"]
     assert mdata.uns["validate"]["params"]["signature"] == "signature"
