@@ -85,7 +85,7 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path):
 
 
 def test_one_killed_worker_fails_no_case(tmp_path):
-    manifest = pd.DataFrame([_case(f"p{i}") for i in range(6)])
+    manifest = pd.DataFrame([_case(f"p{i}") for i in range(8)])
     ckpt = tmp_path / "ckpt"
     killed: list[int] = []
 

@@ -36,14 +36,25 @@ def _collapse(values: pd.Series) -> pd.Series:
     return ranked[~ranked.index.duplicated(keep="first")]
 
 
+def _looks_like_counts(values: np.ndarray, rows: int = 1024) -> bool:
+    """Non-negative whole numbers reaching above 100 (finite values only), checked a block of rows at a time."""
+    low, high, whole = np.inf, -np.inf, True
+    for start in range(0, values.shape[0], rows):
+        block = values[start : start + rows]
+        finite = block[np.isfinite(block)]
+        if finite.size:
+            low, high = min(low, finite.min()), max(high, finite.max())
+            whole = whole and bool(np.all(finite == np.round(finite)))
+    return bool(low >= 0 and high > 100 and whole)
+
+
 def expression(adata: ad.AnnData, layer: str | None) -> np.ndarray:
     """Return the expression matrix (``X`` or a layer) and warn when it looks like raw counts."""
     if layer is not None and layer not in adata.layers:
         msg = f"Layer {layer!r} not found; layers: {list(adata.layers)}. Pass layer=None to use X."
         raise MissingColumnError(msg)
     values = dense(adata.layers[layer] if layer is not None else adata.X)
-    finite = values[np.isfinite(values)]
-    if finite.size and finite.min() >= 0 and finite.max() > 100 and np.all(finite == np.round(finite)):
+    if _looks_like_counts(values):
         msg = (
             f"The expression data ({'X' if layer is None else 'layer ' + repr(layer)}) looks like raw counts; "
             "correlations with raw counts follow sequencing depth. Normalise first (e.g. library-size scaling "

@@ -50,7 +50,9 @@ def zscore_scores(data: pd.DataFrame, sets: Mapping[str, Sequence[str]], *, chun
 
 def _expression_frame(adata: ad.AnnData, layer: str | None, labels: pd.Index) -> pd.DataFrame:
     frame = pd.DataFrame(expression(adata, layer), index=adata.obs_names.astype(str), columns=labels)
-    frame = frame.loc[:, frame.columns.astype(str).str.len() > 0]
+    labelled = frame.columns.astype(str).str.len() > 0
+    if not labelled.all():  # a copy only when some genes have no label
+        frame = frame.loc[:, labelled]
     bad = frame.columns[frame.isna().any(axis=0).to_numpy()]
     if len(bad):
         msg = f"pathway_scores: {len(bad)} genes with missing values are left out (e.g. {list(bad[:3])})."
