@@ -373,3 +373,46 @@ def test_predict_on_a_dask_cluster_equals_local(mdata):
         dasked = rg.integrate.predict(sub, "idh_mutant", client=client, **kwargs)
     for table in ("metrics", "folds", "roc", "predictions", "permutation", "model", "intercept"):
         pd.testing.assert_frame_equal(dasked.uns["predict"][table], local.uns["predict"][table])
+
+
+def test_predict_shap_ranks_the_planted_feature_first(mdata, tmp_path):
+    names = list(mdata["radiomics"].var_names)
+    x = mdata["radiomics"].X.astype(float)
+    planted = names[7]
+    z = (x[:, 7] - x[:, 7].mean()) / x[:, 7].std()
+    mdata.obs["planted"] = z + 0.5 * np.random.default_rng(0).standard_normal(mdata.n_obs) > 0
+    rg.integrate.predict(mdata, "planted", model="logistic_l1", cv=3, repeats=1, grid=GRID, explain=True)
+    res = mdata.uns["predict"]
+    shap = res["shap"]
+    assert shap.shape[0] == 120 and shap.abs().mean().idxmax() == planted
+    # linear SHAP adds up to the model's log-odds: base value + row sum = logit of the final probability
+    p = res["predictions"]["final_model_score"].to_numpy()
+    np.testing.assert_allclose(res["params"]["shap_base_value"] + shap.sum(axis=1), np.log(p / (1 - p)), atol=1e-8)
+    assert res["params"]["shap_scale"] == "log-odds"
+    np.testing.assert_allclose(res["shap_data"][planted], x[:, 7])
+    # higher planted value, higher SHAP (positive effect)
+    assert np.corrcoef(res["shap_data"][planted], shap[planted])[0, 1] > 0.99
+    back = rg.io.read_h5mu(rg.io.write_h5mu(mdata, tmp_path / "c.h5mu"))
+    pd.testing.assert_frame_equal(back.uns["predict"]["shap"], shap, check_dtype=False)
+    ax = rg.pl.shap_summary(back, max_features=4)
+    assert ax.get_yticklabels()[-1].get_text() == planted  # the largest mean |SHAP| on top
+    ax = rg.pl.shap_dependence(back, planted, color=shap.columns[1])
+    assert ax.get_xlabel() == planted and ax.get_ylabel() == "SHAP value (log-odds)"
+    with pytest.raises(KeyError, match="not an explained feature"):
+        rg.pl.shap_dependence(back, "nope")
+
+
+def test_predict_shap_of_a_forest_and_refusals(mdata):
+    x = mdata["radiomics"].X.astype(float)
+    mdata.obs["planted"] = x[:, 3] > np.median(x[:, 3])
+    rg.integrate.predict(
+        mdata, "planted", model="random_forest", cv=3, repeats=1, grid={"min_samples_leaf": [5]}, explain=True
+    )
+    shap = mdata.uns["predict"]["shap"]
+    assert shap.abs().mean().idxmax() == mdata["radiomics"].var_names[3]
+    assert mdata.uns["predict"]["params"]["shap_scale"] == "probability"
+    with pytest.raises(rg.errors.DataFormatError, match="explain=True supports binary and continuous"):
+        rg.integrate.predict(mdata, "site", explain=True)
+    rg.integrate.predict(mdata, "planted", model="logistic_l2", cv=3, repeats=1, grid=GRID, key_added="plain")
+    with pytest.raises(KeyError, match="rerun predict or signature with explain=True"):
+        rg.pl.shap_summary(mdata, key="plain")

@@ -269,3 +269,20 @@ def test_too_few_events_for_the_folds_says_which_cv_works(mdata):
         rg.errors.DataFormatError, match=r"class 'censored' has 4 patients, fewer than the cv=5 outer folds; use cv=2\."
     ):
         rg.survival.signature(mdata, cv=5)
+
+
+def test_signature_shap_ranks_a_planted_feature_first(trained):
+    mdata = trained.copy()
+    rg.survival.signature(mdata, cv=3, n_alphas=20, explain=True, key_added="explained")
+    res = mdata.uns["explained"]
+    shap = res["shap"]
+    planted = set(mdata.uns["truth"]["radiomic_features"]["feature"][:10])
+    assert shap.abs().mean().idxmax() in planted
+    assert set(shap.columns) == set(res["coefficients"].index)  # the selected terms
+    # linear SHAP adds up to the risk score (log relative hazard) minus its mean
+    risk = mdata.obs["explained_risk_score"].to_numpy()
+    np.testing.assert_allclose(shap.sum(axis=1) + res["params"]["shap_base_value"], risk, atol=1e-8)
+    ax = rg.pl.shap_summary(mdata, key="explained", max_features=3)
+    assert ax.get_yticklabels()[-1].get_text() == shap.abs().mean().idxmax()
+    with pytest.raises(ValueError, match="explain=True needs method='lasso_cox'"):
+        rg.survival.signature(mdata, method="rsf", explain=True)

@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.metrics import roc_curve
 
 from .._utils import resolve_keys
+from ..errors import DataFormatError
 from ._predict_core import bootstrap_metrics, make_pipeline, metric_rows, model_tables
 from ._predict_cv import checked_splits, cross_validate, fit_tuned, inner_splits, permutation_null
 from ._predict_prepare import MISSING_LABELS, clean_target, encode_target, feature_matrix, select_patients, task_of
@@ -126,6 +127,19 @@ def _predictions(prep, oof, final_score):
     return predictions
 
 
+def _store_shap(result: dict, final, prep: dict, task: str) -> None:
+    from .._explain import predict_shap, shap_table
+
+    table, base = predict_shap(final, prep["x"], prep["columns"], task)
+    patients = [str(p) for p in prep["y_raw"].index]
+    result["shap"] = shap_table(table.to_numpy(), patients, table.columns)
+    x = prep["x"][:, 1:] if "batch" in final.named_steps else prep["x"]
+    data = pd.DataFrame(x, columns=prep["columns"])[list(table.columns)]
+    result["shap_data"] = shap_table(data.to_numpy(), patients, table.columns)
+    scale = "value" if task == "regression" else ("probability" if "importance" in result["model"] else "log-odds")
+    result["params"].update(shap_base_value=base, shap_scale=scale, explain=True)
+
+
 def predict(
     mdata: MuData,
     target: str,
@@ -143,6 +157,7 @@ def predict(
     grid: Mapping[str, Sequence] | None = None,
     n_jobs: int = 1,
     client: Any = None,
+    explain: bool = False,
     key_added: str = "predict",
     copy: bool = False,
 ) -> MuData | None:
@@ -204,6 +219,10 @@ def predict(
     client
         A Dask :class:`distributed.Client`: outer folds and permutations run on its workers
         (``n_jobs`` must be 1); the tables are identical to a local run.
+    explain
+        Compute SHAP values of the final model on every patient (:mod:`shap`; linear models:
+        interventional linear SHAP on the log-odds or value scale, forests: tree SHAP of the
+        positive-class probability or the value). Binary and continuous targets.
     key_added
         Key under which results are stored.
     copy
@@ -240,6 +259,11 @@ def predict(
     ``"model"``, ``"intercept"`` (, ``"batch_center"``, ``"batch_scale"``) : :class:`pandas.DataFrame`
         The final model as tables: per feature ``median``, ``center``, ``scale``, ``selected``, ``coef``
         (``coef_<class>``) or ``importance``.
+    ``"shap"`` : :class:`pandas.DataFrame`
+        With ``explain=True``: patients x features (those the final model uses) SHAP values;
+        ``params["shap_base_value"]`` and ``params["shap_scale"]`` give the base value and scale;
+        ``"shap_data"`` holds the same patients' raw feature values.
+        Drawn by :func:`radiogenomics.pl.shap_summary` and :func:`radiogenomics.pl.shap_dependence`.
     ``"params"`` : :class:`dict`
         Arguments, task, classes, patient counts, ``n_empty_folds``, ``missing_labels`` and
         ``n_missing_labels``, tuned hyper-parameters of the final model.
@@ -256,6 +280,9 @@ def predict(
     mdata = mdata.copy() if copy else mdata
     prep = _prepare(mdata, target, features, task, batch_key)
     x, y, task, classes = prep["x"], prep["y"], prep["task"], prep["classes"]
+    if explain and task == "multiclass":
+        msg = f"predict: explain=True supports binary and continuous targets; {target!r} has classes {classes}: predict one class vs the rest."
+        raise DataFormatError(msg)
     splits = checked_splits(task, y, cv=cv, repeats=repeats, seed=seed, inner_cv=inner_cv, classes=classes)
     n_select = min(n_select, len(prep["columns"])) if n_select else None
     pipe, default_grid = make_pipeline(model, task, seed, batch=batch_key is not None, n_select=n_select)
@@ -304,5 +331,7 @@ def predict(
             "permutation_null": "rows of the features permuted, outer and inner splits fixed",
         },
     }
+    if explain:
+        _store_shap(mdata.uns[key_added], final, prep, task)
     logger.info("predict %s: %d patients, %s", target, len(y), mdata.uns[key_added]["metrics"].iloc[0].to_dict())
     return mdata if copy else None

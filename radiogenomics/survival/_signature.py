@@ -158,6 +158,7 @@ def signature(
     n_alphas: int = 50,
     n_jobs: int = 1,
     client: Any = None,
+    explain: bool = False,
     key_added: str = "signature",
     copy: bool = False,
 ) -> MuData | None:
@@ -218,6 +219,9 @@ def signature(
     client
         A Dask :class:`distributed.Client`: the outer folds run on its workers (``n_jobs`` must
         be 1); the tables are identical to a local run.
+    explain
+        Compute SHAP values of the final LASSO-Cox model (:mod:`shap`, interventional linear
+        SHAP on the log relative hazard scale, training patients as background); not for ``"rsf"``.
     key_added
         Key under which results are stored.
     copy
@@ -252,6 +256,11 @@ def signature(
         Fraction of outer folds that selected each term.
     ``mdata.uns[key_added]["path"]``
         Inner-CV deviance along the final model's penalty path (``alpha, cvm, cvsd, n_nonzero``).
+    ``mdata.uns[key_added]["shap"]``
+        With ``explain=True``: patients x selected terms SHAP values of the final model (log
+        relative hazard; ``params["shap_base_value"]``); ``["shap_data"]`` holds the same
+        patients' raw term values. Drawn by :func:`radiogenomics.pl.shap_summary` and
+        :func:`radiogenomics.pl.shap_dependence`.
     ``mdata.uns[key_added]["params"]``
         Arguments, chosen penalty, sample sizes, ``n_empty_folds`` (outer folds that selected no
         feature: their test patients all get risk 0; warned).
@@ -273,6 +282,9 @@ def signature(
     """
     from sklearn.model_selection import RepeatedStratifiedKFold
 
+    if explain and method != "lasso_cox":
+        msg = "explain=True needs method='lasso_cox' (a random survival forest is not explained here)."
+        raise ValueError(msg)
     mdata = mdata.copy() if copy else mdata
     frame, terms = signature_design(mdata, features, clinical)
     t_all, e_all, usable = survival_columns(mdata, time, event, where="signature", name_patients=True)
@@ -310,6 +322,8 @@ def signature(
     risk_all = np.full(mdata.n_obs, np.nan)
     risk_all[scored] = predict(frame.to_numpy(dtype=float)[scored])
     _store(mdata, key_added, risk_all, oof, fit_rows, info, terms, cv_scores, selection, settings)
+    if explain:
+        _store_shap(mdata.uns[key_added], info, X, terms, mdata.obs_names[fit_rows], method)
     mdata.uns[key_added]["params"].update(
         features=features if isinstance(features, str) else list(features),
         time=time,
@@ -325,6 +339,20 @@ def signature(
         n_terms=X.shape[1],
     )
     return mdata if copy else None
+
+
+def _store_shap(result: dict, info: dict, X: np.ndarray, terms: pd.DataFrame, patients, method: str) -> None:
+    """SHAP values (patients x selected terms) of the final LASSO-Cox model on its training patients."""
+    from .._explain import linear_shap, shap_table
+
+    fit = info["fit"]
+    coef = fit.pipeline[-1].coef_[:, fit.index]
+    values, base = linear_shap(coef, 0.0, fit.transform(X))
+    used = coef != 0
+    names = terms.index[fit.support][used]
+    result["shap"] = shap_table(values[:, used], patients, names)
+    result["shap_data"] = shap_table(X[:, np.flatnonzero(fit.support)[used]], patients, names)
+    result["params"].update(shap_base_value=base, shap_scale="log relative hazard", explain=True)
 
 
 def _store(mdata, key, risk_all, oof, fit_rows, info, terms, cv_scores, selection, settings):

@@ -1,0 +1,154 @@
+"""SHAP summary and dependence plots of :func:`~radiogenomics.integrate.predict` and :func:`~radiogenomics.survival.signature`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MissingResultError
+from ..get import result
+from ._utils import new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from mudata import MuData
+
+__all__ = ["shap_dependence", "shap_summary"]
+
+
+def _tables(mdata: MuData, key: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    stored = mdata.uns.get(key, {})
+    if "shap" not in stored:
+        msg = f"No SHAP values in uns[{key!r}]; rerun predict or signature with explain=True."
+        raise MissingResultError(msg)
+    params = result(mdata, key, "params")
+    return result(mdata, key, "shap"), result(mdata, key, "shap_data"), str(params.get("shap_scale", ""))
+
+
+def _rank01(values: np.ndarray) -> np.ndarray:
+    """Feature values as ranks in [0, 1] for colouring (missing values stay NaN)."""
+    return pd.Series(values).rank(pct=True).to_numpy()
+
+
+def shap_summary(
+    mdata: MuData, *, key: str = "predict", max_features: int = 15, ax: Axes | None = None, **kwargs
+) -> Axes:
+    """Draw SHAP values per feature (one row per feature, one point per patient), coloured by feature value.
+
+    Features are ordered by mean absolute SHAP value (largest on top); colour is the rank of
+    the patient's feature value (blue low, red high); missing values are grey.
+
+    Parameters
+    ----------
+    mdata
+        Cohort after ``predict(..., explain=True)`` or ``signature(..., explain=True)``.
+    key
+        ``uns`` key of that result.
+    max_features
+        Number of features shown.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.scatter`.
+
+    Returns
+    -------
+    The axes.
+
+    Raises
+    ------
+    MissingResultError
+        The result has no SHAP values (run with ``explain=True``).
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
+    >>> rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=1, explain=True)
+    >>> ax = rg.pl.shap_summary(mdata, max_features=5)
+    >>> len(ax.get_yticklabels()), ax.get_xlabel()
+    (5, 'SHAP value (log-odds)')
+    """
+    shap, data, scale = _tables(mdata, key)
+    order = shap.abs().mean().sort_values(ascending=False).index[:max_features]
+    ax = new_axes(ax, figsize=(6, 0.9 + 0.35 * len(order)))
+    rng = np.random.default_rng(0)  # vertical jitter of the points only
+    kwargs.setdefault("s", 10)
+    points = None
+    for row, feature in enumerate(order[::-1]):
+        values = shap[feature].to_numpy(dtype=float)
+        colour = _rank01(data[feature].to_numpy(dtype=float))
+        y = row + rng.uniform(-0.3, 0.3, values.size)
+        missing = np.isnan(colour)
+        ax.scatter(values[missing], y[missing], color="lightgrey", **kwargs)
+        points = ax.scatter(
+            values[~missing], y[~missing], c=colour[~missing], cmap="coolwarm", vmin=0, vmax=1, **kwargs
+        )
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(range(len(order)), list(order[::-1]))
+    ax.set_xlabel(f"SHAP value ({scale})" if scale else "SHAP value")
+    if points is not None:
+        bar = ax.figure.colorbar(points, ax=ax, ticks=[0, 1])
+        bar.ax.set_yticklabels(["low", "high"])
+        bar.set_label("feature value")
+    return ax
+
+
+def shap_dependence(
+    mdata: MuData, feature: str, *, key: str = "predict", color: str | None = None, ax: Axes | None = None, **kwargs
+) -> Axes:
+    """Scatter a feature's value against its SHAP value, one point per patient.
+
+    Parameters
+    ----------
+    mdata
+        Cohort after ``predict(..., explain=True)`` or ``signature(..., explain=True)``.
+    feature
+        A column of ``uns[key]["shap"]`` (a feature the final model uses).
+    key
+        ``uns`` key of that result.
+    color
+        Another explained feature whose value colours the points (an interaction), or ``None``.
+    ax
+        Axes to draw into; a new figure is made when ``None``.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.scatter`.
+
+    Returns
+    -------
+    The axes.
+
+    Raises
+    ------
+    MissingResultError
+        No SHAP values, or ``feature`` / ``color`` is not an explained feature (the message lists some).
+
+    Examples
+    --------
+    >>> import radiogenomics as rg
+    >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
+    >>> rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=1, explain=True)
+    >>> top = mdata.uns["predict"]["shap"].abs().mean().idxmax()
+    >>> ax = rg.pl.shap_dependence(mdata, top)
+    >>> ax.get_xlabel() == top
+    True
+    """
+    shap, data, scale = _tables(mdata, key)
+    for name in [feature] + ([color] if color else []):
+        if name not in shap.columns:
+            msg = f"{name!r} is not an explained feature of uns[{key!r}]; e.g. {list(shap.columns[:5])}."
+            raise MissingResultError(msg)
+    ax = new_axes(ax, figsize=(5, 4))
+    kwargs.setdefault("s", 14)
+    x, y = data[feature].to_numpy(dtype=float), shap[feature].to_numpy(dtype=float)
+    if color is None:
+        ax.scatter(x, y, **kwargs)
+    else:
+        points = ax.scatter(x, y, c=data[color].to_numpy(dtype=float), cmap="coolwarm", **kwargs)
+        ax.figure.colorbar(points, ax=ax, label=color)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel(feature)
+    ax.set_ylabel(f"SHAP value ({scale})" if scale else "SHAP value")
+    return ax
