@@ -63,7 +63,7 @@ def _task(name: str, kwargs: dict, queue) -> None:
         keys = [c for c in mdata.obs.columns if c.startswith("feature")]
         rg.enrich.gsea(mdata, keys, **kwargs)
         res = mdata.uns["gsea"]["results"]
-        detail = f"{int((res['fdr'] < 0.05).sum())} of {len(res)} tests FDR < 0.05"
+        detail = f"{int((res['padj'] < 0.05).sum())} of {len(res)} tests FDR < 0.05"
     else:
         rg.enrich.pathway_scores(mdata, **kwargs)
         detail = f"{mdata['pathways'].shape[0]} x {mdata['pathways'].shape[1]} scores"
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"python {sys.version.split()[0]}; GSEA: {args.rankings} rankings x 50 hallmark sets, 4,384 genes")
     gsea_data = {"n_patients": 200, "n_features": args.rankings}
-    common = {"permutations": args.permutations, "min_size": 15, "seed": 0, "data": gsea_data}
+    common = {"n_permutations": args.permutations, "min_size": 15, "seed": 0, "data": gsea_data}
     one = run("gsea one call per ranking (null=genes)", null="genes", batch=False, **common)
     batched = run("gsea batched, 1 thread (null=genes)", null="genes", batch=True, **common)
     patients = run("gsea patient-permutation null (default)", **common)

@@ -307,8 +307,8 @@ def test_cca_pls_planted_block_significant(mdata, method):
     )  # fmt: skip
     summary = mdata.uns["cca"]["summary"]
     assert summary.loc[0, "correlation"] > 0.9
-    assert summary.loc[0, "p_perm"] == pytest.approx(1 / 40)
-    assert summary.loc[1, "p_perm"] > 0.05  # one planted factor: no second shared direction
+    assert summary.loc[0, "p"] == pytest.approx(1 / 40)
+    assert summary.loc[1, "p"] > 0.05  # one planted factor: no second shared direction
     # the canonical variate tracks the planted factor
     f1 = mdata.uns["truth"]["factors"]["F1"].to_numpy()
     assert abs(np.corrcoef(mdata.obsm["X_cca_x"][:, 0], f1)[0, 1]) > 0.9
@@ -329,7 +329,7 @@ def test_cca_null_data_permutation_p_uniform():
         rng = np.random.default_rng(seed)
         mdata = _pair_mudata(rng.standard_normal((50, 4)), rng.standard_normal((50, 5)))
         rg.integrate.cca(mdata, "a", "b", n_components=1, n_permutations=19, seed=seed)
-        pvals.append(mdata.uns["cca"]["summary"].loc[0, "p_perm"])
+        pvals.append(mdata.uns["cca"]["summary"].loc[0, "p"])
     pvals = np.array(pvals)
     assert (pvals <= 0.05).mean() <= 0.2
     assert 0.3 < pvals.mean() < 0.7
@@ -342,7 +342,7 @@ def test_sparse_cca_selects_one_planted_block(mdata):
         n_permutations=19,
     )  # fmt: skip
     res = mdata.uns["cca"]
-    assert res["summary"].loc[0, "p_perm"] == pytest.approx(1 / 20)
+    assert res["summary"].loc[0, "p"] == pytest.approx(1 / 20)
     wx, wy = res["weights_x"]["C1"], res["weights_y"]["C1"]
     chosen_x, chosen_y = wx.index[wx != 0], wy.index[wy != 0]
     assert 2 <= len(chosen_x) < 20
@@ -363,7 +363,7 @@ def test_cca_errors_and_pcs(mdata):
         rg.integrate.cca(mdata, "radiomics", "mut", method="kcca")
     out = rg.integrate.cca(mdata, "radiomics", "rna", n_pcs=5, n_permutations=0, copy=True, key_added="pcca")
     assert out.uns["pcca"]["weights_y"].shape == (500, 2)
-    assert out.uns["pcca"]["summary"]["p_perm"].isna().all()
+    assert out.uns["pcca"]["summary"]["p"].isna().all()
     assert "pcca" not in mdata.uns
 
 

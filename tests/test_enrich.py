@@ -86,7 +86,7 @@ def test_bad_gmt(tmp_path):
 def test_gsea_matches_gsea_desktop():
     rnk = _edb_ranking()
     data = ad.AnnData(np.zeros((2, len(rnk)), dtype=np.float32), var=pd.DataFrame(index=rnk.index))
-    rg.enrich.gsea(data, rnk, gene_sets=EDB / "gene_sets.gmt", permutations=200, seed=1)
+    rg.enrich.gsea(data, rnk, gene_sets=EDB / "gene_sets.gmt", n_permutations=200, seed=1)
     res = data.uns["gsea"]["results"].set_index("term")
     ref = pd.read_csv(EDB / "gsea_desktop_reference_from_results_edb.csv", index_col=0)
     assert sorted(res.index) == sorted(ref.index)
@@ -95,7 +95,7 @@ def test_gsea_matches_gsea_desktop():
     # NES and p depend on the permutations: only the sign and the strong hits agree.
     assert (np.sign(res.loc[ref.index, "nes"]) == np.sign(ref["NES"])).all()
     strong = ref.index[ref["FDR_q"] < 0.01]
-    assert (res.loc[strong, "fdr"] < 0.05).all()
+    assert (res.loc[strong, "padj"] < 0.05).all()
     # The vectorised ES used for the patient-permutation null agrees with gseapy.
     genes = list(rnk.index)
     edb_sets = rg.enrich.read_gmt(EDB / "gene_sets.gmt")
@@ -119,12 +119,12 @@ def test_gsea_planted_feature_and_factor(mdata):
     sets = _planted_sets(mdata)
     mdata.obs["F1_truth"] = mdata.uns["truth"]["factors"]["F1"].reindex(mdata.obs_names).to_numpy()
     feature = f"radiomics:{_planted_feature(mdata)}"
-    rg.enrich.gsea(mdata, [feature, "F1_truth"], layer="log", gene_sets=sets, permutations=300)
+    rg.enrich.gsea(mdata, [feature, "F1_truth"], layer="log", gene_sets=sets, n_permutations=300)
     res = mdata.uns["gsea"]["results"]
     for ranking in (feature, "F1_truth"):
         top = res[res["ranking"] == ranking].iloc[0]
         assert top["term"] == "PLANTED_F1"
-        assert top["fdr"] < 0.05
+        assert top["padj"] < 0.05
         assert top["nes"] > 0
         assert top["overlap"] == top["set_size"] == 25
         assert isinstance(top["leading_edge"], str)
@@ -139,13 +139,13 @@ def test_gsea_mofa_factor_weights(mdata):
     weights = np.linalg.lstsq(z - z.mean(0), expr - expr.mean(0), rcond=None)[0].T  # genes x factors
     mdata["rna"].varm["LFs"] = weights
     mdata.obsm["X_mofa"] = mdata.uns["truth"]["factors"].reindex(mdata.obs_names).to_numpy()
-    rg.enrich.gsea(mdata, ["mofa:1", "mofa:2"], gene_sets=_planted_sets(mdata), permutations=300)
+    rg.enrich.gsea(mdata, ["mofa:1", "mofa:2"], gene_sets=_planted_sets(mdata), n_permutations=300)
     res = mdata.uns["gsea"]["results"]
     for k in (1, 2):
         top = res[res["ranking"] == f"mofa:{k}"].iloc[0]
-        assert (top["term"], top["fdr"] < 0.05) == (f"PLANTED_F{k}", True)
+        assert (top["term"], top["padj"] < 0.05) == (f"PLANTED_F{k}", True)
     with pytest.raises(KeyError, match=r"mofa:1\.\.mofa:3"):
-        rg.enrich.gsea(mdata, "mofa:7", gene_sets=_planted_sets(mdata), permutations=10)
+        rg.enrich.gsea(mdata, "mofa:7", gene_sets=_planted_sets(mdata), n_permutations=10)
 
 
 def test_gsea_batched_equals_one_call_per_ranking(mdata):
@@ -153,12 +153,14 @@ def test_gsea_batched_equals_one_call_per_ranking(mdata):
     feats = mdata.uns["truth"]["radiomic_features"]["feature"].iloc[[0, 10, 20]]
     keys = [f"radiomics:{f}" for f in feats]
     sets = _planted_sets(mdata)
-    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=100, batch=True, key_added="batched")
-    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=100, key_added="single")
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, n_permutations=100, batch=True, key_added="batched")
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, n_permutations=100, key_added="single")
     # With the patient null every number is ours and identical; ES and leading edges come from gseapy.
     pd.testing.assert_frame_equal(mdata.uns["batched"]["results"], mdata.uns["single"]["results"])
-    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=100, null="genes", batch=True, key_added="bg")
-    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=100, null="genes", key_added="sg")
+    rg.enrich.gsea(
+        mdata, keys, layer="log", gene_sets=sets, n_permutations=100, null="genes", batch=True, key_added="bg"
+    )
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, n_permutations=100, null="genes", key_added="sg")
     cols = ["ranking", "term", "es", "leading_edge"]
     pd.testing.assert_frame_equal(
         mdata.uns["bg"]["results"].sort_values(cols[:2])[cols].reset_index(drop=True),
@@ -175,24 +177,24 @@ def test_gsea_null_rankings_find_nothing(mdata):
     genes = mdata["rna"].var_names
     rng = np.random.default_rng(3)
     rankings = [pd.Series(rng.normal(size=len(genes)), index=genes, name=f"null{i}") for i in range(3)]
-    rg.enrich.gsea(mdata, rankings, gene_sets=sets, permutations=300)
+    rg.enrich.gsea(mdata, rankings, gene_sets=sets, n_permutations=300)
     res = mdata.uns["gsea"]["results"]
     assert len(res) == 9
     assert (res["null"] == "genes").all()
-    assert (res["fdr"] > 0.05).all()
+    assert (res["padj"] > 0.05).all()
     # Random patient-level features: the patient-permutation null finds nothing ...
     _log_layer(mdata)
     keys = []
     for i in range(8):
         mdata.obs[f"noise{i}"] = rng.normal(size=mdata.n_obs)
         keys.append(f"noise{i}")
-    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=200, key_added="noise")
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, n_permutations=200, key_added="noise")
     res = mdata.uns["noise"]["results"]
     assert (res["null"] == "patients").all()
-    assert (res["fdr"] > 0.05).all()
+    assert (res["padj"] > 0.05).all()
     # ... while gene-set permutation calls co-expressed sets significant for noise.
-    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, permutations=200, null="genes", key_added="noise_g")
-    assert (mdata.uns["noise_g"]["results"]["fdr"] < 0.05).sum() >= 4
+    rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, n_permutations=200, null="genes", key_added="noise_g")
+    assert (mdata.uns["noise_g"]["results"]["padj"] < 0.05).sum() >= 4
     with pytest.raises(ValueError, match="null='patients' needs rankings"):
         rg.enrich.gsea(mdata, rankings[0], gene_sets=sets, null="patients")
 
@@ -200,7 +202,7 @@ def test_gsea_null_rankings_find_nothing(mdata):
 def test_gsea_copy_and_round_trip(mdata, tmp_path):
     _log_layer(mdata)
     feature = f"radiomics:{_planted_feature(mdata)}"
-    out = rg.enrich.gsea(mdata, feature, layer="log", gene_sets=_planted_sets(mdata), permutations=50, copy=True)
+    out = rg.enrich.gsea(mdata, feature, layer="log", gene_sets=_planted_sets(mdata), n_permutations=50, copy=True)
     assert "gsea" not in mdata.uns
     rg.enrich.pathway_scores(out, layer="log", gene_sets=_planted_sets(mdata), method="zscore", min_size=5)
     path = tmp_path / "enrich.h5mu"
@@ -227,32 +229,32 @@ def test_ranking_missing_ties_and_inf(mdata):
     with_nan = values.copy()
     with_nan.iloc[:5] = np.nan
     with pytest.warns(UserWarning, match="5 of 500 genes have missing values"):
-        rg.enrich.gsea(mdata, with_nan, gene_sets=sets, permutations=20)
+        rg.enrich.gsea(mdata, with_nan, gene_sets=sets, n_permutations=20)
     assert mdata.uns["gsea"]["rankings"]["lin"].notna().sum() == 495
     with pytest.warns(UserWarning, match="tied values"):
-        rg.enrich.gsea(mdata, values.round(1), gene_sets=sets, permutations=20)
+        rg.enrich.gsea(mdata, values.round(1), gene_sets=sets, n_permutations=20)
     with_inf = values.copy()
     with_inf.iloc[0] = np.inf
     with pytest.raises(DataFormatError, match="infinite"):
-        rg.enrich.gsea(mdata, with_inf, gene_sets=sets, permutations=20)
+        rg.enrich.gsea(mdata, with_inf, gene_sets=sets, n_permutations=20)
     with pytest.raises(ValueError, match="fewer than 2 distinct"):
-        rg.enrich.gsea(mdata, pd.Series(1.0, index=genes, name="flat"), gene_sets=sets, permutations=20)
+        rg.enrich.gsea(mdata, pd.Series(1.0, index=genes, name="flat"), gene_sets=sets, n_permutations=20)
 
 
 def test_no_overlap_and_low_overlap(mdata):
     _log_layer(mdata)
     feature = f"radiomics:{_planted_feature(mdata)}"
     with pytest.raises(ValueError, match="No gene set has between min_size"):
-        rg.enrich.gsea(mdata, feature, layer="log", gene_sets="hallmark", permutations=20)
+        rg.enrich.gsea(mdata, feature, layer="log", gene_sets="hallmark", n_permutations=20)
     sets = _planted_sets(mdata)
     sets["PARTLY_ABSENT"] = sets["PLANTED_F2"][:16] + [f"NOTAGENE{i}" for i in range(40)]
     with pytest.warns(UserWarning, match="Low gene-set overlap"):
-        rg.enrich.gsea(mdata, feature, layer="log", gene_sets=sets, permutations=20, min_size=20)
+        rg.enrich.gsea(mdata, feature, layer="log", gene_sets=sets, n_permutations=20, min_size=20)
     overlap = mdata.uns["gsea"]["overlap"].set_index("term")
     assert overlap.loc["PARTLY_ABSENT", "overlap"] == 16
     assert not overlap.loc["PARTLY_ABSENT", "tested"]
     with pytest.warns(UserWarning, match="looks like raw counts"):
-        rg.enrich.gsea(mdata, feature, gene_sets=_planted_sets(mdata), permutations=20)
+        rg.enrich.gsea(mdata, feature, gene_sets=_planted_sets(mdata), n_permutations=20)
 
 
 def test_ensembl_ids_are_mapped_or_rejected(mdata):
@@ -263,18 +265,18 @@ def test_ensembl_ids_are_mapped_or_rejected(mdata):
     rna.var_names = [f"ENSG{i:011d}.{i % 7 + 1}" for i in range(rna.n_vars)]
     sets = _planted_sets(mdata)
     feature = f"radiomics:{_planted_feature(mdata)}"
-    rg.enrich.gsea(mdata, feature, layer="log", gene_sets=sets, permutations=100)
+    rg.enrich.gsea(mdata, feature, layer="log", gene_sets=sets, n_permutations=100)
     assert mdata.uns["gsea"]["results"]["term"].iloc[0] == "PLANTED_F1"
     assert "CD274" in mdata.uns["gsea"]["rankings"].index
     rg.enrich.pathway_scores(mdata, layer="log", gene_sets=sets, method="zscore")
     assert mdata["pathways"].var["overlap"].tolist() == [25, 25, 25]
     del rna.var["gene_name"]
     with pytest.raises(DataFormatError, match=r"Ensembl IDs.*var\[.gene_name.\]"):
-        rg.enrich.gsea(mdata, feature, layer="log", gene_sets=sets, permutations=20)
+        rg.enrich.gsea(mdata, feature, layer="log", gene_sets=sets, n_permutations=20)
     ensembl_sets = {"E": list(rna.var_names[4:30].str.split(".").str[0])}
     rna.var_names = symbols
     with pytest.raises(DataFormatError, match="gene sets use Ensembl IDs"):
-        rg.enrich.gsea(mdata, feature, layer="log", gene_sets=ensembl_sets, permutations=20)
+        rg.enrich.gsea(mdata, feature, layer="log", gene_sets=ensembl_sets, n_permutations=20)
 
 
 # --- ORA -----------------------------------------------------------------------------------------
@@ -290,8 +292,8 @@ def test_ora_matches_scipy_hypergeom():
     assert (res["n_genes"] == n_q).all()
     k, size = res["overlap"].to_numpy(), res["set_size"].to_numpy()
     expected = hypergeom.sf(k - 1, n_bg, size, n_q)
-    np.testing.assert_allclose(res["pval"], expected, rtol=1e-6)
-    np.testing.assert_allclose(res["fdr"], multipletests(expected, method="fdr_bh")[1], rtol=1e-6)
+    np.testing.assert_allclose(res["p"], expected, rtol=1e-6)
+    np.testing.assert_allclose(res["padj"], multipletests(expected, method="fdr_bh")[1], rtol=1e-6)
     assert res.index[0] == "HALLMARK_HYPOXIA"
     assert len(res) == 50
     with pytest.warns(UserWarning, match="not in the background"):

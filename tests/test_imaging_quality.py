@@ -50,7 +50,7 @@ def test_icc_equals_pingouin(form, monkeypatch):
         row = ref.loc[res.loc[feature, "form"]]
         assert res.loc[feature, "icc"] == pytest.approx(row["ICC"], abs=1e-10)
         assert res.loc[feature, "F"] == pytest.approx(row["F"], rel=1e-10)
-        assert res.loc[feature, "pval"] == pytest.approx(row["pval"], rel=1e-8, abs=1e-300)
+        assert res.loc[feature, "p"] == pytest.approx(row["pval"], rel=1e-8, abs=1e-300)
         np.testing.assert_allclose(res.loc[feature, ["ci_lower", "ci_upper"]].to_numpy(float), row["CI95"], atol=1e-10)
     assert res.loc["moderate", "n_targets"] == 24
     assert res.loc["stable", "n_targets"] == 25

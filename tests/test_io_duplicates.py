@@ -22,13 +22,13 @@ def test_gsea_duplicated_genes_in_a_ranking_warn_and_are_recorded(mdata):
     with pytest.warns(
         UserWarning, match=r"gsea: 3 duplicated gene label\(s\) in the ranking\(s\) \{'lin': 3\}.*largest \|value\|"
     ):
-        rg.enrich.gsea(mdata, dup, gene_sets=sets, permutations=20, seed=0)
+        rg.enrich.gsea(mdata, dup, gene_sets=sets, n_permutations=20, seed=0)
     params = mdata.uns["gsea"]["params"]
     assert params["duplicates_collapsed"] == {"lin": 3}
     assert params["duplicate_rule"] == "one value per gene label: the largest |value| is kept"
     kept = mdata.uns["gsea"]["rankings"]["lin"]
     assert kept[genes[0]] == -5.0 and kept[genes[1]] == 4.0 and kept[genes[3]] == values[genes[3]]
-    rg.enrich.gsea(mdata, values, gene_sets=sets, permutations=20, seed=0)  # unique labels: no warning
+    rg.enrich.gsea(mdata, values, gene_sets=sets, n_permutations=20, seed=0)  # unique labels: no warning
     assert mdata.uns["gsea"]["params"]["duplicates_collapsed"] == {}
 
 
@@ -38,5 +38,5 @@ def test_ora_query_hitting_no_set_gives_p_one():
     with pytest.warns(UserWarning, match=r"none of the 2 query genes is in any of the 2 tested gene sets"):
         res = rg.enrich.ora(["m", "n"], sets, background=background, min_size=2)
     assert res["term"].tolist() == ["A", "B"]
-    assert (res["overlap"] == 0).all() and (res["pval"] == 1).all() and (res["fdr"] == 1).all()
+    assert (res["overlap"] == 0).all() and (res["p"] == 1).all() and (res["padj"] == 1).all()
     assert (res["odds_ratio"] == 0).all() and (res["genes"] == "").all()

@@ -163,8 +163,8 @@ def test_predict_idh_from_radiomics_with_exclusions(mdata):
         rg.integrate.predict(mdata, "idh_mutant", cv=3, repeats=2, n_permutations=3, grid={"C": [0.05, 0.5, 5]})
     res = mdata.uns["predict"]
     auc = res["metrics"].set_index("metric").loc["auc"]
-    assert auc["value"] > 0.7 and auc["ci_low"] < auc["value"] < auc["ci_high"]
-    assert auc["p_permutation"] == pytest.approx(1 / 4)  # observed beats every permuted refit
+    assert auc["value"] > 0.7 and auc["ci_lower"] < auc["value"] < auc["ci_upper"]
+    assert auc["p"] == pytest.approx(1 / 4)  # observed beats every permuted refit
     assert res["permutation"]["value"].mean() < 0.65
     assert len(res["folds"]) == 6 and res["params"]["n_patients"] == 110 and len(res["excluded"]) == 10
     assert set(res["roc"]["repeat"]) == {0, 1, 2} and res["roc"]["tpr"].between(0, 1).all()
@@ -246,8 +246,8 @@ def test_predict_glioma_idh_reports_interval(glioma):
     assert glioma.uns["predict"]["params"]["n_patients"] == 148
     assert (
         0.8 < auc["value"] < 1.0
-        and auc["ci_low"] < auc["value"] < auc["ci_high"]
-        and auc["ci_high"] - auc["ci_low"] < 0.2
+        and auc["ci_lower"] < auc["value"] < auc["ci_upper"]
+        and auc["ci_upper"] - auc["ci_lower"] < 0.2
     )
 
 

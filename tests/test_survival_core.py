@@ -412,7 +412,7 @@ def test_dichotomize_fits_on_training_patients_only(mdata):
 
 
 def test_dichotomize_quantile_and_apply_cutpoint(mdata):
-    rg.survival.dichotomize(mdata, "rna:CD274", method="quantile", q=0.25, key_added="cd274")
+    rg.survival.dichotomize(mdata, "rna:CD274", method="quantile", quantile=0.25, key_added="cd274")
     assert (mdata.obs["cd274"] == "low").sum() == 30
     valid = rg.datasets.synthetic_cohort(n_patients=40, n_genes=100, seed=3)
     rg.survival.apply_cutpoint(valid, "rna:CD274", mdata.uns["cd274"], key_added="cd274")

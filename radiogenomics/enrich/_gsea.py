@@ -32,9 +32,9 @@ RESULT_COLUMNS = [
     "term",
     "es",
     "nes",
-    "pval",
-    "fdr",
-    "fwer_p",
+    "p",
+    "padj",
+    "p_fwer",
     "leading_edge",
     "n_leading",
     "set_size",
@@ -77,7 +77,7 @@ def _run_prerank(rnk: pd.Series | pd.DataFrame, sets: dict, params: dict) -> pd.
             verbose=False,
             min_size=params["min_size"],
             max_size=params["max_size"],
-            permutation_num=params["permutations"],
+            permutation_num=params["n_permutations"],
             weight=params["weight"],
             seed=params["seed"],
             threads=params["n_jobs"],
@@ -121,9 +121,9 @@ def prerank_table(
             "term": res["Term"].astype(str),
             "es": res["ES"].astype(float),
             "nes": res["NES"].astype(float),
-            "pval": res["NOM p-val"].astype(float),
-            "fdr": res["FDR q-val"].astype(float),
-            "fwer_p": res["FWER p-val"].astype(float),
+            "p": res["NOM p-val"].astype(float),
+            "padj": res["FDR q-val"].astype(float),
+            "p_fwer": res["FWER p-val"].astype(float),
             "leading_edge": res["Lead_genes"].fillna("").astype(str),
         }
     )
@@ -151,13 +151,13 @@ def _patient_statistics(
             expr,
             table[name].dropna(),
             {t: sets[t] for t in terms},
-            permutations=params["permutations"],
+            permutations=params["n_permutations"],
             weight=params["weight"],
             rng=rng,
         )
         stats = phenotype_statistics(rows.loc[terms, "es"].to_numpy(), null)
         rows = rows.loc[terms].copy()
-        rows[["nes", "pval", "fdr", "fwer_p"]] = stats.to_numpy()
+        rows[["nes", "p", "padj", "p_fwer"]] = stats.to_numpy()
         out.append(rows.reset_index())
         logger.info("gsea: patient-permutation null for ranking %d/%d (%s)", i + 1, len(names), name)
     return pd.concat(out, ignore_index=True)[observed.columns]
@@ -235,7 +235,7 @@ def gsea(
     mod: str = "rna",
     layer: str | None = None,
     gene_sets: str | PathLike[str] | Mapping[str, Sequence[str]] = "hallmark",
-    permutations: int = 1000,
+    n_permutations: int = 1000,
     null: Literal["auto", "patients", "genes"] = "auto",
     min_size: int = 15,
     max_size: int = 500,
@@ -283,8 +283,8 @@ def gsea(
         Layer of ``mod`` with normalised expression (``None``: ``X``); used for correlation rankings.
     gene_sets
         ``"hallmark"`` (bundled MSigDB hallmarks v7.0), a GMT path, or a dict ``{name: genes}``.
-    permutations
-        Permutations for the null distribution (minimum p-value about ``1/permutations``).
+    n_permutations
+        Permutations for the null distribution (minimum p-value about ``1/n_permutations``).
     null
         ``"patients"``: permute the patient values and recompute the gene correlations (for
         rankings made from a patient-level value; accounts for gene-gene correlation);
@@ -314,7 +314,7 @@ def gsea(
     ``None``, or the modified copy if ``copy=True``. Writes ``uns[key_added]`` with:
 
     ``"results"`` : :class:`pandas.DataFrame`
-        One row per ranking and tested set: ``ranking, term, es, nes, pval, fdr, fwer_p,
+        One row per ranking and tested set: ``ranking, term, es, nes, p, padj, p_fwer,
         leading_edge`` (genes joined by ``";"``), ``n_leading, set_size`` (genes in the set),
         ``overlap`` (of them, genes in the ranking) and ``null`` (``patients`` or ``genes``);
         sorted by ranking and FDR. With the patient null, p is ``(b + 1) / (m + 1)`` over the
@@ -340,13 +340,13 @@ def gsea(
     >>> truth = mdata.uns["truth"]["gene_sets"]
     >>> sets = {t: g["gene"].tolist() for t, g in truth.groupby("term")}
     >>> feature = mdata.uns["truth"]["radiomic_features"]["feature"].iloc[0]
-    >>> rg.enrich.gsea(mdata, f"radiomics:{feature}", layer="log", gene_sets=sets, permutations=100)
+    >>> rg.enrich.gsea(mdata, f"radiomics:{feature}", layer="log", gene_sets=sets, n_permutations=100)
     >>> res = mdata.uns["gsea"]["results"]
     >>> res["term"].iloc[0], res["null"].iloc[0], bool(res["nes"].iloc[0] > 1)
     ('PLANTED_F1', 'patients', True)
     """
-    if permutations < 1 or min_size < 1 or max_size < min_size:
-        msg = f"Need permutations >= 1 and 1 <= min_size <= max_size (got {permutations}, {min_size}, {max_size})."
+    if n_permutations < 1 or min_size < 1 or max_size < min_size:
+        msg = f"Need n_permutations >= 1 and 1 <= min_size <= max_size (got {n_permutations}, {min_size}, {max_size})."
         raise ValueError(msg)
     sets = load_gene_sets(gene_sets)
     if null not in ("auto", "patients", "genes"):
@@ -370,7 +370,7 @@ def gsea(
         "mod": mod,
         "layer": layer,
         "gene_sets": gene_sets if isinstance(gene_sets, str) else "custom",
-        "permutations": int(permutations),
+        "n_permutations": int(n_permutations),
         "null": null,
         "min_size": int(min_size),
         "max_size": int(max_size),
@@ -388,7 +388,7 @@ def gsea(
     if gene_null:
         frames.append(prerank_table(table[gene_null], tested, params, batch=batch))
     if patient_null_names:
-        observed = prerank_table(table[patient_null_names], tested, {**params, "permutations": 1}, batch=batch)
+        observed = prerank_table(table[patient_null_names], tested, {**params, "n_permutations": 1}, batch=batch)
         frames.append(_patient_statistics(mdata, observed, table, tested, params, patient_null_names))
     results = pd.concat(frames, ignore_index=True)
     results["null"] = results["ranking"].map(nulls)
@@ -400,7 +400,7 @@ def gsea(
     ]
     order = {name: i for i, name in enumerate(table.columns)}
     results = results.assign(_o=results["ranking"].map(order), _a=-results["nes"].abs())
-    results = results.sort_values(["_o", "fdr", "pval", "_a", "term"]).drop(columns=["_o", "_a"])
+    results = results.sort_values(["_o", "padj", "p", "_a", "term"]).drop(columns=["_o", "_a"])
     logger.info("gsea: %d rankings x %d gene sets", table.shape[1], len(tested))
     target = mdata.copy() if copy else mdata
     target.uns[key_added] = {

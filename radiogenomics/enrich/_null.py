@@ -130,4 +130,4 @@ def phenotype_statistics(es: np.ndarray, null: np.ndarray) -> pd.DataFrame:
         hits = (top >= nes[j]) if value >= 0 else (bottom <= nes[j])
         fwer[j] = (hits.sum() + 1) / (len(hits) + 1)
     fdr = multipletests(pval, method="fdr_bh")[1]
-    return pd.DataFrame({"nes": nes, "pval": pval, "fdr": fdr, "fwer_p": fwer})
+    return pd.DataFrame({"nes": nes, "p": pval, "padj": fdr, "p_fwer": fwer})

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ora"]
 
-ORA_COLUMNS = ["term", "overlap", "set_size", "n_genes", "n_background", "pval", "fdr", "odds_ratio", "genes"]
+ORA_COLUMNS = ["term", "overlap", "set_size", "n_genes", "n_background", "p", "padj", "odds_ratio", "genes"]
 
 
 def ora(
@@ -53,8 +53,8 @@ def ora(
     -------
     One row per tested set, sorted by p-value: ``term, overlap`` (query genes in the set),
     ``set_size`` (set genes in the background), ``n_genes`` (query genes in the background),
-    ``n_background, pval, fdr, odds_ratio`` and ``genes`` (overlapping genes joined by ``";"``).
-    A query that hits no tested set gives every set overlap 0 and ``pval = fdr = 1``, with a
+    ``n_background, p, padj, odds_ratio`` and ``genes`` (overlapping genes joined by ``";"``).
+    A query that hits no tested set gives every set overlap 0 and ``p = padj = 1``, with a
     warning.
 
     Examples
@@ -63,7 +63,7 @@ def ora(
     >>> sets = rg.enrich.gene_sets("hallmark")
     >>> background = sorted({g for s in sets.values() for g in s})
     >>> res = rg.enrich.ora(sets["HALLMARK_HYPOXIA"][:40], "hallmark", background=background)
-    >>> res["term"].iloc[0], bool(res["fdr"].iloc[0] < 1e-10)
+    >>> res["term"].iloc[0], bool(res["padj"].iloc[0] < 1e-10)
     ('HALLMARK_HYPOXIA', True)
     """
     import gseapy
@@ -115,10 +115,10 @@ def ora(
     out["set_size"] = [len(tested[t]) for t in out["term"]]
     out["n_genes"] = len(in_bg)
     out["n_background"] = len(universe)
-    out["pval"] = res["P-value"].astype(float).reindex(out["term"]).fillna(1.0).to_numpy(dtype=float)
-    out["fdr"] = multipletests(out["pval"].to_numpy(), method="fdr_bh")[1]
+    out["p"] = res["P-value"].astype(float).reindex(out["term"]).fillna(1.0).to_numpy(dtype=float)
+    out["padj"] = multipletests(out["p"].to_numpy(), method="fdr_bh")[1]
     out["odds_ratio"] = res["Odds Ratio"].reindex(out["term"]).to_numpy(dtype=float)
     out.loc[out["overlap"] == 0, "odds_ratio"] = 0.0
     out["genes"] = [g if isinstance(g, str) else "" for g in res["Genes"].reindex(out["term"])]
-    out = out.iloc[np.lexsort((out["term"].to_numpy(dtype=str), out["pval"].to_numpy()))]
+    out = out.iloc[np.lexsort((out["term"].to_numpy(dtype=str), out["p"].to_numpy()))]
     return out[ORA_COLUMNS].reset_index(drop=True)

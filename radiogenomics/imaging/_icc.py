@@ -27,7 +27,7 @@ _FORMS = {
 _ALIASES = {**{v: v for v in _FORMS.values()}, **_FORMS}
 _ALIASES.update({"ICC1": "ICC(1,1)", "ICC2": "ICC(A,1)", "ICC3": "ICC(C,1)"})
 _ALIASES.update({"ICC1k": "ICC(1,k)", "ICC2k": "ICC(A,k)", "ICC3k": "ICC(C,k)"})
-COLUMNS = ["icc", "ci_lower", "ci_upper", "F", "df1", "df2", "pval", "n_targets", "n_raters", "form"]
+COLUMNS = ["icc", "ci_lower", "ci_upper", "F", "df1", "df2", "p", "n_targets", "n_raters", "form"]
 
 
 def _resolve_form(form: str) -> str:
@@ -99,7 +99,7 @@ def _ratio_form(n, k, msb, msw, df2, *, single: bool, alpha: float) -> dict[str,
         "F": f,
         "df1": df1,
         "df2": df2,
-        "pval": stats.f.sf(f, df1, df2),
+        "p": stats.f.sf(f, df1, df2),
     }
 
 
@@ -141,7 +141,7 @@ def _agreement(ms: dict[str, np.ndarray], *, single: bool, alpha: float) -> dict
         "F": f,
         "df1": df1,
         "df2": df2,
-        "pval": stats.f.sf(f, df1, df2),
+        "p": stats.f.sf(f, df1, df2),
     }
 
 
@@ -213,7 +213,7 @@ def icc(
     Returns
     -------
     :class:`pandas.DataFrame` indexed by feature with columns ``icc``, ``ci_lower``,
-    ``ci_upper``, ``F``, ``df1``, ``df2``, ``pval`` (F test of ICC = 0), ``n_targets``
+    ``ci_upper``, ``F``, ``df1``, ``df2``, ``p`` (F test of ICC = 0), ``n_targets``
     (targets with every rating of that feature; incomplete targets are left out),
     ``n_raters`` and ``form`` (McGraw & Wong name). A feature that is constant across all
     targets has an undefined ICC (NaN).

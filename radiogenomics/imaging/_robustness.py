@@ -161,7 +161,7 @@ def robustness(
     -------
     :class:`pandas.DataFrame` indexed by feature (the names :func:`radiogenomics.imaging.extract`
     gives) with the ICC over the original and all perturbed versions (``icc``, ``ci_lower``,
-    ``ci_upper``, ``F``, ``df1``, ``df2``, ``pval``, ``n_targets``, ``n_raters``, ``form``),
+    ``ci_upper``, ``F``, ``df1``, ``df2``, ``p``, ``n_targets``, ``n_raters``, ``form``),
     ``icc_<perturbation>`` (original versus that perturbation only), ``icc_shuffled`` and
     ``negative_control`` (bool). Pass it to :func:`radiogenomics.imaging.filter_features`
     (``icc=``) and plot it with :func:`radiogenomics.pl.icc_distribution`. A perturbed version

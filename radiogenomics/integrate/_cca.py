@@ -174,7 +174,7 @@ def cca(
         Canonical scores per patient (missing for patients not analysed); addressed as
         ``f"{key_added}_x:<k>"`` and ``f"{key_added}_y:<k>"`` (e.g. ``"cca_x:1"``).
     ``mdata.uns[key_added]["summary"]`` : :class:`pandas.DataFrame`
-        One row per component: ``component``, ``correlation``, ``p_perm``, ``n_nonzero_x``, ``n_nonzero_y``.
+        One row per component: ``component``, ``correlation``, ``p`` (permutation), ``n_nonzero_x``, ``n_nonzero_y``.
     ``mdata.uns[key_added]["weights_x"]``, ``["weights_y"]`` : :class:`pandas.DataFrame`
         Feature weights (features x components), unit norm per component.
     ``mdata.uns[key_added]["null"]`` : :class:`pandas.DataFrame`
@@ -188,7 +188,7 @@ def cca(
     >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=200, seed=0)
     >>> rg.integrate.cca(mdata, "radiomics", "mut", n_components=1, n_pcs=5, n_permutations=19)
     >>> mdata.uns["cca"]["summary"].columns.tolist()
-    ['component', 'correlation', 'p_perm', 'n_nonzero_x', 'n_nonzero_y']
+    ['component', 'correlation', 'p', 'n_nonzero_x', 'n_nonzero_y']
     >>> mdata.obsm["X_cca_x"].shape
     (80, 1)
     """
@@ -231,7 +231,7 @@ def cca(
             {
                 "component": comps,
                 "correlation": corr,
-                "p_perm": p_perm,
+                "p": p_perm,
                 "n_nonzero_x": (np.abs(fa) > 1e-12).sum(axis=0),
                 "n_nonzero_y": (np.abs(fb) > 1e-12).sum(axis=0),
             }

@@ -236,7 +236,7 @@ def factor_associations(
             "min_count": int(min_count),
             "n_tests": len(table),
             "n_variables_not_tested": len(untested),
-            "fdr": "Benjamini-Hochberg over all tests in results",
+            "fdr_family": "Benjamini-Hochberg over all tests in results",
         },
     }
     return mdata if copy else None

@@ -87,13 +87,13 @@ def _metrics(task, y, oof, folds, *, seed, null):
             {
                 "metric": name,
                 "value": value,
-                "ci_low": float(np.nanpercentile(boot[name], 2.5)),
-                "ci_high": float(np.nanpercentile(boot[name], 97.5)),
+                "ci_lower": float(np.nanpercentile(boot[name], 2.5)),
+                "ci_upper": float(np.nanpercentile(boot[name], 97.5)),
                 "repeat_sd": float(np.nanstd(per_repeat, ddof=1)) if len(per_repeat) > 1 else np.nan,
                 "fold_mean": float(folds[name].mean()),
                 "fold_sd": float(folds[name].std()),
                 "averaged_scores": float(pooled[name][0]),
-                "p_permutation": p,
+                "p": p,
             }
         )
     return pd.DataFrame(rows)
@@ -176,7 +176,7 @@ def predict(
     With ``n_permutations > 0`` the whole nested procedure (one repeat) is refitted on permuted
     pairing of features and labels (the rows of the feature matrix are permuted, so the outer
     and inner splits are computed once) and
-    ``p_permutation = (1 + #null >= observed) / (1 + n_permutations)``. For
+    ``p = (1 + #null >= observed) / (1 + n_permutations)``. For
     continuous targets, ``"logistic_l1"``, ``"logistic_l2"`` and ``"elasticnet"`` mean the
     Lasso, ridge and elastic-net regressions. A final model is tuned and fitted on all patients
     and stored as tables, so :func:`radiogenomics.integrate.apply_model` can score another cohort.
@@ -241,9 +241,9 @@ def predict(
     ``None``, or the modified copy if ``copy=True``. Writes ``mdata.uns[key_added]`` with:
 
     ``"metrics"`` : :class:`pandas.DataFrame`
-        One row per metric: ``value`` (mean over repeats), ``ci_low, ci_high, repeat_sd, fold_mean,
+        One row per metric: ``value`` (mean over repeats), ``ci_lower, ci_upper, repeat_sd, fold_mean,
         fold_sd``, ``averaged_scores`` (the metric of the out-of-fold scores averaged over repeats:
-        the thick curve of :func:`radiogenomics.pl.roc`) and ``p_permutation``.
+        the thick curve of :func:`radiogenomics.pl.roc`) and ``p``.
     ``"folds"`` : :class:`pandas.DataFrame`
         One row per outer fold: sizes, metric, tuned ``best_params``, ``n_nonzero`` coefficients
         (``0``: an empty model whose test patients share one score; counted in
@@ -274,7 +274,7 @@ def predict(
     >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
     >>> rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=2)
     >>> m = mdata.uns["predict"]["metrics"].iloc[0]
-    >>> m["metric"], bool(m["ci_low"] < m["value"] < m["ci_high"])
+    >>> m["metric"], bool(m["ci_lower"] < m["value"] < m["ci_upper"])
     ('auc', True)
     """
     mdata = mdata.copy() if copy else mdata

@@ -62,7 +62,7 @@ def enrichment_dotplot(
     >>> mdata["rna"].layers["log"] = np.log1p(X / X.sum(axis=1, keepdims=True) * 1e6)
     >>> sets = {t: g["gene"].tolist() for t, g in mdata.uns["truth"]["gene_sets"].groupby("term")}
     >>> rg.enrich.gsea(
-    ...     mdata, ["radiomics:CT_tumour_original_shape_Elongation"], layer="log", gene_sets=sets, permutations=50
+    ...     mdata, ["radiomics:CT_tumour_original_shape_Elongation"], layer="log", gene_sets=sets, n_permutations=50
     ... )
     >>> rg.pl.enrichment_dotplot(mdata).get_xlabel()
     'ranking'
@@ -73,13 +73,13 @@ def enrichment_dotplot(
     if res.empty:
         msg = f"No GSEA results to plot in uns[{key!r}] for rankings={rankings}."
         raise ValueError(msg)
-    terms = res.groupby("term")["fdr"].min().sort_values(kind="stable").index[:top].tolist()
+    terms = res.groupby("term")["padj"].min().sort_values(kind="stable").index[:top].tolist()
     res = res[res["term"].isin(terms)]
     cols = list(dict.fromkeys(res["ranking"]))
     ax = new_axes(ax, figsize=(3.5 + 0.35 * len(cols), 1.5 + 0.3 * len(terms)))
     x = res["ranking"].map({c: i for i, c in enumerate(cols)})
     y = res["term"].map({t: i for i, t in enumerate(terms[::-1])})
-    size = 20 + 40 * -np.log10(res["fdr"].clip(lower=1e-4).to_numpy())
+    size = 20 + 40 * -np.log10(res["padj"].clip(lower=1e-4).to_numpy())
     lim = float(np.nanmax(np.abs(res["nes"]))) or 1.0
     kwargs.setdefault("cmap", "RdBu_r")
     points = ax.scatter(x, y, s=size, c=res["nes"], vmin=-lim, vmax=lim, edgecolors="k", linewidths=0.3, **kwargs)
@@ -127,7 +127,7 @@ def gsea_running_score(mdata: MuData, ranking: str, term: str, *, key: str = "gs
     >>> mdata["rna"].layers["log"] = np.log1p(X / X.sum(axis=1, keepdims=True) * 1e6)
     >>> sets = {t: g["gene"].tolist() for t, g in mdata.uns["truth"]["gene_sets"].groupby("term")}
     >>> rg.enrich.gsea(
-    ...     mdata, "radiomics:CT_tumour_original_shape_Elongation", layer="log", gene_sets=sets, permutations=50
+    ...     mdata, "radiomics:CT_tumour_original_shape_Elongation", layer="log", gene_sets=sets, n_permutations=50
     ... )
     >>> ax = rg.pl.gsea_running_score(mdata, "radiomics:CT_tumour_original_shape_Elongation", "PLANTED_F1")
     >>> ax.get_ylabel()

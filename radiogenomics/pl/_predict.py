@@ -63,7 +63,7 @@ def roc(mdata: MuData, *, key: str = "predict", ax: Axes | None = None, **kwargs
     ax = new_axes(ax, figsize=(4.5, 4.5))
     classes = list(dict.fromkeys(table["class"]))
     name = str(metrics["metric"]).replace("auc_macro", "macro AUC").replace("auc", "AUC")
-    reported = f"{name} {metrics['value']:.3f} [{metrics['ci_low']:.3f}, {metrics['ci_high']:.3f}]"
+    reported = f"{name} {metrics['value']:.3f} [{metrics['ci_lower']:.3f}, {metrics['ci_upper']:.3f}]"
     if len(classes) == 1:
         for repeat, curve in table[table["repeat"] > 0].groupby("repeat"):
             label = f"repeats: mean {reported}" if repeat == 1 else None

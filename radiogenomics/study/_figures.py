@@ -260,7 +260,7 @@ def _specs(mdata: MuData, study: Study) -> list[tuple[str, str, str, str, Callab
             )
         )
     if "gsea" in uns and len(uns["gsea"]["results"]):
-        res = uns["gsea"]["results"].sort_values("pval")
+        res = uns["gsea"]["results"].sort_values("p")
         best = res.iloc[0]
         add(
             (

@@ -173,8 +173,8 @@ def _tables(mdata: MuData, study: Study) -> dict[str, list[tuple[str, str]]]:
     if "evaluate" in uns and "concordance" in uns["evaluate"]:
         out["survival"].append(("Discrimination", _table(uns["evaluate"]["concordance"])))
     if "gsea" in uns:
-        res = uns["gsea"]["results"].sort_values("pval").head(12)
-        cols = [c for c in ("ranking", "term", "nes", "pval", "fdr", "overlap") if c in res]
+        res = uns["gsea"]["results"].sort_values("p").head(12)
+        cols = [c for c in ("ranking", "term", "nes", "p", "padj", "overlap") if c in res]
         out["enrichment"].append(("Top gene sets", _table(res[cols], index=False)))
     return out
 

@@ -350,7 +350,7 @@ def enrichment(state: State, p: s.EnrichmentStep, ctx: Context) -> None:
         keys,
         mod=p.mod,
         gene_sets=gene_sets,
-        permutations=p.permutations,
+        n_permutations=p.permutations,
         null=p.null,
         min_size=p.min_size,
         seed=ctx.seed,

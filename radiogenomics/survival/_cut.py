@@ -105,7 +105,7 @@ def dichotomize(
     key: str,
     *,
     method: Literal["median", "quantile", "maxstat"] = "median",
-    q: float = 0.5,
+    quantile: float = 0.5,
     time: str = "os_months",
     event: str = "os_event",
     train: str | np.ndarray | None = None,
@@ -118,7 +118,7 @@ def dichotomize(
 ) -> MuData | None:
     """Split a score into ``low``/``high`` groups at a cut-point fitted on training patients.
 
-    ``high`` means a value above the cut-point. The cut-point is the median, the ``q``
+    ``high`` means a value above the cut-point. The cut-point is the median, the ``quantile``
     quantile, or the maximally selected log-rank statistic (``maxstat``, Lausen & Schumacher
     1992, doi:10.2307/2532318) over cuts leaving ``minprop`` of the training patients on each
     side, with a p-value corrected for the search (the Lausen-Schumacher 1992 approximation,
@@ -134,7 +134,7 @@ def dichotomize(
         Score to cut: an ``obs`` column, ``"<mod>:<feature>"`` or ``"<embedding>:<k>"``.
     method
         ``"median"``, ``"quantile"`` or ``"maxstat"``.
-    q
+    quantile
         Quantile for ``method="quantile"``.
     time
         ``mdata.obs`` column with follow-up time (``maxstat`` only).
@@ -185,10 +185,10 @@ def dichotomize(
     if method == "median":
         cut = float(np.median(x))
     elif method == "quantile":
-        if not 0 < q < 1:
-            msg = f"q={q} must be strictly between 0 and 1."
+        if not 0 < quantile < 1:
+            msg = f"quantile={quantile} must be strictly between 0 and 1."
             raise ValueError(msg)
-        cut, params["q"] = float(np.quantile(x, q)), q
+        cut, params["quantile"] = float(np.quantile(x, quantile)), quantile
     elif method == "maxstat":
         t, ev, usable = survival_columns(mdata.obs, time, event, where="dichotomize")
         keep = usable[mask]
