@@ -480,7 +480,7 @@ CASES = [
     ),
     Case(
         "gsea-permutations",
-        lambda c: rg.enrich.gsea(c.mdata, _ranking(c), gene_sets=_sets(c), permutations=0),
+        lambda c: rg.enrich.gsea(c.mdata, _ranking(c), gene_sets=_sets(c), n_permutations=0),
         ValueError,
         r"permutations",
         r">= 1",

@@ -49,4 +49,4 @@ def test_gsea_warns_on_a_tied_patient_score(mdata):
     sets = {t: g["gene"].tolist() for t, g in truth.groupby("term")}
     mdata.obs["risk_cv"] = _tied_score(mdata, 33)
     with pytest.warns(UserWarning, match=r"gsea: 33 of 120 values of 'risk_cv' are tied at 0 .* arbitrary"):
-        rg.enrich.gsea(mdata, "risk_cv", layer="log", gene_sets=sets, permutations=20)
+        rg.enrich.gsea(mdata, "risk_cv", layer="log", gene_sets=sets, n_permutations=20)
