@@ -90,7 +90,7 @@ def _write(mdata: MuData, values: pd.Series, cut: float, key_added: str, params:
     mdata.obs[key_added] = pd.Categorical(group, categories=["low", "high"])
     missing = int(values.isna().sum())
     if missing:
-        warnings.warn(f"{missing} patients with a missing {params['key']!r} get no group.", UserWarning, stacklevel=3)
+        warnings.warn(f"{missing} patients with a missing {params['score']!r} get no group.", UserWarning, stacklevel=3)
     params = {
         **params,
         "cutpoint": float(cut),
@@ -102,7 +102,7 @@ def _write(mdata: MuData, values: pd.Series, cut: float, key_added: str, params:
 
 def dichotomize(
     mdata: MuData,
-    key: str,
+    score: str,
     *,
     method: Literal["median", "quantile", "maxstat"] = "median",
     quantile: float = 0.5,
@@ -130,7 +130,7 @@ def dichotomize(
     ----------
     mdata
         Cohort container.
-    key
+    score
         Score to cut: an ``obs`` column, ``"<mod>:<feature>"`` or ``"<embedding>:<k>"``.
     method
         ``"median"``, ``"quantile"`` or ``"maxstat"``.
@@ -151,7 +151,7 @@ def dichotomize(
     seed
         Seed of the permutations.
     key_added
-        ``obs`` column and ``uns`` key written; default ``f"{key}_group"``.
+        ``obs`` column and ``uns`` key written; default ``f"{score}_group"``.
     copy
         Return a modified copy instead of writing into ``mdata``.
 
@@ -162,7 +162,7 @@ def dichotomize(
     ``mdata.obs[key_added]`` : categorical
         ``low`` (value <= cut-point) or ``high``; missing if the value is missing.
     ``mdata.uns[key_added]["params"]`` : dict
-        ``key``, ``method``, ``cutpoint``, ``n_train``, group sizes and, for ``maxstat``,
+        ``score``, ``method``, ``cutpoint``, ``n_train``, group sizes and, for ``maxstat``,
         ``statistic``, ``p``, ``pvalue``, ``minprop``, ``seed``.
     ``mdata.uns[key_added]["scan"]`` : :class:`pandas.DataFrame`
         ``maxstat`` only: ``cutpoint, statistic, prop_low`` for every candidate cut.
@@ -176,11 +176,11 @@ def dichotomize(
     [30, 30]
     """
     mdata = mdata.copy() if copy else mdata
-    key_added = key_added or f"{key}_group"
-    values = resolve_keys(mdata, [key])[key].astype(float)
+    key_added = key_added or f"{score}_group"
+    values = resolve_keys(mdata, [score])[score].astype(float)
     mask = train_mask(mdata, train, where="dichotomize") & values.notna().to_numpy()
     x = values.to_numpy()[mask]
-    params = {"key": key, "method": method, "n_train": int(mask.sum())}
+    params = {"score": score, "method": method, "n_train": int(mask.sum())}
     scan = None
     if method == "median":
         cut = float(np.median(x))
@@ -206,7 +206,7 @@ def dichotomize(
     else:
         msg = f"method={method!r} is not supported; use 'median', 'quantile' or 'maxstat'."
         raise ValueError(msg)
-    params["largest_tie"] = warn_split_ties(x, cut, where="dichotomize", what=key)
+    params["largest_tie"] = warn_split_ties(x, cut, where="dichotomize", what=score)
     _write(mdata, values, cut, key_added, params)
     if scan is not None:
         mdata.uns[key_added]["scan"] = scan
@@ -215,7 +215,7 @@ def dichotomize(
 
 def apply_cutpoint(
     mdata: MuData,
-    key: str,
+    score: str,
     cutpoint: float | Mapping,
     *,
     key_added: str | None = None,
@@ -227,13 +227,13 @@ def apply_cutpoint(
     ----------
     mdata
         Cohort container (e.g. a validation cohort).
-    key
+    score
         Score to cut, resolved as in :func:`dichotomize`.
     cutpoint
         A number, or the stored result of :func:`dichotomize` on the training cohort
         (``mdata_train.uns[key_added]``).
     key_added
-        ``obs`` column and ``uns`` key written; default ``f"{key}_group"``.
+        ``obs`` column and ``uns`` key written; default ``f"{score}_group"``.
     copy
         Return a modified copy instead of writing into ``mdata``.
 
@@ -254,7 +254,7 @@ def apply_cutpoint(
     True
     """
     mdata = mdata.copy() if copy else mdata
-    key_added = key_added or f"{key}_group"
+    key_added = key_added or f"{score}_group"
     source = {}
     if isinstance(cutpoint, Mapping):
         stored = cutpoint.get("params", cutpoint)
@@ -263,6 +263,6 @@ def apply_cutpoint(
             raise ValueError(msg)
         source = {f"source_{k}": v for k, v in stored.items() if k not in ("cutpoint", "n_low", "n_high")}
         cutpoint = stored["cutpoint"]
-    values = resolve_keys(mdata, [key])[key].astype(float)
-    _write(mdata, values, float(cutpoint), key_added, {"key": key, "method": "applied", **source})
+    values = resolve_keys(mdata, [score])[score].astype(float)
+    _write(mdata, values, float(cutpoint), key_added, {"score": score, "method": "applied", **source})
     return mdata if copy else None

@@ -51,7 +51,7 @@ def _store(mdata, values, cutpoints, labels, key_added, params, time, event) -> 
         )
     missing = int(values.isna().sum())
     if missing:
-        warnings.warn(f"{missing} patients with a missing {params['key']!r} get no group.", UserWarning, stacklevel=3)
+        warnings.warn(f"{missing} patients with a missing {params['score']!r} get no group.", UserWarning, stacklevel=3)
     bounds = np.concatenate([[-np.inf], cutpoints, [np.inf]])
     table = pd.DataFrame(
         {"group": labels, "lower": bounds[:-1], "upper": bounds[1:], "n": counts.to_numpy(dtype=int)}
@@ -74,7 +74,7 @@ def _store(mdata, values, cutpoints, labels, key_added, params, time, event) -> 
 
 def risk_groups(
     mdata: MuData,
-    key: str,
+    score: str,
     *,
     n_groups: int = 3,
     quantiles: Sequence[float] | None = None,
@@ -98,7 +98,7 @@ def risk_groups(
     ----------
     mdata
         Cohort container.
-    key
+    score
         Score (higher = worse): an ``obs`` column (``"risk_score"``), ``"<mod>:<feature>"`` or
         ``"<embedding>:<k>"``.
     n_groups
@@ -114,7 +114,7 @@ def risk_groups(
     time, event
         ``mdata.obs`` survival columns for the tests (skipped when absent).
     key_added
-        ``obs`` column and ``uns`` key; default ``f"{key}_risk_group"``.
+        ``obs`` column and ``uns`` key; default ``f"{score}_risk_group"``.
     copy
         Return a modified copy instead of writing into ``mdata``.
 
@@ -123,7 +123,7 @@ def risk_groups(
     ``None``, or the modified copy. Writes ``mdata.obs[key_added]`` (ordered categorical; missing
     when the score is missing) and ``mdata.uns[key_added]``: ``"groups"`` (per group ``lower,
     upper, n`` and, with survival, ``n_events, expected``), ``"tests"`` (``logrank``, ``trend``:
-    ``chisq, df, p``), ``"params"`` (``key``, ``cutpoints``, ``labels``, ``quantiles``, ``n_train``).
+    ``chisq, df, p``), ``"params"`` (``score``, ``cutpoints``, ``labels``, ``quantiles``, ``n_train``).
 
     Raises
     ------
@@ -142,11 +142,11 @@ def risk_groups(
     True
     """
     mdata = mdata.copy() if copy else mdata
-    key_added = key_added or f"{key}_risk_group"
-    values = resolve_keys(mdata, [key])[key].astype(float)
+    key_added = key_added or f"{score}_risk_group"
+    values = resolve_keys(mdata, [score])[score].astype(float)
     mask = train_mask(mdata, train, where="risk_groups") & values.notna().to_numpy()
     x = values.to_numpy()[mask]
-    params: dict = {"key": key, "n_train": int(mask.sum())}
+    params: dict = {"score": score, "n_train": int(mask.sum())}
     if cutpoints is not None:
         cuts = np.asarray(cutpoints, dtype=float)
         params["method"] = "cutpoints"
@@ -179,7 +179,7 @@ def risk_groups(
 
 def apply_risk_groups(
     mdata: MuData,
-    key: str,
+    score: str,
     groups: Mapping,
     *,
     time: str = "os_months",
@@ -193,14 +193,14 @@ def apply_risk_groups(
     ----------
     mdata
         Cohort container (e.g. a validation cohort).
-    key
+    score
         Score, resolved as in :func:`risk_groups`.
     groups
         The stored result of :func:`risk_groups` on the training cohort (``train.uns[key_added]``).
     time, event
         Survival columns for the tests (skipped when absent).
     key_added
-        ``obs`` column and ``uns`` key; default ``f"{key}_risk_group"``.
+        ``obs`` column and ``uns`` key; default ``f"{score}_risk_group"``.
     copy
         Return a modified copy instead of writing into ``mdata``.
 
@@ -219,13 +219,13 @@ def apply_risk_groups(
     True
     """
     mdata = mdata.copy() if copy else mdata
-    key_added = key_added or f"{key}_risk_group"
+    key_added = key_added or f"{score}_risk_group"
     stored = groups.get("params", groups)
     if "cutpoints" not in stored or "labels" not in stored:
         msg = "groups must be the dict stored by rg.survival.risk_groups (with params['cutpoints'] and ['labels'])."
         raise DataFormatError(msg)
-    values = resolve_keys(mdata, [key])[key].astype(float)
-    params = {"key": key, "applied": True, "source_n_train": stored.get("n_train"), "method": "applied"}
+    values = resolve_keys(mdata, [score])[score].astype(float)
+    params = {"score": score, "applied": True, "source_n_train": stored.get("n_train"), "method": "applied"}
     _store(
         mdata,
         values,
