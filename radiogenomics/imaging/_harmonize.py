@@ -233,8 +233,8 @@ def _fitted(fit, mod: str, fit_key: str) -> Mapping:
 
 def apply_harmonization(
     mdata: MuData | ad.AnnData,
-    *,
     fit: Mapping | MuData | ad.AnnData,
+    *,
     mod: str = "radiomics",
     fit_key: str = "harmonize",
     key_added: str = "harmonize",

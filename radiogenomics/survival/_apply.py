@@ -43,8 +43,8 @@ def _stored(mdata: MuData, signature) -> tuple[Mapping, str]:
 
 def apply_signature(
     mdata: MuData,
-    *,
     signature: Mapping | str = "signature",
+    *,
     key_added: str | None = None,
     copy: bool = False,
 ) -> MuData | None:
