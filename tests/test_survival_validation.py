@@ -120,6 +120,12 @@ def test_compare_noise_adds_nothing_and_apparent_gain_is_optimistic(with_factor)
 def test_compare_bad_input(with_factor):
     with pytest.raises(ValueError, match="not in base"):
         rg.survival.compare(with_factor, ["age"], ["age"])
+    with_factor.obs["os_event"] = np.arange(with_factor.n_obs) < 4  # 4 events cannot fill 5 test folds
+    with pytest.raises(
+        rg.errors.DataFormatError,
+        match=r"compare: class 'event' has 4 patients, fewer than the cv=5 outer folds; use cv=4",
+    ):
+        rg.survival.compare(with_factor, ["age"], ["f1"], n_boot=5, cv=5)
 
 
 def test_nomogram_matches_cox_model(with_factor):

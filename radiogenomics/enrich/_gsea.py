@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from .._cv import run_tasks
 from .._ties import warn_rank_ties
 from .._utils import get_modality, resolve_keys
 from ._genesets import check_overlap, gene_labels, long_table, overlap_table, quiet_gseapy, restrict
@@ -131,8 +132,18 @@ def prerank_table(
     return out
 
 
+def _ranking_null(target, ranking, sets, rng, *, expr, permutations, weight):
+    return patient_null(target, expr, ranking, sets, permutations=permutations, weight=weight, rng=rng)
+
+
 def _patient_statistics(
-    mdata: MuData, observed: pd.DataFrame, table: pd.DataFrame, sets: dict, params: dict, names: list[str]
+    mdata: MuData,
+    observed: pd.DataFrame,
+    table: pd.DataFrame,
+    sets: dict,
+    params: dict,
+    names: list[str],
+    client: Any = None,
 ) -> pd.DataFrame:
     """Replace NES, p, FDR and FWER of correlation rankings by a patient-permutation null."""
     adata = get_modality(mdata, params["mod"])
@@ -140,26 +151,24 @@ def _patient_statistics(
     values = expression(adata, params["layer"])
     expr = pd.DataFrame(values, index=adata.obs_names, columns=labels).reindex(mdata.obs_names)
     targets = resolve_keys(mdata, names)
-    out = []
-    for i, name in enumerate(names):
+    tasks, kept = [], []
+    for name in names:
         rng = np.random.default_rng([params["seed"], list(table.columns).index(name)])
         rows = observed[observed["ranking"] == name].set_index("term")
         terms = [t for t in sets if t in rows.index]
         target = pd.to_numeric(targets[name], errors="coerce")
-        null = patient_null(
-            target,
-            expr,
-            table[name].dropna(),
-            {t: sets[t] for t in terms},
-            permutations=params["n_permutations"],
-            weight=params["weight"],
-            rng=rng,
-        )
+        tasks.append((target, table[name].dropna(), {t: sets[t] for t in terms}, rng))
+        kept.append((rows, terms))
+    shared = {"expr": expr, "permutations": params["n_permutations"], "weight": params["weight"]}
+    # one task per ranking, each with its own seeded generator: any backend gives the same nulls
+    nulls = run_tasks(_ranking_null, tasks, shared=shared, client=client)
+    out = []
+    for (rows, terms), null in zip(kept, nulls, strict=True):
         stats = phenotype_statistics(rows.loc[terms, "es"].to_numpy(), null)
         rows = rows.loc[terms].copy()
         rows[["nes", "p", "padj", "p_fwer"]] = stats.to_numpy()
         out.append(rows.reset_index())
-        logger.info("gsea: patient-permutation null for ranking %d/%d (%s)", i + 1, len(names), name)
+    logger.info("gsea: patient-permutation null for %d rankings", len(names))
     return pd.concat(out, ignore_index=True)[observed.columns]
 
 
@@ -242,6 +251,7 @@ def gsea(
     seed: int = 0,
     weight: float = 1.0,
     n_jobs: int = 1,
+    client: Any = None,
     batch: bool = False,
     gene_column: str | None = None,
     key_added: str = "gsea",
@@ -300,6 +310,9 @@ def gsea(
         Exponent of the ranking values in the running sum (1 = standard GSEA).
     n_jobs
         Threads used by gseapy.
+    client
+        A Dask :class:`distributed.Client`: the patient-permutation nulls (one task per ranking,
+        each with its own seeded generator) run on its workers; results equal a local run.
     batch
         Run rankings that share their genes in one multi-column gseapy call (see above).
     gene_column
@@ -389,7 +402,7 @@ def gsea(
         frames.append(prerank_table(table[gene_null], tested, params, batch=batch))
     if patient_null_names:
         observed = prerank_table(table[patient_null_names], tested, {**params, "n_permutations": 1}, batch=batch)
-        frames.append(_patient_statistics(mdata, observed, table, tested, params, patient_null_names))
+        frames.append(_patient_statistics(mdata, observed, table, tested, params, patient_null_names, client))
     results = pd.concat(frames, ignore_index=True)
     results["null"] = results["ranking"].map(nulls)
     set_size = {t: len(g) for t, g in sets.items()}

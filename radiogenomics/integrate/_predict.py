@@ -127,6 +127,28 @@ def _predictions(prep, oof, final_score):
     return predictions
 
 
+def _summarise(prep: dict, oof, folds, null, final, *, seed: int) -> dict:
+    """Result tables: metrics, folds, ROC curves, predictions, exclusions, permutation null and the final model."""
+    task, y, classes = prep["task"], prep["y"], prep["classes"]
+    final_score = final.predict(prep["x"]) if task == "regression" else final.predict_proba(prep["x"])
+    final_score = final_score[:, 1] if task == "binary" else final_score
+    n_null = 0 if null is None else len(null)
+    return {
+        "metrics": _metrics(task, y, oof, folds, seed=seed, null=null),
+        "folds": folds,
+        "roc": _roc_table(task, y, oof, classes),
+        "predictions": _predictions(prep, oof, final_score),
+        "excluded": prep["excluded"],
+        "permutation": pd.DataFrame({"permutation": np.arange(1, 1 + n_null), "value": [] if null is None else null}),
+        **model_tables(final, prep["columns"], classes, task),
+    }
+
+
+def _store(mdata: MuData, key_added: str, tables: dict, params: dict) -> None:
+    """Write the tables and parameters to ``mdata.uns[key_added]`` (plain DataFrames and a dict)."""
+    mdata.uns[key_added] = {**tables, "params": params}
+
+
 def _store_shap(result: dict, final, prep: dict, task: str) -> None:
     from .._explain import predict_shap, shap_table
 
@@ -295,42 +317,31 @@ def predict(
         null = permutation_null(pipe, grid, x, y, task, n_permutations=n_permutations, client=client, **common)
     # final model: tuned with the inner loop on every patient
     final, best, _ = fit_tuned(pipe, grid, x, y, task, inner_splits(task, y, inner_cv=inner_cv, seed=seed))
-    final_score = final.predict(x) if task == "regression" else final.predict_proba(x)
-    final_score = final_score[:, 1] if task == "binary" else final_score
-    mdata.uns[key_added] = {
-        "metrics": _metrics(task, y, oof, folds, seed=seed, null=null),
-        "folds": folds,
-        "roc": _roc_table(task, y, oof, classes),
-        "predictions": _predictions(prep, oof, final_score),
-        "excluded": prep["excluded"],
-        "permutation": pd.DataFrame(
-            {"permutation": np.arange(1, 1 + (0 if null is None else len(null))), "value": [] if null is None else null}
-        ),
-        **model_tables(final, prep["columns"], classes, task),
-        "params": {
-            "target": target,
-            "features": [features] if isinstance(features, str) else list(features),
-            "model": model,
-            "task": task,
-            "classes": classes,
-            "cv": cv,
-            "repeats": repeats,
-            "seed": seed,
-            "inner_cv": inner_cv,
-            "n_permutations": n_permutations,
-            "batch_key": batch_key,
-            "n_select": n_select,
-            "grid": "; ".join(f"{k.removeprefix('model__')}={[float(v) for v in vals]}" for k, vals in grid.items()),
-            "n_patients": len(y),
-            "n_excluded": len(prep["excluded"]),
-            "n_empty_folds": n_empty,
-            "missing_labels": list(MISSING_LABELS),
-            "n_missing_labels": int(sum(prep["missing_labels"].values())),
-            "final_best_params": best,
-            "ci": "percentile bootstrap over patients, 1000 resamples",
-            "permutation_null": "rows of the features permuted, outer and inner splits fixed",
-        },
+    tables = _summarise(prep, oof, folds, null, final, seed=seed)
+    params = {
+        "target": target,
+        "features": [features] if isinstance(features, str) else list(features),
+        "model": model,
+        "task": task,
+        "classes": classes,
+        "cv": cv,
+        "repeats": repeats,
+        "seed": seed,
+        "inner_cv": inner_cv,
+        "n_permutations": n_permutations,
+        "batch_key": batch_key,
+        "n_select": n_select,
+        "grid": "; ".join(f"{k.removeprefix('model__')}={[float(v) for v in vals]}" for k, vals in grid.items()),
+        "n_patients": len(y),
+        "n_excluded": len(prep["excluded"]),
+        "n_empty_folds": n_empty,
+        "missing_labels": list(MISSING_LABELS),
+        "n_missing_labels": int(sum(prep["missing_labels"].values())),
+        "final_best_params": best,
+        "ci": "percentile bootstrap over patients, 1000 resamples",
+        "permutation_null": "rows of the features permuted, outer and inner splits fixed",
     }
+    _store(mdata, key_added, tables, params)
     if explain:
         _store_shap(mdata.uns[key_added], final, prep, task)
     logger.info("predict %s: %d patients, %s", target, len(y), mdata.uns[key_added]["metrics"].iloc[0].to_dict())

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._cv import check_nested_splits
 from .._utils import bootstrap_indices
 from ..errors import ConvergenceError
 from ._cox import cox_inputs, fit_cox
@@ -47,6 +48,8 @@ def _cross_validated(time, event, Xb, Xf, cv, repeats, seed) -> pd.DataFrame:
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     rows = []
+    # every test fold needs events and censored patients, checked before the stratified splitter warns
+    check_nested_splits(event.astype(int), None, cv=cv, inner_cv=1, where="compare", names=["censored", "event"])
     splitter = RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats, random_state=seed)
     for i, (train, test) in enumerate(splitter.split(Xb, event)):
         try:
