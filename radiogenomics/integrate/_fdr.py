@@ -51,17 +51,19 @@ def fdr_adjust(p: np.ndarray, method: str = "bh") -> np.ndarray:
     m = len(values)
     if m == 0:
         return out.reshape(p.shape)
-    order = _argsort_unit(np.clip(values, 0.0, 1.0))
-    ecdf = np.arange(1, m + 1) / float(m)
-    if method == "by":
-        ecdf = ecdf / np.sum(1.0 / np.arange(1, m + 1))
+    # descending order, so the running minimum is a forward accumulate over contiguous memory
+    order = _argsort_unit(np.clip(values, 0.0, 1.0))[::-1]
     raw = values[order].astype(np.float64)
-    raw /= ecdf
-    del ecdf
-    adjusted = np.minimum.accumulate(raw[::-1])[::-1]
-    adjusted[adjusted > 1] = 1
+    denom = np.arange(m, 0, -1, dtype=np.float64)
+    denom /= float(m)  # the ECDF factor j / m of statsmodels, largest j first
+    if method == "by":
+        denom /= np.sum(1.0 / np.arange(1, m + 1))
+    raw /= denom
+    del denom
+    np.minimum.accumulate(raw, out=raw)
+    np.minimum(raw, 1.0, out=raw)
     result = np.empty(m, dtype=np.float32)
-    result[order] = adjusted
+    result[order] = raw
     if every:
         return result.reshape(p.shape)
     out[ok] = result
