@@ -230,3 +230,19 @@ def test_evaluate_says_when_ties_merge_calibration_groups():
     res = mdata.uns["evaluate"]
     assert len(res["calibration"]) == 3 and res["params"]["n_groups_made"] == 3
     assert res["calibration"]["n"].sum() == 90
+
+
+def test_median_follow_up_is_the_reverse_kaplan_meier_median(glioma):
+    from radiogenomics.cli import summary
+    from radiogenomics.survival._evaluate import median_follow_up
+
+    t, e = glioma.obs["os_months"].to_numpy(float), glioma.obs["os_event"]
+    assert median_follow_up(t, e) == pytest.approx(26.3, abs=0.05)  # not the median observed time
+    assert np.nanmedian(t) == pytest.approx(12.5, abs=0.05)
+    # the same definition by hand: Kaplan-Meier of censoring (deaths censored), first time at or below 0.5
+    from lifelines import KaplanMeierFitter
+
+    ok = ~np.isnan(t) & e.notna().to_numpy()
+    kmf = KaplanMeierFitter().fit(t[ok], ~e[ok].to_numpy(dtype=bool))
+    assert median_follow_up(t, e) == pytest.approx(kmf.median_survival_time_)
+    assert "median follow-up 26.3 months (reverse Kaplan-Meier)" in summary(glioma)

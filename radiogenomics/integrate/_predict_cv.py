@@ -4,7 +4,10 @@ Pure functions on arrays. The inner loop is a grid search written out: the steps
 pipeline before the model (batch scaling, imputation, scaling, selection) do not depend on the
 tuned parameter, so they are fitted once per inner split and reused for every grid value; the
 chosen parameter is the first with the best mean inner score, as in
-:class:`~sklearn.model_selection.GridSearchCV`.
+:class:`~sklearn.model_selection.GridSearchCV`, except that means equal up to float rounding
+(1e-12; e.g. two penalties with the same AUCs in other folds) count as ties, so the choice does
+not depend on summation order. Binary inner scores use the decision function, as scikit-learn's
+``roc_auc`` scorer.
 """
 
 from __future__ import annotations
@@ -75,10 +78,13 @@ def _tune(pipe: Pipeline, grid: dict, x, y, task: str, folds) -> tuple[dict, int
             with warnings.catch_warnings(record=True) as caught, config_context(**FAST):
                 warnings.simplefilter("always", ConvergenceWarning)
                 model = clone(pipe[-1]).set_params(**params).fit(x_train, y[train])
-                response = _response(model, x_test, task)
+                # as scikit-learn's roc_auc scorer: the decision function (probabilities can saturate and tie)
+                binary_margin = task == "binary" and hasattr(model, "decision_function")
+                response = model.decision_function(x_test) if binary_margin else _response(model, x_test, task)
             n_conv += sum(issubclass(w.category, ConvergenceWarning) for w in caught)
             scores[k, j] = next(iter(metric_rows(task, y[test], response[None]).values()))[0]
-    mean = scores.mean(axis=0)
+    # ties within float noise (AUCs of different grid points that are equal) go to the first grid point
+    mean = np.round(scores.mean(axis=0), 12)
     best = int(np.flatnonzero(mean == np.nanmax(mean))[0]) if np.isfinite(mean).any() else 0
     return points[best], n_conv
 
