@@ -220,7 +220,7 @@ def test_apply_model_to_external_cohort(tmp_path):
     ],
 )
 def test_stored_tables_reproduce_the_pipeline(mdata, task, model):
-    from radiogenomics.integrate._predict_core import linear_predictor, make_pipeline, model_tables
+    from radiogenomics.integrate._predict_model import linear_predictor, make_pipeline, model_tables
 
     x = mdata["radiomics"].X.astype(float)
     y = {"binary": mdata.obs["idh_mutant"].to_numpy(dtype=int), "regression": mdata.obs["age"].to_numpy()}.get(

@@ -11,7 +11,8 @@ import pandas as pd
 from .._keys import score_column
 from .._utils import resolve_keys
 from ..errors import MissingColumnError, MissingResultError
-from ._predict_core import linear_predictor, metric_rows
+from ._predict_metrics import metric_rows
+from ._predict_model import linear_predictor
 from ._predict_prepare import feature_matrix
 
 if TYPE_CHECKING:

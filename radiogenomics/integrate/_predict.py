@@ -12,8 +12,9 @@ from sklearn.metrics import roc_curve
 
 from .._utils import resolve_keys
 from ..errors import DataFormatError
-from ._predict_core import bootstrap_metrics, make_pipeline, metric_rows, model_tables
 from ._predict_cv import checked_splits, cross_validate, fit_tuned, inner_splits, permutation_null
+from ._predict_metrics import bootstrap_metrics, metric_rows
+from ._predict_model import make_pipeline, model_tables
 from ._predict_prepare import MISSING_LABELS, clean_target, encode_target, feature_matrix, select_patients, task_of
 
 if TYPE_CHECKING:

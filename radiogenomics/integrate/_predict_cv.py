@@ -24,7 +24,7 @@ from sklearn.model_selection import KFold, ParameterGrid, RepeatedKFold, Repeate
 from threadpoolctl import threadpool_limits
 
 from .._cv import check_nested_splits, run_tasks
-from ._predict_core import metric_rows
+from ._predict_metrics import metric_rows
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline

@@ -1,4 +1,4 @@
-"""Pipelines, metrics and stored-model tables behind :func:`radiogenomics.integrate.predict`."""
+"""Pipelines of :func:`radiogenomics.integrate.predict` and the final model stored as tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import inspect
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.feature_selection import SelectKBest, f_classif, f_regression
@@ -14,8 +13,6 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-
-from .._utils import bootstrap_indices
 
 MODELS = ("logistic_l1", "logistic_l2", "elasticnet", "random_forest")
 _PENALTY_DEPRECATED = inspect.signature(LogisticRegression).parameters["penalty"].default == "deprecated"
@@ -100,64 +97,6 @@ def make_pipeline(model: str, task: str, seed: int, *, batch: bool, n_select: in
         steps.append(("select", SelectKBest(f_regression if task == "regression" else f_classif, k=n_select)))
     steps.append(("model", estimator))
     return Pipeline(steps), {f"model__{k}": v for k, v in grid.items()}
-
-
-# ----------------------------------------------------------------------------------------------- metrics
-
-
-def auc_rows(y: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """AUC (Mann-Whitney) of binary ``y`` against each row of ``scores`` (last axis = patients).
-
-    ``y`` may have the same leading shape as ``scores`` (e.g. bootstrap resamples).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> auc_rows(np.array([0, 0, 1, 1]), np.array([[0.1, 0.4, 0.35, 0.8]]))
-    array([0.75])
-    """
-    y = np.broadcast_to(y, scores.shape).astype(bool)
-    ranks = stats.rankdata(scores, axis=-1)
-    n1 = y.sum(axis=-1)
-    n0 = y.shape[-1] - n1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return ((ranks * y).sum(axis=-1) - n1 * (n1 + 1) / 2) / (n1 * n0)
-
-
-def _r2_rows(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    y = np.broadcast_to(y, pred.shape)
-    sst = ((y - y.mean(axis=-1, keepdims=True)) ** 2).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 1 - ((y - pred) ** 2).sum(axis=-1) / sst
-
-
-def _spearman_rows(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    ry = stats.rankdata(np.broadcast_to(y, pred.shape), axis=-1)
-    rp = stats.rankdata(pred, axis=-1)
-    ry, rp = ry - ry.mean(axis=-1, keepdims=True), rp - rp.mean(axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (ry * rp).sum(axis=-1) / np.sqrt((ry**2).sum(axis=-1) * (rp**2).sum(axis=-1))
-
-
-def metric_rows(task: str, y: np.ndarray, oof: np.ndarray) -> dict[str, np.ndarray]:
-    """Metrics of out-of-fold predictions ``oof`` (... x patients [x classes]) against codes ``y``."""
-    if task == "binary":
-        return {"auc": auc_rows(y, oof)}
-    if task == "multiclass":
-        per_class = [auc_rows(y == k, oof[..., k]) for k in range(oof.shape[-1])]
-        return {"auc_macro": np.mean(per_class, axis=0)}
-    return {"r2": _r2_rows(y, oof), "spearman": _spearman_rows(y, oof)}
-
-
-def bootstrap_metrics(task: str, y: np.ndarray, oof: np.ndarray, *, n_boot: int, seed: int) -> dict[str, np.ndarray]:
-    """Bootstrap over patients: each resample scores every repeat, then averages over repeats."""
-    idx = bootstrap_indices(len(y), n_boot, seed)
-    yb = y[idx][:, None]  # n_boot x 1 x n
-    ob = oof[:, idx].swapaxes(0, 1)  # n_boot x repeats x n [x classes]
-    return {k: np.nanmean(v, axis=1) for k, v in metric_rows(task, yb, ob).items()}
-
-
-# ----------------------------------------------------------------------------------------------- stored model
 
 
 def model_tables(pipe: Pipeline, features: list[str], classes: list[str], task: str) -> dict[str, pd.DataFrame]:
