@@ -202,3 +202,35 @@ def test_mixed_modalities_warn_or_take_one_preset_each():
     assert json.loads(info["params_source"]) == {"CT": "dict", "T1": "dict"}
     with pytest.raises(ValueError, match=r"no entry for the manifest modalities \['T1'\]"):
         rg.imaging.extract(manifest, params={"CT": "CT"}, progress=False)
+
+
+def _sleep_and_return(i: int) -> int:
+    time.sleep(2)
+    return i
+
+
+def test_half_written_result_of_a_killed_worker_breaks_the_pool_instead_of_hanging():
+    """A worker killed while sending its result leaves a partial message in the result pipe.
+
+    concurrent.futures then waits for the rest of it forever; the package's loop notices the dead
+    worker and breaks the pool, so extract resubmits the cases instead of hanging.
+    """
+    import struct
+    from concurrent.futures.process import BrokenProcessPool
+
+    from radiogenomics.imaging import _backends
+
+    pool = _backends._pool(2)
+    futures = {pool.submit(_sleep_and_return, i): i for i in range(4)}
+    try:
+        time.sleep(0.5)
+        writer = pool._result_queue._writer
+        os.write(writer.fileno(), struct.pack("!i", 1000) + b"0123456789")  # header of 1,000 bytes, 10 sent
+        time.sleep(0.2)
+        os.kill(next(iter(pool._processes.values())).pid, signal.SIGKILL)
+        start = time.monotonic()
+        with pytest.raises(BrokenProcessPool, match="while sending its result"):
+            list(_backends._completed(pool, futures))
+        assert time.monotonic() - start < 30
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

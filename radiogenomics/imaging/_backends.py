@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 MAX_ATTEMPTS = 3  # a case pending when a worker dies is resubmitted to a new pool at most twice
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _WATCHDOG_SECONDS = 1.0
+_POLL_SECONDS = 0.5
+_STALL_SECONDS = 5.0  # a worker dead this long without the pool noticing means a half-written result
 
 
 def _failed(case: dict[str, Any], reason: str) -> dict[str, Any]:
@@ -80,6 +82,44 @@ def _submit(pool: ProcessPoolExecutor, cases: list[dict], settings: dict, todo: 
         return {pool.submit(run_case, cases[i], settings): i for i in todo}
 
 
+def _dead_worker(pool: ProcessPoolExecutor) -> bool:
+    processes = getattr(pool, "_processes", None) or {}
+    return any(p.exitcode is not None for p in list(processes.values()))
+
+
+def _break(pool: ProcessPoolExecutor) -> None:
+    """Unblock a pool whose result pipe holds a half-written message from a killed worker.
+
+    concurrent.futures notices a dead worker only between messages: a worker killed while writing
+    its result leaves the pool's manager thread waiting for the rest of that message forever.
+    Killing the other workers and closing the parent's copy of the pipe's writing end makes that
+    read fail, and the pool then breaks as it would have.
+    """
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.exitcode is None:
+            process.kill()
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
+
+
+def _completed(pool: ProcessPoolExecutor, futures: dict) -> Iterator:
+    """Yield futures as they finish; raise BrokenProcessPool when a dead worker stalls the pool."""
+    pending = set(futures)
+    stalled = 0.0
+    while pending:
+        finished, pending = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+        if finished:
+            stalled = 0.0
+            yield from finished
+        elif _dead_worker(pool):
+            stalled += _POLL_SECONDS
+            if stalled >= _STALL_SECONDS:
+                _break(pool)
+                msg = "a worker process died while sending its result"
+                raise BrokenProcessPool(msg)
+
+
 def run_processes(cases: list[dict], settings: dict, n_jobs: int) -> Iterator[tuple[int, dict]]:
     """Run cases in a process pool; when a worker dies, rebuild the pool and resubmit the unfinished cases.
 
@@ -99,12 +139,15 @@ def run_processes(cases: list[dict], settings: dict, n_jobs: int) -> Iterator[tu
             futures = _submit(pool, cases, settings, todo)
             for i in todo:
                 attempts[i] += 1
-            for future in as_completed(futures):
-                if future.exception() is not None and isinstance(future.exception(), BrokenProcessPool):
-                    broken = future.exception()
-                    break
-                done.add(futures[future])
-                yield futures[future], {**future.result(), "attempts": attempts[futures[future]]}
+            try:
+                for future in _completed(pool, futures):
+                    if future.exception() is not None and isinstance(future.exception(), BrokenProcessPool):
+                        broken = future.exception()
+                        break
+                    done.add(futures[future])
+                    yield futures[future], {**future.result(), "attempts": attempts[futures[future]]}
+            except BrokenProcessPool as e:
+                broken = e
             # cases that finished before the pool broke keep their results
             for future, i in futures.items():
                 if i not in done and future.done() and not future.cancelled() and future.exception() is None:
