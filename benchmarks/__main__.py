@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 # benchmark -> (quick arguments, full arguments)
 BENCHMARKS = {
     "association": (["--patients", "500"], ["--patients", "500", "10000"]),
-    "end_to_end": (["--patients", "300", "1200"], ["--patients", "2000", "10000"]),
+    "end_to_end": (["--patients", "300", "1200", "--genes", "5000"], ["--patients", "2000", "10000"]),
     "loading": (["--files", "100", "--genes", "5000"], ["--genes", "60660"]),
     "extraction": (["--repeats", "1"], []),
     "survival": (["--patients", "200", "--features", "300", "--cv", "3", "--n-alphas", "20"], []),

@@ -1,8 +1,9 @@
 """End-to-end benchmark: one study on ``synthetic_cohort`` at two sizes, time and peak memory per step.
 
-Run: ``python benchmarks/end_to_end.py`` (quick: 300 and 1,200 patients, a few minutes on 2
-shared cores) or ``python benchmarks/end_to_end.py --patients 2000 10000`` (the full size of
-issue 14: 1,000 radiomic features x 20,000 genes). Steps, in order, in one process:
+Run: ``python benchmarks/end_to_end.py`` (300 and 1,200 patients; ``python -m benchmarks``
+runs it with 5,000 genes) or ``python benchmarks/end_to_end.py --patients 2000 10000`` (the full
+size of issue 14: 1,000 radiomic features x 20,000 genes; ``--skip mofa`` leaves out the step
+that dominates there). Steps, in order, in one process:
 generate (``synthetic_cohort``), build (``build_mudata`` from the patient x feature tables),
 normalise (``log_cpm``), associate (radiomics x rna), mofa (radiomics + rna, 5 factors, 50
 iterations), signature (LASSO Cox, 3 outer x 3 inner folds), pathway scores (``zscore`` on the
@@ -99,10 +100,12 @@ def _steps(n: int, n_features: int, n_genes: int, folder: Path) -> list[tuple[st
     ]
 
 
-def run(n: int, n_features: int, n_genes: int) -> dict[str, dict]:
+def run(n: int, n_features: int, n_genes: int, skip: list[str]) -> dict[str, dict]:
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, step in _steps(n, n_features, n_genes, Path(tmp)):
+            if name in skip:
+                continue
             w, c = time.perf_counter(), time.process_time()
             with PeakMemory() as mem:
                 step()
@@ -117,11 +120,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patients", type=int, nargs=2, default=[300, 1200])
     parser.add_argument("--features", type=int, default=1000)
     parser.add_argument("--genes", type=int, default=20_000)
+    parser.add_argument("--skip", nargs="*", default=[], help="steps to leave out (e.g. mofa)")
     args = parser.parse_args(argv)
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before")
     print(f"{args.features} radiomic features x {args.genes} genes; patients {args.patients}")
     print(f"  {'n':>6} {'step':<15}{'wall s':>9}{'CPU s':>9}{'peak MB':>10}")
-    small, large = (run(n, args.features, args.genes) for n in args.patients)
+    small, large = (run(n, args.features, args.genes, args.skip) for n in args.patients)
     scale = np.log(args.patients[1] / args.patients[0])
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(f"growth exponent from {args.patients[0]} to {args.patients[1]} patients (1 = linear):")
