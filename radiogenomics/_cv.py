@@ -145,12 +145,7 @@ def run_tasks(
     n_jobs
         joblib processes when ``client`` is ``None`` (``1``: serial).
     client
-        A Dask :class:`distributed.Client`; ``n_jobs`` must then be 1.
-
-    Raises
-    ------
-    ValueError
-        Both ``n_jobs != 1`` and ``client`` given.
+        A Dask :class:`distributed.Client`; ``n_jobs`` is then ignored (the cluster decides).
 
     Examples
     --------
@@ -159,9 +154,6 @@ def run_tasks(
     """
     shared = {} if shared is None else shared
     if client is not None:
-        if n_jobs != 1:
-            msg = "pass either n_jobs (local processes) or client (a Dask cluster), not both."
-            raise ValueError(msg)
         # a list of one object: scattering a bare dict or list would scatter its items
         scattered = {k: client.scatter([v], broadcast=True, hash=False)[0] for k, v in shared.items()}
         futures = [client.submit(fn, *task, **scattered, pure=False) for task in tasks]

@@ -246,3 +246,15 @@ def test_median_follow_up_is_the_reverse_kaplan_meier_median(glioma):
     kmf = KaplanMeierFitter().fit(t[ok], ~e[ok].to_numpy(dtype=bool))
     assert median_follow_up(t, e) == pytest.approx(kmf.median_survival_time_)
     assert "median follow-up 26.3 months (reverse Kaplan-Meier)" in summary(glioma)
+
+
+def test_evaluate_labels_the_in_sample_score_apparent(split):
+    train, _ = split
+    train = train.copy()
+    with pytest.warns(UserWarning, match=r"'risk_score' is the final model of a signature fitted on these patients"):
+        rg.survival.evaluate(train, "risk_score", n_boot=10, key_added="apparent")
+    rg.survival.evaluate(train, "risk_score_cv", n_boot=10, key_added="honest")  # no warning
+    apparent, honest = train.uns["apparent"], train.uns["honest"]
+    assert apparent["params"]["apparent"] and not honest["params"]["apparent"]
+    c = apparent["concordance"].loc["harrell_c", "estimate"], honest["concordance"].loc["harrell_c", "estimate"]
+    assert c[0] > c[1]  # in-sample is optimistic

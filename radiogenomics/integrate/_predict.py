@@ -241,7 +241,7 @@ def predict(
         Outer folds (and permutations) fitted in parallel (joblib processes).
     client
         A Dask :class:`distributed.Client`: outer folds and permutations run on its workers
-        (``n_jobs`` must be 1); the tables are identical to a local run.
+        (``n_jobs`` is then ignored); the tables are identical to a local run.
     explain
         Compute SHAP values of the final model on every patient (:mod:`shap`; linear models:
         interventional linear SHAP on the log-odds or value scale, forests: tree SHAP of the

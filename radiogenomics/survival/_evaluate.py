@@ -171,6 +171,22 @@ def _baseline(mdata, risk, baseline, lp, t, e):
     return baseline_hazard(lp, t, e), "in-sample Breslow (calibration in the large is optimistic)"
 
 
+def _apparent(mdata: MuData, risk: str) -> bool:
+    """``True`` when ``risk`` is the final-model score of a signature fitted on this cohort (in-sample)."""
+    for value in mdata.uns.values():
+        params = value.get("params", {}) if isinstance(value, dict) else {}
+        if params.get("risk_column") == risk and "cv_scores" in value and not params.get("applied", False):
+            warnings.warn(
+                f"evaluate: {risk!r} is the final model of a signature fitted on these patients, so its C-index, "
+                f"AUC and calibration are apparent (in-sample, optimistic); evaluate {risk + '_cv'!r} or a "
+                "validation cohort scored with apply_signature. params['apparent'] records it.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return True
+    return False
+
+
 def evaluate(
     mdata: MuData,
     risk: str = "risk_score",
@@ -242,7 +258,9 @@ def evaluate(
         ``threshold, net_benefit_model, net_benefit_all, net_benefit_none, n_treated``.
     ``"params"``
         Arguments, ``ibs``, ``n``, ``n_events``, the baseline used, ``n_groups_made`` and
-        ``constant_risk`` (a constant score: C = 0.5, empty calibration table, NaN slope; warned).
+        ``constant_risk`` (a constant score: C = 0.5, empty calibration table, NaN slope; warned)
+        and ``apparent`` (the score is the final model of a signature fitted on these patients:
+        in-sample metrics, warned).
 
     Examples
     --------
@@ -276,6 +294,7 @@ def evaluate(
     times = default_times(t, e) if times is None else np.asarray(times, dtype=float)
     t0 = float(times[len(times) // 2]) if calibration_time is None else float(calibration_time)
     base, source = _baseline(mdata, risk, baseline, lp, t, e)
+    apparent = _apparent(mdata, risk)
     lower, upper = _bootstrap(y, lp, times, n_boot, seed)
     concordance = pd.DataFrame(
         {"estimate": [harrell_c(t, e, lp), uno_c(y, y, lp)], "ci_lower": lower[:2], "ci_upper": upper[:2]},
@@ -315,6 +334,7 @@ def evaluate(
             "n_groups": n_groups,
             "n_groups_made": len(calibration),
             "constant_risk": bool(np.ptp(lp) == 0),
+            "apparent": apparent,
         },
     }
     return mdata if copy else None

@@ -217,8 +217,8 @@ def signature(
     n_jobs
         Outer folds run in parallel with :mod:`joblib`.
     client
-        A Dask :class:`distributed.Client`: the outer folds run on its workers (``n_jobs`` must
-        be 1); the tables are identical to a local run.
+        A Dask :class:`distributed.Client`: the outer folds run on its workers (``n_jobs`` is
+        then ignored); the tables are identical to a local run.
     explain
         Compute SHAP values of the final LASSO-Cox model (:mod:`shap`, interventional linear
         SHAP on the log relative hazard scale, training patients as background); not for ``"rsf"``.
