@@ -104,7 +104,7 @@ def test_dask_client_gives_identical_maps():
     y = np.hstack([x[:, :3] + rng.standard_normal((60, 3)), rng.standard_normal((60, 40)), rng.random((60, 2)) < 0.1])
     local = rg.integrate.correlate(x, y, chunk_size=7, n_permutations=20, seed=1)
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
         remote = rg.integrate.correlate(x, y, chunk_size=7, n_permutations=20, seed=1, client=client)

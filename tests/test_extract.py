@@ -184,7 +184,7 @@ def test_parallel_and_dask_equal_serial(tmp_path):
     # worker processes forked from this one start without re-importing the package (seconds saved)
     with (
         dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
-        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
         dasked = rg.imaging.extract(manifest, params=ORIGINAL, client=client, progress=False)
