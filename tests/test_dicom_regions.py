@@ -169,6 +169,12 @@ def test_delta_recovers_planted_change(tmp_path):
     np.testing.assert_allclose(delta.X[:3], [[0.5, 1.25]] * 3, rtol=1e-9)  # mean x1.5, variance x2.25
     assert np.isnan(delta.X[3]).all()
     assert delta.uns["delta"]["missing"].to_dict("records") == [{"patient_id": "P4", "missing": "followup"}]
+    rg.io.write_h5mu(mdata, tmp_path / "delta.h5mu")
+    back = rg.io.read_h5mu(tmp_path / "delta.h5mu")
+    np.testing.assert_array_equal(back["radiomics_delta"].X, delta.X)
+    assert back["radiomics"].var["timepoint"].tolist() == adata.var["timepoint"].tolist()
+    assert back["radiomics_delta"].uns["delta"]["missing"]["patient_id"].tolist() == ["P4"]
+    assert back["radiomics_delta"].uns["delta"]["params"]["kind"] == "relative"
     absolute = rg.imaging.delta(mdata, baseline="baseline", followup="followup", kind="absolute", copy=True)
     base = adata[:, "baseline_CT_GTV_original_firstorder_Mean"].X[:3, 0]
     np.testing.assert_allclose(absolute["radiomics_delta"].X[:3, 0], 0.5 * base, rtol=1e-9)
