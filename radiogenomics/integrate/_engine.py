@@ -129,7 +129,7 @@ def _chunks(client, fixed: dict, blocks, window: int):
         for name, value in fixed.items()
     }
     pending: deque = deque()
-    queue = as_completed()
+    queue = as_completed(loop=client.loop)  # not the default client: a runner may pass its own
     keys = {}
     for key, block in blocks:
         future = client.submit(chunk_stats, yraw=block, pure=False, **shared)
