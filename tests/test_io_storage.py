@@ -71,6 +71,18 @@ def test_read_missing_file_message(tmp_path):
         rg.io.read_h5mu(tmp_path / "nope.h5mu")
 
 
+@pytest.mark.parametrize("name", ["study.yaml", "empty.h5mu", "folder"])
+def test_read_not_hdf5_names_the_file(tmp_path, name):
+    path = tmp_path / name
+    if name == "folder":
+        path.mkdir()
+    else:
+        path.write_text("name: x\n" if name.endswith(".yaml") else "")
+    with pytest.raises(DataFormatError, match=name) as err:
+        rg.io.read_h5mu(path)
+    assert ("radiogenomics run" in str(err.value)) == name.endswith(".yaml")
+
+
 def test_export_tables_csv_rds_manifest(tmp_path, glioma):
     out = rg.io.export_tables(glioma, tmp_path / "tables")
     manifest = json.loads((out / "manifest.json").read_text())

@@ -142,6 +142,9 @@ def read_h5mu(path: PathLike[str] | str) -> MuData:
     ------
     FileNotFoundError
         When the file does not exist.
+    DataFormatError
+        When the path is a folder or the file is not HDF5 (e.g. a study YAML or an ``.h5ad``
+        renamed by hand); the message names the file.
 
     Examples
     --------
@@ -155,6 +158,11 @@ def read_h5mu(path: PathLike[str] | str) -> MuData:
     if not path.exists():
         msg = f"No cohort file at {str(path)!r}; write one with rg.io.write_h5mu(mdata, path)."
         raise FileNotFoundError(msg)
+    if path.is_dir() or not h5py.is_hdf5(path):
+        what = "a folder" if path.is_dir() else "not an HDF5 file"
+        hint = " (a study file: run it with `radiogenomics run`)" if path.suffix in {".yaml", ".yml"} else ""
+        msg = f"read_h5mu: {str(path)!r} is {what}{hint}; pass a cohort written by rg.io.write_h5mu."
+        raise DataFormatError(msg)
     with expected_duplicate_names():
         mdata = md.read_h5mu(path)
     # mudata rebuilds the global obs through convert_dtypes (float age -> Int64); the file holds the
