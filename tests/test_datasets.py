@@ -131,6 +131,9 @@ def test_synthetic_scales_to_large_sizes():
 def test_synthetic_bad_sizes():
     with pytest.raises(ValueError, match="n_features must be"):
         rg.datasets.synthetic_cohort(n_patients=20, n_features=5)
+    # the message gives the minimum for the sizes asked (defaults: 3 factors, 25-gene sets)
+    with pytest.raises(ValueError, match=r"n_genes >= 4 \+ n_factors\*gene_set_size = 79 \(got 50\)"):
+        rg.datasets.synthetic_cohort(n_patients=30, n_genes=50)
 
 
 def test_synthetic_cohorts_share_structure_for_external_validation():

@@ -131,6 +131,11 @@ def test_patient_in_one_modality_outer_and_inner():
     assert anchored.obs_names.tolist() == radiomics.index.tolist()
 
 
+def test_no_modality_is_a_typed_error():
+    with pytest.raises(DataFormatError, match="needs at least one modality"):
+        rg.io.build_mudata({}, None)
+
+
 def test_inner_with_no_common_patient():
     a = _frame(["TCGA-02-0001", "TCGA-02-0003"])
     b = _frame(["TCGA-02-0006", "TCGA-02-0001"])

@@ -168,8 +168,13 @@ def synthetic_cohort(
     if n_factors < 1 or n_patients < 10:
         msg = f"synthetic_cohort needs n_factors >= 1 and n_patients >= 10 (got {n_factors}, {n_patients})."
         raise ValueError(msg)
-    if n_features < n_factors * block or n_genes < 4 + n_factors * gene_set_size:
-        msg = "n_features must be >= n_factors*block and n_genes >= 4 + n_factors*gene_set_size."
+    min_features, min_genes = n_factors * block, 4 + n_factors * gene_set_size
+    if n_features < min_features or n_genes < min_genes:
+        msg = (
+            f"synthetic_cohort: n_features must be >= n_factors*block = {min_features} (got {n_features}) "
+            f"and n_genes >= 4 + n_factors*gene_set_size = {min_genes} (got {n_genes}); "
+            "raise n_features/n_genes or lower n_factors, block or gene_set_size."
+        )
         raise ValueError(msg)
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n_patients, n_factors)).astype(np.float32)

@@ -173,6 +173,8 @@ def build_mudata(
     PairingError
         When an input shares no patient with any other input; the message shows example IDs
         of each side and the likely cause (transposed matrix, ID scheme, sample barcodes).
+    DataFormatError
+        When ``modalities`` is empty.
 
     Examples
     --------
@@ -190,7 +192,7 @@ def build_mudata(
 
     if not modalities:
         msg = "build_mudata needs at least one modality, e.g. {'radiomics': adata}."
-        raise ValueError(msg)
+        raise DataFormatError(msg)
     mods = [str(m) for m in modalities]
     if how not in ("outer", "inner", *mods):
         msg = f"how={how!r} is not valid; use 'outer', 'inner' or one of the modality names {mods}."
