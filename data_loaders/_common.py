@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from radiogenomics.errors import DataFormatError, MissingColumnError
+from radiogenomics.errors import DataFormatError, MissingColumnError, MissingFileError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,7 +32,7 @@ def as_path(path: PathLike[str] | str, what: str) -> Path:
     p = Path(path)
     if not p.exists():
         msg = f"{what} file {str(p)!r} does not exist."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     if p.is_file() and p.stat().st_size == 0:
         msg = f"{what} file {str(p)!r} is empty (0 bytes); download it again."
         raise DataFormatError(msg)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+from radiogenomics.errors import MissingColumnError
+
 __all__ = ["EXAMPLES", "example_file"]
 
 #: Example name -> file (or folder) in ``data_loaders/_examples``, all in the exact public layout.
@@ -47,5 +49,5 @@ def example_file(name: str) -> Path:
     """
     if name not in EXAMPLES:
         msg = f"Unknown example {name!r}; choose one of {sorted(EXAMPLES)}."
-        raise KeyError(msg)
+        raise MissingColumnError(msg)
     return Path(str(files("data_loaders") / "_examples" / EXAMPLES[name]))

@@ -10,7 +10,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from radiogenomics.errors import DataFormatError
+from radiogenomics.errors import DataFormatError, MissingFileError
 
 from ._common import as_path, check_columns, check_unique, count_comment_lines, numeric_block, read_delimited
 
@@ -77,7 +77,7 @@ def _find_files(paths_or_dir) -> tuple[list[Path], bool]:
         )
         if not found:
             msg = f"No '*gene_counts.tsv' file found under {str(root)!r}; point at the GDC download folder."
-            raise FileNotFoundError(msg)
+            raise MissingFileError(msg)
         return found, True
     if isinstance(paths_or_dir, str | Path):
         return [as_path(paths_or_dir, "GDC STAR counts")], False

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from radiogenomics.errors import DataFormatError
+from radiogenomics.errors import DataFormatError, ParameterError
 
 from ._common import as_path, check_unique, read_delimited
 
@@ -132,11 +132,11 @@ def read_ihc_scores(
     scores = [c for c in (tps_column, cps_column) if c is not None]
     if not scores:
         msg = "Give at least one of tps_column and cps_column."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     for cuts in (tps_cutoffs, cps_cutoffs):
         if list(cuts) != sorted(set(cuts)) or not cuts:
             msg = f"Cut-offs must be increasing and non-empty, got {list(cuts)}."
-            raise ValueError(msg)
+            raise ParameterError(msg)
     table, line = read_delimited(
         p,
         what="IHC",

@@ -11,7 +11,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from radiogenomics.errors import DataFormatError, MissingColumnError
+from radiogenomics.errors import DataFormatError, MissingColumnError, ParameterError
 
 from ._common import as_path, count_comment_lines, numeric_block, read_delimited
 
@@ -230,7 +230,7 @@ def mutation_matrix(
     if isinstance(hotspots, str):
         if hotspots != "default":
             msg = f"hotspots={hotspots!r} is not known; pass 'default', None or a mapping like {IDH_HOTSPOTS}."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         has_protein = "HGVSp_Short" in selected.columns
         hotspots = {g: c for g, c in IDH_HOTSPOTS.items() if g in gene_list} if has_protein else {}
     hits = _hotspot_hits(selected, hotspots or {})

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from radiogenomics.errors import DataFormatError
+from radiogenomics.errors import DataFormatError, MissingFileError
 
 if TYPE_CHECKING:
     from os import PathLike
@@ -124,7 +124,7 @@ def read_dicom_series(folder: PathLike[str] | str, *, series_uid: str | None = N
     path = Path(folder)
     if not path.is_dir():
         msg = f"DICOM folder {str(path)!r} does not exist or is not a folder."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     slices = [s for s in _load_slices(path) if hasattr(s, "PixelData")]
     if not slices:
         msg = f"No DICOM image slice found in {str(path)!r}."
@@ -168,7 +168,8 @@ def read_dicom_series(folder: PathLike[str] | str, *, series_uid: str | None = N
         slice_spacing=slice_spacing,
     )
     header = pd.DataFrame([row], index=pd.Index([str(row["patient_id"] or "")]))
-    origin = tuple(float(v) for v in getattr(first, "ImagePositionPatient", [0.0, 0.0, 0.0]))
+    x, y, z = (float(v) for v in getattr(first, "ImagePositionPatient", [0.0, 0.0, 0.0]))
+    origin = (x, y, z)
     return DicomSeries(volume=volume, spacing=(slice_spacing, pixel[0], pixel[1]), origin=origin, header=header)
 
 

@@ -9,7 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from radiogenomics.errors import DataFormatError
+from radiogenomics.errors import DataFormatError, ParameterError
 
 from ._common import as_path, check_unique, header_fields, numeric_block, read_delimited
 
@@ -81,7 +81,7 @@ def read_xena_matrix(
     """
     if units not in _UNITS:
         msg = f"units={units!r} is not known; use one of {list(_UNITS)}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     p = as_path(path, "Xena matrix")
     fields = header_fields(p, 0, "\t")
     table, line = read_delimited(p, what="Xena matrix", comment=None, required=fields[:1], dtype={fields[0]: str})

@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._keys import embedding, embedding_key, embedding_names
-from .errors import DataFormatError, MissingColumnError
+from .errors import DataFormatError, MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -158,5 +158,5 @@ def train_mask(data: MuData | ad.AnnData, train, *, where: str = "train") -> np.
         mask = data.obs_names.isin(ids)
     if mask.shape != (n,) or not mask.any():
         msg = f"{where}: train must select at least one of the {n} patients (boolean mask, obs column or patient IDs)."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return mask

@@ -16,9 +16,14 @@ from __future__ import annotations
 __all__ = [
     "ConvergenceError",
     "DataFormatError",
+    "InputTypeError",
+    "InsufficientDataError",
     "MissingColumnError",
+    "MissingFileError",
     "MissingResultError",
+    "OutOfRangeError",
     "PairingError",
+    "ParameterError",
     "RadiogenomicsError",
 ]
 
@@ -49,3 +54,23 @@ class DataFormatError(RadiogenomicsError, ValueError):
 
 class ConvergenceError(RadiogenomicsError, ArithmeticError):
     """A model fit did not converge."""
+
+
+class ParameterError(RadiogenomicsError, ValueError):
+    """An argument value is not supported or does not fit the data (unknown method, out of range)."""
+
+
+class InsufficientDataError(RadiogenomicsError, ValueError):
+    """The data cannot support the request: no events, a single class or level, constant values, too few patients."""
+
+
+class InputTypeError(RadiogenomicsError, TypeError):
+    """An argument has the wrong type (an AnnData where a MuData is expected, a string for a list)."""
+
+
+class MissingFileError(RadiogenomicsError, FileNotFoundError):
+    """A file or folder that was named does not exist (or a folder was given where a file is expected)."""
+
+
+class OutOfRangeError(RadiogenomicsError, IndexError):
+    """A row, slice or component number is outside the data (the message gives the valid range)."""

@@ -10,6 +10,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from ..errors import DataFormatError
 from ..io import build_mudata
 
 __all__ = ["tcga_glioma"]
@@ -136,7 +137,7 @@ def _mutations() -> ad.AnnData:
     unknown = ~table[genes].isin(["MUTATED", "NOT_MUTATED"])
     if unknown.any().any():
         msg = f"Unexpected mutation codes {sorted(set(table[genes].to_numpy()[unknown.to_numpy()]))}; expected MUTATED/NOT_MUTATED."
-        raise ValueError(msg)
+        raise DataFormatError(msg)
     flags = table[genes].eq("MUTATED").astype(np.float64)
     obs = table[["Project", "Grade"]].rename(columns={"Project": "project", "Grade": "grade"})
     return ad.AnnData(X=flags.to_numpy(), obs=obs, var=pd.DataFrame(index=genes))

@@ -6,6 +6,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError
 from ..io import build_mudata
 from ._names import radiomic_feature_table, synthetic_barcode
 
@@ -167,7 +168,7 @@ def synthetic_cohort(
     """
     if n_factors < 1 or n_patients < 10:
         msg = f"synthetic_cohort needs n_factors >= 1 and n_patients >= 10 (got {n_factors}, {n_patients})."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     min_features, min_genes = n_factors * block, 4 + n_factors * gene_set_size
     if n_features < min_features or n_genes < min_genes:
         msg = (
@@ -175,7 +176,7 @@ def synthetic_cohort(
             f"and n_genes >= 4 + n_factors*gene_set_size = {min_genes} (got {n_genes}); "
             "raise n_features/n_genes or lower n_factors, block or gene_set_size."
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n_patients, n_factors)).astype(np.float32)
     sites = rng.integers(0, n_sites, n_patients)

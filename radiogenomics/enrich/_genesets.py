@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import DataFormatError, MissingColumnError
+from ..errors import DataFormatError, InsufficientDataError, MissingColumnError, MissingFileError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -101,7 +101,7 @@ def read_gmt(path: PathLike[str] | str) -> dict[str, list[str]]:
     path = Path(str(path))
     if not path.is_file():
         msg = f"GMT file {str(path)!r} not found. Pass an existing .gmt path, 'hallmark' or a dict of gene sets."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     with path.open(encoding="utf-8") as handle:
         return _parse_gmt_lines(handle, str(path))
 
@@ -153,7 +153,7 @@ def gene_sets(name: str | PathLike[str] | Mapping[str, Sequence[str]] = "hallmar
             return _parse_gmt_lines(handle, _BUNDLED[key.lower()])
     if not Path(key).exists():
         msg = f"Unknown gene-set collection {key!r}: use 'hallmark', the path of a GMT file, or a dict of gene sets."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     return read_gmt(key)
 
 
@@ -204,7 +204,7 @@ def _symbol_column(adata: ad.AnnData, column: str) -> pd.Index:
     if column not in adata.var.columns:
         msg = f"gene_column={column!r} is not a column of var (columns: {list(adata.var.columns)[:10]})."
         raise MissingColumnError(msg)
-    labels = adata.var[column].astype("string").fillna("").str.strip()
+    labels = pd.Series(adata.var[column]).astype("string").fillna("").str.strip()
     return pd.Index(labels.to_numpy(dtype=str))
 
 
@@ -237,7 +237,7 @@ def check_overlap(table: pd.DataFrame, *, min_size: int, max_size: int, what: st
             f"largest overlaps: {dict(zip(best['term'], best['overlap'], strict=True))}. Check that gene identifiers "
             "match (symbols vs Ensembl IDs, species), or lower min_size."
         )
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     skipped = table.loc[~table["tested"], "term"].tolist()
     median = float(table["fraction"].median())
     if skipped or median < LOW_OVERLAP:

@@ -12,6 +12,7 @@ import pandas as pd
 from .._cv import run_tasks
 from .._ties import warn_rank_ties
 from .._utils import get_modality, resolve_keys
+from ..errors import ParameterError
 from ._genesets import check_overlap, gene_labels, long_table, overlap_table, quiet_gseapy, restrict
 from ._genesets import gene_sets as load_gene_sets
 from ._null import patient_null, phenotype_statistics
@@ -209,7 +210,7 @@ def running_score(ranking: pd.Series, genes: Sequence[str], *, weight: float = 1
     hit = values.index.isin(list(genes))
     if not hit.any() or hit.all():
         msg = "running_score needs a gene set that covers some but not all genes of the ranking."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     w = np.abs(values.to_numpy()) ** weight * hit
     up = np.cumsum(w) / w.sum()
     down = np.cumsum(~hit) / (~hit).sum()
@@ -360,11 +361,11 @@ def gsea(
     """
     if n_permutations < 1 or min_size < 1 or max_size < min_size:
         msg = f"Need n_permutations >= 1 and 1 <= min_size <= max_size (got {n_permutations}, {min_size}, {max_size})."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     sets = load_gene_sets(gene_sets)
     if null not in ("auto", "patients", "genes"):
         msg = f"null must be 'auto', 'patients' or 'genes', got {null!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     duplicated = _duplicated_labels(ranking)
     table, kinds = build_rankings(mdata, ranking, mod=mod, sets=sets, gene_column=gene_column, layer=layer)
     if null == "patients" and any(kind != "patients" for kind in kinds.values()):
@@ -372,7 +373,7 @@ def gsea(
             "null='patients' needs rankings made from a patient-level value (radiomic feature, obs column); "
             f"{[n for n, k in kinds.items() if k != 'patients']} are gene weights or Series. Use null='auto' or 'genes'."
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     nulls = {n: "patients" if k == "patients" and null != "genes" else "genes" for n, k in kinds.items()}
     _warn_ties(mdata, table, kinds)
     overlap = overlap_table(sets, table.index, min_size=min_size, max_size=max_size)

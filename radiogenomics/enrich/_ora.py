@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..errors import InputTypeError, InsufficientDataError, ParameterError
 from ._genesets import check_overlap, overlap_table, quiet_gseapy, restrict
 from ._genesets import gene_sets as load_gene_sets
 
@@ -71,16 +72,16 @@ def ora(
 
     if isinstance(genes, str) or isinstance(background, str):
         msg = "genes and background must be lists of gene identifiers, not a single string."
-        raise TypeError(msg)
+        raise InputTypeError(msg)
     universe = list(dict.fromkeys(str(g) for g in background))
     if not universe:
         msg = "background is empty; pass all genes that could have been selected (e.g. mdata['rna'].var_names)."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     query = list(dict.fromkeys(str(g) for g in genes))
     in_bg = [g for g in query if g in set(universe)]
     if not in_bg:
         msg = "None of the query genes is in the background; check that both use the same gene identifiers."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     if len(in_bg) < len(query):
         missing = [g for g in query if g not in set(universe)]
         msg = f"ora: {len(missing)} of {len(query)} query genes are not in the background and are left out (e.g. {missing[:3]})."

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._keys import embedding_key, loadings_key
 from .._utils import dense, get_modality, resolve_keys
-from ..errors import DataFormatError, MissingColumnError
+from ..errors import DataFormatError, InputTypeError, InsufficientDataError, MissingColumnError, ParameterError
 from ._genesets import gene_labels, is_ensembl, strip_version
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def _patient_rankings(mdata: MuData, keys: list[str], mod: str, layer: str | Non
             warnings.warn(msg, UserWarning, stacklevel=4)
         if usable.sum() < MIN_PATIENTS:
             msg = f"Ranking {key!r}: only {int(usable.sum())} patients have both {key!r} and {mod!r} data; need >= {MIN_PATIENTS}."
-            raise ValueError(msg)
+            raise ParameterError(msg)
     patients = mdata.obs_names[has_expr]
     matrix = adata.layers[layer] if layer is not None else adata.X
     rows = adata.obs_names.get_indexer(patients)
@@ -153,7 +153,7 @@ def _user_ranking(series: pd.Series, name: str, adata: ad.AnnData | None, labels
 def _check_ties(series: pd.Series) -> pd.Series:
     if series.nunique() < 2:
         msg = f"Ranking {series.name!r} has fewer than 2 distinct values; nothing to rank."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     n_tied = int(series.duplicated(keep=False).sum())
     if n_tied:
         msg = (
@@ -181,7 +181,7 @@ def build_rankings(
     items = [ranking] if isinstance(ranking, str | pd.Series) else list(ranking)
     if not items:
         msg = "ranking is empty; give a key such as 'radiomics:<feature>', 'mofa:1', an obs column, or a Series."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     adata = labels = None
     needs_data = any(isinstance(item, str) for item in items)
     try:
@@ -206,7 +206,7 @@ def build_rankings(
             series = _check_ties(_user_ranking(item, name, adata, labels))
         elif not isinstance(item, str):
             msg = f"ranking items must be keys (str) or pandas Series indexed by gene; got {type(item).__name__}."
-            raise TypeError(msg)
+            raise InputTypeError(msg)
         elif is_factor[i]:
             series = _check_ties(_factor_ranking(mdata, item, adata, labels))
         else:
@@ -214,11 +214,11 @@ def build_rankings(
         series = _collapse(series)
         if len(series) < 2 or series.nunique() < 2:
             msg = f"Ranking {series.name!r} has fewer than 2 distinct values; nothing to rank."
-            raise ValueError(msg)
+            raise InsufficientDataError(msg)
         name = str(series.name).replace("/", "_")
         if name in columns:
             msg = f"Ranking {name!r} is given twice; rankings must have unique names."
-            raise ValueError(msg)
+            raise InsufficientDataError(msg)
         columns[name] = series
         kinds[name] = "series" if isinstance(item, pd.Series) else ("factor" if is_factor[i] else "patients")
     table = pd.DataFrame(columns)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._utils import get_modality
+from ..errors import ParameterError
 from ._genesets import check_overlap, gene_labels, overlap_table, quiet_gseapy, restrict
 from ._genesets import gene_sets as load_gene_sets
 from ._rankings import expression
@@ -189,10 +190,10 @@ def pathway_scores(
     """
     if method not in ("ssgsea", "gsva", "zscore"):
         msg = f"method must be 'ssgsea', 'gsva' or 'zscore', got {method!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if key_added in mdata.mod and key_added == mod:
         msg = f"key_added={key_added!r} would replace the expression modality; choose another name."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     adata = get_modality(mdata, mod)
     sets = load_gene_sets(gene_sets)
     labels = gene_labels(adata, sets, gene_column=gene_column)

@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ParameterError
 from ._case import run_case
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ def run_dask(cases: list[dict], settings: dict, client: Any) -> Iterator[tuple[i
 def resolve_jobs(n_jobs: int) -> int:
     if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
         msg = f"n_jobs={n_jobs!r} must be a positive integer or -1 (all cores)."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import ConvergenceError, DataFormatError
+from ..errors import ConvergenceError, DataFormatError, InsufficientDataError, ParameterError
 
 __all__ = ["combat_apply", "combat_design", "combat_fit"]
 
@@ -44,7 +44,7 @@ def combat_design(covariates: pd.DataFrame | None, *, levels: dict | None = None
         unseen = sorted(set(as_str) - set(levels[col]))
         if unseen:
             msg = f"Covariate {col!r} has levels {unseen} that were not present when the harmonisation was fitted ({levels[col]})."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         for lev in levels[col][1:]:
             parts[f"{col}[{lev}]"] = (as_str == lev).to_numpy(dtype=np.float64)
     return pd.DataFrame(parts, index=covariates.index), levels
@@ -138,7 +138,7 @@ def combat_fit(
             constant |= X[codes == i].var(axis=0) == 0
     if constant.all():
         msg = "Every feature is constant within at least one batch; nothing to harmonise."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     if constant.any():
         fit = combat_fit(X[:, ~constant], batch, design, parametric=parametric, mean_only=mean_only)
         return _with_identity(fit, constant)
@@ -152,7 +152,7 @@ def combat_fit(
     full = np.hstack([batchmod, cov])
     if np.linalg.matrix_rank(full) < full.shape[1]:
         msg = "The covariates are confounded with the batch (or with each other): remove them and rerun harmonize."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     b_hat = np.linalg.solve(full.T @ full, full.T @ X)
     grand_mean = (n_batches / n_array) @ b_hat[:n_batch]
     var_pooled = ((X - full @ b_hat) ** 2).mean(axis=0)
@@ -218,7 +218,7 @@ def combat_apply(X: np.ndarray, batch: np.ndarray, design: np.ndarray | None, fi
     unseen = sorted(set(labels) - set(batches))
     if unseen:
         msg = f"Batches {unseen} were not in the fitted harmonisation ({batches}); ComBat cannot adjust an unseen batch. Refit with those patients' batch included."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     codes = (
         np.searchsorted(np.asarray(batches), labels)
         if batches == sorted(batches)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._utils import dense
-from ..errors import MissingColumnError
+from ..errors import MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
     from mudata import MuData
@@ -27,7 +27,7 @@ def _pairs(var: pd.DataFrame, mod: str, baseline: str, followup: str) -> pd.Data
     for tp in (baseline, followup):
         if tp not in present:
             msg = f"time point {tp!r} not in mdata[{mod!r}].var['timepoint']; present: {present}"
-            raise KeyError(msg)
+            raise MissingColumnError(msg)
     keys = [k for k in KEYS if k in var]
     base = var[var["timepoint"] == baseline].reset_index(names="base").set_index(keys)
     follow = var[var["timepoint"] == followup].reset_index(names="follow").set_index(keys)
@@ -112,10 +112,10 @@ def delta(
 
     if kind not in ("relative", "absolute"):
         msg = f"kind must be 'relative' or 'absolute', got {kind!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if mod not in mdata.mod:
         msg = f"modality {mod!r} not in mdata; modalities: {list(mdata.mod)}"
-        raise KeyError(msg)
+        raise MissingColumnError(msg)
     data = mdata.copy() if copy else mdata
     adata = data.mod[mod]
     pairs = _pairs(adata.var, mod, baseline, followup)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import DataFormatError
+from ..errors import DataFormatError, MissingFileError
 from ._rtstruct import RTSTRUCT_SOP_CLASS, match_roi, referenced_instances, referenced_series, rtstruct_rois
 
 SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
@@ -360,7 +360,7 @@ def index_dicom(
 
     Raises
     ------
-    FileNotFoundError
+    MissingFileError
         When ``path`` is not a folder.
     DataFormatError
         When no DICOM file is found.
@@ -377,7 +377,7 @@ def index_dicom(
     root = Path(path)
     if not root.is_dir():
         msg = f"{root}: folder not found; pass the root of a DICOM folder tree."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     files, skipped = _crawl(root)
     if not files:
         msg = f"{root}: no DICOM file found ({len(skipped)} other files)."

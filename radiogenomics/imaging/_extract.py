@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataFormatError
+from ..errors import DataFormatError, InputTypeError, MissingFileError, ParameterError
 from . import _checkpoint
 from ._backends import resolve_jobs, runner
 from ._case import ITK_THREADS, make_extractor, tolerance_of
@@ -51,7 +51,7 @@ def _load_params(params: dict | str | os.PathLike | None) -> tuple[dict[str, Any
         path = PARAMS_DIR / f"{str(params).upper()}.yaml"
     if not path.is_file():
         msg = f"params={params!r}: no such YAML file; pass a pyradiomics parameter file, a dict, 'CT' or 'MR'."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     with path.open() as fh:
         loaded = yaml.safe_load(fh) or {}
     return loaded, str(path)
@@ -78,7 +78,7 @@ def _resolve_params(params: Any, cases: pd.DataFrame) -> dict[str, Any]:
         missing = [m for m in modalities if m not in params]
         if missing:
             msg = f"params has no entry for the manifest modalities {missing} (entries: {sorted(map(str, params))}); add one per modality."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         loaded = {m: _load_params(params[m]) for m in modalities}
         effective = {m: _effective_params(raw) for m, (raw, _) in loaded.items()}
         return {
@@ -133,7 +133,7 @@ def _effective_params(params: dict[str, Any]) -> dict[str, Any]:
         extractor = make_extractor(params)
     except Exception as e:  # pykwalify's SchemaError and pyradiomics' ValueError
         msg = f"params are not valid pyradiomics parameters: {e}"
-        raise ValueError(msg) from e
+        raise ParameterError(msg) from e
     return {
         "setting": extractor.settings,
         "imageType": extractor.enabledImagetypes,
@@ -147,12 +147,12 @@ def _check_preprocess(preprocess: dict[str, Any] | None) -> dict[str, Any] | Non
     if not isinstance(preprocess, dict) or set(preprocess) - PREPROCESS_KEYS:
         unknown = sorted(set(preprocess) - PREPROCESS_KEYS) if isinstance(preprocess, dict) else preprocess
         msg = f"preprocess must be a dict of rg.imaging.preprocess options {sorted(PREPROCESS_KEYS)}; got {unknown}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     out = dict(preprocess)
     if out.get("reference") is not None:
         if not isinstance(out["reference"], str | os.PathLike):
             msg = "preprocess['reference'] must be a path (the image is re-read in every worker)."
-            raise TypeError(msg)
+            raise InputTypeError(msg)
         out["reference"] = str(Path(out["reference"]).resolve())
     if out.get("spacing") is not None and not np.isscalar(out["spacing"]):
         out["spacing"] = [float(s) for s in out["spacing"]]
@@ -345,7 +345,7 @@ def extract(
     n_jobs = resolve_jobs(n_jobs)
     if client is not None and n_jobs != 1:
         msg = "pass either n_jobs (local processes) or client (a Dask cluster), not both."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     prep = _check_preprocess(preprocess)
     cases = read_manifest(manifest, default_label=0)  # 0: not given, filled from the modality's params
     resolved = _resolve_params(params, cases)

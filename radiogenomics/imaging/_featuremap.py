@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DataFormatError
+from ..errors import DataFormatError, InputTypeError, OutOfRangeError, ParameterError
 from ._manifest import read_manifest
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def read_case(manifest: pd.DataFrame, row: int = 0) -> tuple[sitk.Image, sitk.Im
     cases = read_manifest(manifest)
     if not -len(cases) <= row < len(cases):
         msg = f"row {row} out of range: the manifest has {len(cases)} rows."
-        raise IndexError(msg)
+        raise OutOfRangeError(msg)
     case = cases.iloc[row].to_dict()
     image = read_case_image(case)
     return image, read_case_mask(case, image)
@@ -63,7 +63,7 @@ def _as_image(value: Any, what: str) -> sitk.Image:
 
         return read_image(value)
     msg = f"{what} must be a SimpleITK image or a file path, got {type(value).__name__}."
-    raise TypeError(msg)
+    raise InputTypeError(msg)
 
 
 def _feature_name(feature: str) -> tuple[str, str]:
@@ -72,7 +72,7 @@ def _feature_name(feature: str) -> tuple[str, str]:
         parts = parts[1:]
     if len(parts) != 2 or parts[0] not in CLASSES:
         msg = f"feature {feature!r}: give '<class>_<feature>' with class in {CLASSES}, e.g. 'glcm_Contrast'."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return parts[0], parts[1]
 
 
@@ -153,14 +153,14 @@ def feature_map(
         )
     except Exception as e:  # pykwalify's SchemaError and pyradiomics' ValueError
         msg = f"feature {feature!r} or params not accepted by pyradiomics: {e}"
-        raise ValueError(msg) from e
+        raise ParameterError(msg) from e
     # voxel-based settings are not part of pyradiomics' parameter-file schema: set them on the extractor
     extractor.settings.update({"kernelRadius": int(kernel_radius), "maskedKernel": True, "initValue": np.nan})
     output = extractor.execute(image, mask, label=int(label), voxelBased=True)
     key = f"original_{feature_class}_{name}"
     if key not in output:
         msg = f"pyradiomics returned no map for {key!r}; check the feature name (e.g. 'glcm_Contrast')."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     cropped = sitk.Cast(output[key], sitk.sitkFloat64)
     full = sitk.Resample(cropped, image, sitk.Transform(), sitk.sitkNearestNeighbor, float("nan"), sitk.sitkFloat64)
     array = sitk.GetArrayFromImage(full)

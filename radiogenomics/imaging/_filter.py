@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from .._utils import dense, get_modality
-from ..errors import DataFormatError, MissingColumnError
+from ..errors import DataFormatError, MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
     from mudata import MuData
@@ -261,10 +261,10 @@ def filter_features(
     """
     if action not in ("remove", "flag"):
         msg = f"action={action!r}; use 'remove' or 'flag'."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if min_icc is not None and icc is None:
         msg = "min_icc needs ICC values: pass icc=<DataFrame from rg.imaging.icc/robustness or a var column name>."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     data = mdata.copy() if copy else mdata
     adata = get_modality(data, mod)
     _check_patients(adata.n_obs, correlation=max_corr is not None or max_volume_corr is not None)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._utils import dense, get_modality, resolve_keys
-from ..errors import DataFormatError, MissingColumnError, MissingResultError
+from ..errors import DataFormatError, MissingColumnError, MissingResultError, ParameterError
 from ._combat import combat_apply, combat_design, combat_fit
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ def harmonize(
     """
     if method != "combat":
         msg = f"method={method!r} is not supported; use method='combat'."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     data = mdata.copy() if copy else mdata
     adata = get_modality(data, mod)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import DataFormatError, MissingColumnError
+from ..errors import DataFormatError, MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,7 +34,7 @@ def _resolve_form(form: str) -> str:
     key = form.replace(" ", "")
     if key not in _ALIASES:
         msg = f"Unknown ICC form {form!r}; use one of {sorted(_FORMS)} (Shrout & Fleiss) or {sorted(set(_FORMS.values()))} (McGraw & Wong)."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return _ALIASES[key]
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import DataFormatError
+from ..errors import DataFormatError, MissingFileError
 
 if TYPE_CHECKING:
     import os
@@ -72,7 +72,7 @@ def read_image(path: str | os.PathLike) -> sitk.Image:
     path = Path(path)
     if not path.exists():
         msg = f"{path}: file or folder not found."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     if path.is_dir():
         return _read_dicom_series(path)
     try:
@@ -133,7 +133,7 @@ def read_mask(path: str | os.PathLike, reference: sitk.Image, label: int | None 
     path = Path(path)
     if not path.exists():
         msg = f"{path}: file or folder not found."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     seg = _seg_file(path)
     mask = read_dicom_seg(seg, reference, label) if seg is not None else read_image(path)
     if mask.GetNumberOfComponentsPerPixel() != 1:

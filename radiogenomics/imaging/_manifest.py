@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataFormatError, MissingColumnError
+from ..errors import DataFormatError, InputTypeError, MissingColumnError, MissingFileError
 
 REQUIRED = ("patient_id", "image", "mask")
 DEFAULT_MODALITY = "image"
@@ -55,14 +55,14 @@ def read_manifest(manifest: pd.DataFrame | str | os.PathLike, *, default_label: 
         path = Path(manifest)
         if not path.is_file():
             msg = f"manifest file {path} not found."
-            raise FileNotFoundError(msg)
+            raise MissingFileError(msg)
         table = pd.read_csv(path, dtype={"patient_id": str})
         base = path.resolve().parent
     elif isinstance(manifest, pd.DataFrame):
         table = manifest.copy()
     else:
         msg = f"manifest must be a pandas DataFrame or a CSV path, got {type(manifest).__name__}."
-        raise TypeError(msg)
+        raise InputTypeError(msg)
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         msg = (

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import ParameterError
+
 if TYPE_CHECKING:
     import SimpleITK as sitk
 
@@ -81,7 +83,7 @@ def perturb(
         noisy.CopyInformation(image)
         return noisy, roi, f"Gaussian noise sd {sigma:.4g}"
     msg = f"Unknown perturbation {kind!r}; use some of {PERTURBATIONS}."
-    raise ValueError(msg)
+    raise ParameterError(msg)
 
 
 def shuffle_voxels(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import DataFormatError, InsufficientDataError, ParameterError
 from ._io import geometry_difference, read_image, read_mask
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def _interpolator(name: str) -> int:
     }
     if name not in table:
         msg = f"interpolator={name!r} is not supported; use one of {sorted(table)}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return table[name]
 
 
@@ -48,7 +49,7 @@ def _n4(image: sitk.Image, options: dict[str, Any]) -> tuple[sitk.Image, dict[st
     inside = sitk.GetArrayViewFromImage(image)[sitk.GetArrayViewFromImage(body) > 0]
     if inside.size == 0 or inside.min() <= 0:
         msg = "n4=True needs positive intensities in the body (MR); N4 does not apply to CT Hounsfield units."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     shrink = int(options.get("shrink", N4_DEFAULTS["shrink"]))
     # do not shrink thin axes (few slices) below 4 voxels
     factors = [shrink if size >= 4 * shrink else 1 for size in image.GetSize()]
@@ -72,7 +73,7 @@ def _target_spacing(spacing: float | Sequence[float], dim: int) -> list[float]:
     values = [float(spacing)] * dim if np.isscalar(spacing) else [float(s) for s in spacing]
     if len(values) != dim or min(values) <= 0:
         msg = f"spacing={spacing!r} must be one positive number or {dim} positive numbers (x, y, z in mm)."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return values
 
 
@@ -105,7 +106,7 @@ def _zscore(image: sitk.Image, region: sitk.Image, name: str) -> tuple[sitk.Imag
     values = sitk.GetArrayViewFromImage(image)[sitk.GetArrayViewFromImage(region) > 0].astype(float)
     if values.size < 2 or values.std() == 0:
         msg = f"normalize: the {name} region has fewer than 2 voxels or constant intensity; cannot z-score."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     mean, std = float(values.mean()), float(values.std())
     image = sitk.Cast(image, sitk.sitkFloat32)
     out = sitk.Cast((image - mean) / std, sitk.sitkFloat32)
@@ -117,7 +118,7 @@ def _histogram(image: sitk.Image, reference: sitk.Image | str | os.PathLike | No
 
     if reference is None:
         msg = 'normalize="histogram" needs reference= (an image or a path to one) whose histogram is matched.'
-        raise ValueError(msg)
+        raise ParameterError(msg)
     ref = reference if isinstance(reference, sitk.Image) else read_image(reference)
     matcher = sitk.HistogramMatchingImageFilter()
     matcher.SetNumberOfHistogramLevels(256)
@@ -197,7 +198,7 @@ def preprocess(
 
     if normalize is not None and normalize not in NORMALIZE_METHODS:
         msg = f"normalize={normalize!r} is not supported; use None or one of {NORMALIZE_METHODS}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     interp = _interpolator(interpolator)
     image = image if isinstance(image, sitk.Image) else read_image(image)
     if mask is not None:
@@ -205,7 +206,7 @@ def preprocess(
         diff = geometry_difference(image, mask)
         if diff:
             msg = f"preprocess: image/mask geometry mismatch: {diff}. Resample the mask onto the image first."
-            raise ValueError(msg)
+            raise DataFormatError(msg)
     record: dict[str, Any] = {"n4": False}
     if n4:
         image, n4_record = _n4(image, n4 if isinstance(n4, dict) else {})
@@ -224,7 +225,7 @@ def preprocess(
     elif normalize == "zscore_mask":
         if mask is None:
             msg = 'normalize="zscore_mask" needs a mask; pass mask= or use normalize="zscore" (body).'
-            raise ValueError(msg)
+            raise ParameterError(msg)
         image, norm = _zscore(image, sitk.Cast(mask > 0, sitk.sitkUInt8), "mask")
         record.update(norm)
     elif normalize == "histogram":

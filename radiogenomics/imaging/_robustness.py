@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..errors import InsufficientDataError, ParameterError
 from ._icc import COLUMNS, _resolve_form, icc_from_cube, mean_squares
 from ._manifest import read_manifest
 from ._perturb import PERTURBATIONS, STOCHASTIC, perturb, shuffle_voxels
@@ -34,7 +35,7 @@ def _versions(perturbations: Sequence[str], n_perturbations: int, n_shuffles: in
     for kind in perturbations:
         if kind not in PERTURBATIONS:
             msg = f"Unknown perturbation {kind!r}; use some of {PERTURBATIONS}."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         reps = n_perturbations if kind in STOCHASTIC else 1
         out += [(f"{kind}_{r + 1}" if kind in STOCHASTIC else kind, kind) for r in range(reps)]
     out += [(f"shuffle_{r + 1}", "shuffle") for r in range(n_shuffles)]
@@ -200,10 +201,10 @@ def robustness(
     patients = list(dict.fromkeys(cases["patient_id"]))
     if len(patients) < 3:
         msg = f"robustness needs at least 3 patients to estimate between-patient variance; got {len(patients)}."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     if n_perturbations < 1:
         msg = "n_perturbations must be >= 1."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     versions = _versions(list(perturbations), n_perturbations, n_shuffles)
     with tempfile.TemporaryDirectory(prefix="rg_robustness_") as tmp:
         table = _write_versions(cases, versions, seed, Path(tmp))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError
 from ._manifest import read_manifest
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def subregions(
     widths = [float(ring_mm)] if np.isscalar(ring_mm) else [float(w) for w in ring_mm]
     if any(not np.isfinite(w) or w <= 0 for w in widths):
         msg = f"ring_mm must be positive widths in mm; got {ring_mm!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     for column in ("ring_mm", "body_threshold"):
         if column not in cases:
             cases[column] = np.nan

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._keys import score_column
 from .._utils import resolve_keys
-from ..errors import MissingColumnError, MissingResultError
+from ..errors import MissingColumnError, MissingResultError, ParameterError
 from ._predict_metrics import metric_rows
 from ._predict_model import linear_predictor
 from ._predict_prepare import feature_matrix
@@ -159,7 +159,7 @@ def apply_model(
         model = mdata.uns[key]
     if "intercept" not in model or "model" not in model:
         msg = "This stored result has no coefficients (random_forest or an older result); apply_model needs a linear model from predict."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     params = model["params"]
     task, classes = str(params["task"]), _as_list(params.get("classes"))
     table = model["model"]

@@ -10,6 +10,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .._keys import embedding_key
+from ..errors import InsufficientDataError, ParameterError
 from ._inputs import common_patients, make_side
 from ._scca import pmd_cca
 
@@ -82,17 +83,17 @@ def _fit(a: np.ndarray, b: np.ndarray, method: str, k: int, penalties: tuple[flo
 def _check(method, n_components, n, p, q, n_pcs):
     if method not in _METHODS:
         msg = f"method must be one of {_METHODS}, got {method!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if n_components < 1 or n_components > min(p, q):
         msg = f"n_components must be between 1 and {min(p, q)} (features on the smaller side), got {n_components}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if method == "cca" and n_pcs is None and p + q >= n:
         msg = (
             f"Classical CCA is degenerate with {p} + {q} features on {n} patients (canonical correlations of 1). "
             "Pass n_pcs=<k> to run CCA on principal components, restrict x_features/y_features, or use "
             "method='scca' or 'pls'."
         )
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
 
 
 def cca(

@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DataFormatError
+from ..errors import DataFormatError, ParameterError
 from ._engine import Maps, run_exact, run_masked
 from ._fdr import TESTS, fdr_adjust
 from ._inputs import Side, missing_patterns
@@ -42,7 +42,7 @@ def check_options(method, fdr, missing, n_permutations, min_count=1) -> None:
     ]
     for ok, msg in checks:
         if not ok:
-            raise ValueError(msg)
+            raise ParameterError(msg)
 
 
 def _choose_groups(x: Side, y: Side, missing: str, chunk: int):
@@ -97,7 +97,7 @@ def compute(
         msg = (
             f"n_permutations needs complete data; {xs.label!r} or {ys.label!r} has missing values. Pass missing='drop'."
         )
-        raise ValueError(msg)
+        raise ParameterError(msg)
     rank = method == "spearman"
     maps = Maps(xs.n_features, ys.n_features, dtype)
     n_few, p_fwer = 0, None
@@ -256,13 +256,13 @@ def correlate(
     n = len(xs.rows)
     if len(ys.rows) != n:
         msg = f"X has {n} rows and Y {len(ys.rows)}; pass the same patients in the same order."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if isinstance(X, pd.DataFrame) and isinstance(Y, pd.DataFrame) and not X.index.equals(Y.index):
         msg = "X and Y index different patients (or orders); align them first, e.g. Y = Y.loc[X.index]."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if n < 4:
         msg = f"correlate needs at least 4 patients; got {n}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     out, info = compute(
         xs,
         ys,

@@ -12,7 +12,7 @@ from scipy import stats
 
 from .._keys import embedding
 from .._utils import get_modality, modality_frame
-from ..errors import ConvergenceError
+from ..errors import ConvergenceError, MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -195,7 +195,7 @@ def factor_associations(
     missing = [c for c in columns if c not in mdata.obs.columns]
     if missing:
         msg = f"obs columns {missing} not found in mdata.obs; available: {list(mdata.obs.columns)[:12]} ..."
-        raise KeyError(msg)
+        raise MissingColumnError(msg)
     variables = [("obs", c, mdata.obs[c]) for c in columns]
     for mod in [mods] if isinstance(mods, str) else mods:
         get_modality(mdata, mod)
@@ -216,7 +216,7 @@ def factor_associations(
     if time is not None or event is not None:
         if time is None or event is None:
             msg = "Give both time= and event= (mdata.obs columns) for the survival test, or neither."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         rows += _cox_rows(factors, mdata.obs, time, event)
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "padj"])
     table["note"] = table["note"].fillna("").astype(str)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .._keys import embedding_key
 from .._utils import dense, get_modality
+from ..errors import MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -23,7 +24,7 @@ def _scaled_block(mdata: MuData, mod: str, layer: str | None, *, block_scale: bo
     adata = get_modality(mdata, mod)
     if layer is not None and layer not in adata.layers:
         msg = f"Layer {layer!r} not found in modality {mod!r} (layers: {list(adata.layers)})."
-        raise KeyError(msg)
+        raise MissingColumnError(msg)
     values = dense(adata.layers[layer] if layer is not None else adata.X)
     rows = mdata.obs_names.get_indexer(adata.obs_names)
     mean, sd = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
@@ -104,7 +105,7 @@ def fuse(
     """
     if scale not in ("block", "feature"):
         msg = f"scale must be 'block' or 'feature', got {scale!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if copy:
         mdata = mdata.copy()
     layers = dict(layers or {})

@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._utils import get_modality, resolve_keys
-from ..errors import MissingColumnError
+from ..errors import InputTypeError, InsufficientDataError, MissingColumnError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -97,7 +97,7 @@ def _numeric_frame(frame: pd.DataFrame, what: str) -> pd.DataFrame:
             out[col] = s.astype(float)
         else:
             msg = f"{what} {col!r} is not numeric (dtype {s.dtype}); pass numeric or boolean columns, or dummy-code it."
-            raise TypeError(msg)
+            raise InputTypeError(msg)
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -154,7 +154,7 @@ def common_patients(mdata: MuData, x: Side, y: Side, design: pd.DataFrame | None
     counts["n_patients"] = len(in_both)
     if len(in_both) < 4:
         msg = f"associate needs at least 4 patients present in both {x.label!r} and {y.label!r}; found {len(in_both)}."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     return in_both, counts
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .._keys import embedding_key, loadings_key
+from ..errors import DataFormatError, MissingColumnError
 from ._mofa_checks import check_views, prepare_views
 
 if TYPE_CHECKING:
@@ -33,11 +34,11 @@ def _group_labels(mdata: MuData, groups: str | None) -> pd.Series:
         return pd.Series("group1", index=mdata.obs_names)
     if groups not in mdata.obs.columns:
         msg = f"groups={groups!r} is not a column of mdata.obs; available: {list(mdata.obs.columns)[:12]} ..."
-        raise KeyError(msg)
+        raise MissingColumnError(msg)
     labels = mdata.obs[groups]
     if labels.isna().any():
         msg = f"mdata.obs[{groups!r}] has {int(labels.isna().sum())} missing values; fill or drop those patients first."
-        raise ValueError(msg)
+        raise DataFormatError(msg)
     return labels.astype(str)
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .._utils import modality_frame
+from ..errors import DataFormatError, ParameterError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -58,16 +59,16 @@ def _resolve_likelihoods(mods: Sequence[str], likelihoods, frames: Mapping[str, 
         likelihoods = list(likelihoods)
         if len(likelihoods) != len(mods):
             msg = f"likelihoods has {len(likelihoods)} entries for {len(mods)} views {list(mods)}; give one per view or a dict."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         chosen = dict(zip(mods, likelihoods, strict=True))
     bad = {m: lik for m, lik in chosen.items() if lik not in LIKELIHOODS}
     if bad:
         msg = f"Unknown likelihood(s) {bad}; use one of {LIKELIHOODS}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     for m, lik in chosen.items():
         if lik == "bernoulli" and detect_likelihood(frames[m].to_numpy()) != "bernoulli":
             msg = f"View {m!r} is declared Bernoulli but has values other than 0/1; binarise it or use 'gaussian'."
-            raise ValueError(msg)
+            raise DataFormatError(msg)
     return chosen
 
 
@@ -161,7 +162,7 @@ def prepare_views(
     mods = list(mdata.mod) if mods is None else ([mods] if isinstance(mods, str) else list(mods))
     if not mods:
         msg = "mofa needs at least one view; pass mods=[...] with modality names."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     frames = {m: replace_infinite(modality_frame(mdata, m), f"mofa: view {m!r}") for m in mods}
     chosen = _resolve_likelihoods(mods, likelihoods, frames)
     views = []

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.metrics import roc_curve
 
 from .._utils import resolve_keys
-from ..errors import DataFormatError
+from ..errors import DataFormatError, ParameterError
 from ._predict_cv import checked_splits, cross_validate, fit_tuned, inner_splits, permutation_null
 from ._predict_metrics import bootstrap_metrics, metric_rows
 from ._predict_model import make_pipeline, model_tables
@@ -34,7 +34,7 @@ def _user_grid(grid: Mapping[str, Sequence], default: dict) -> dict:
     unknown = sorted(set(out) - set(default))
     if unknown:
         msg = f"grid keys {[k.removeprefix('model__') for k in unknown]} are not tuned by this model; use {[k.removeprefix('model__') for k in default]}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return out
 
 

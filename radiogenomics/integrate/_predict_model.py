@@ -14,6 +14,8 @@ from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..errors import ParameterError
+
 MODELS = ("logistic_l1", "logistic_l2", "elasticnet", "random_forest")
 _PENALTY_DEPRECATED = inspect.signature(LogisticRegression).parameters["penalty"].default == "deprecated"
 
@@ -64,7 +66,7 @@ def make_estimator(model: str, task: str, seed: int) -> tuple[BaseEstimator, dic
     """Return the estimator and its tuning grid (keys without the ``model__`` prefix)."""
     if model not in MODELS:
         msg = f"model={model!r} is not supported; use one of {MODELS}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if task == "regression":
         return {
             "logistic_l1": (Lasso(max_iter=20000), {"alpha": np.logspace(-3, 0, 7)}),

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._compat import expected_duplicate_names, md
-from ..errors import DataFormatError, PairingError
+from ..errors import DataFormatError, InputTypeError, PairingError, ParameterError
 from ._checks import check_survival_times, convert_numeric_text
 from ._diagnose import explain_disjoint
 from ._ids import normalize_ids
@@ -44,7 +44,7 @@ def _as_anndata(name: str, data: ad.AnnData | pd.DataFrame) -> ad.AnnData:
         obs = pd.DataFrame(index=pd.Index([str(i) for i in data.index]))
         return ad.AnnData(X=data.to_numpy(dtype=np.float64), obs=obs, var=var)
     msg = f"Modality {name!r} is a {type(data).__name__}; pass an AnnData or a pandas DataFrame (patients as rows)."
-    raise TypeError(msg)
+    raise InputTypeError(msg)
 
 
 def _pick_one_per_patient(table: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -196,13 +196,13 @@ def build_mudata(
     mods = [str(m) for m in modalities]
     if how not in ("outer", "inner", *mods):
         msg = f"how={how!r} is not valid; use 'outer', 'inner' or one of the modality names {mods}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     adatas = {str(name): _as_anndata(str(name), data) for name, data in modalities.items()}
     tables = {name: _pick_one_per_patient(normalize_ids(a.obs_names, id_rule), name) for name, a in adatas.items()}
     if clinical is not None:
         if not isinstance(clinical, pd.DataFrame):
             msg = f"clinical must be a pandas DataFrame indexed by patient ID, got {type(clinical).__name__}."
-            raise TypeError(msg)
+            raise InputTypeError(msg)
         tables["clinical"] = _pick_one_per_patient(normalize_ids(clinical.index, id_rule), "clinical")
     _check_overlap(tables, adatas, id_rule)
 

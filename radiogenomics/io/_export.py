@@ -178,7 +178,7 @@ def _uns_tables(
 
 def _params(uns: dict) -> dict:
     """Plain values of ``uns`` (parameters, versions) for the manifest."""
-    out = {}
+    out: dict[str, object] = {}
     for key, value in uns.items():
         if isinstance(value, dict):
             inner = _params(value)

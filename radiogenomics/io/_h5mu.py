@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._compat import expected_duplicate_names, md, restore_obs_dtypes
-from ..errors import DataFormatError
+from ..errors import DataFormatError, MissingFileError
 from ._atomic import atomic_path
 
 if TYPE_CHECKING:
@@ -152,12 +152,12 @@ def read_h5mu(path: PathLike[str] | str) -> MuData:
     >>> rg.io.read_h5mu("missing.h5mu")
     Traceback (most recent call last):
     ...
-    FileNotFoundError: No cohort file at 'missing.h5mu'; write one with rg.io.write_h5mu(mdata, path).
+    radiogenomics.errors.MissingFileError: No cohort file at 'missing.h5mu'; write one with rg.io.write_h5mu(mdata, path).
     """
     path = Path(path)
     if not path.exists():
         msg = f"No cohort file at {str(path)!r}; write one with rg.io.write_h5mu(mdata, path)."
-        raise FileNotFoundError(msg)
+        raise MissingFileError(msg)
     if path.is_dir() or not h5py.is_hdf5(path):
         what = "a folder" if path.is_dir() else "not an HDF5 file"
         hint = " (a study file: run it with `radiogenomics run`)" if path.suffix in {".yaml", ".yml"} else ""

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..errors import PairingError, ParameterError
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
@@ -59,7 +61,7 @@ def parse_tcga_barcode(barcode: str) -> dict[str, str | None]:
 
     Raises
     ------
-    ValueError
+    PairingError
         If the text is not a TCGA barcode.
 
     Examples
@@ -76,7 +78,7 @@ def parse_tcga_barcode(barcode: str) -> dict[str, str | None]:
             f"{barcode!r} is not a TCGA barcode (expected 'TCGA-XX-XXXX' optionally followed by "
             "'-01A-01R-0177-01'). Pass id_rule=None for other identifier schemes."
         )
-        raise ValueError(msg)
+        raise PairingError(msg)
     return {field: match.group(field) for field in _BARCODE_FIELDS}
 
 
@@ -151,7 +153,7 @@ def normalize_ids(ids: Iterable[object], id_rule: str | Callable[[str], str] | N
                 patient = _clean(id_rule(text))
             elif id_rule is not None:
                 msg = f"id_rule={id_rule!r} is not supported; use 'tcga_patient', None or a callable."
-                raise ValueError(msg)
+                raise ParameterError(msg)
         rows.append(
             {
                 "input_id": "<missing>" if raw is None else str(raw),

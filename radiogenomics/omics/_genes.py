@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._utils import dense, get_modality
-from ..errors import MissingColumnError
+from ..errors import MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
     import anndata as ad
@@ -88,7 +88,7 @@ def map_gene_ids(
         raise MissingColumnError(msg)
     if duplicates not in ("max_mean", "first"):
         msg = f"duplicates={duplicates!r} is not known; use 'max_mean' or 'first'."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     ids = adata.var_names.to_numpy(dtype=str)
     raw = adata.var[column].astype("string").fillna("").str.strip().to_numpy(dtype=str)
     symbols = np.where(raw == "", ids, raw)

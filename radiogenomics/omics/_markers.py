@@ -9,7 +9,7 @@ import pandas as pd
 
 from .._ties import warn_split_ties
 from .._utils import dense, get_modality, train_mask
-from ..errors import MissingColumnError
+from ..errors import MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -141,11 +141,11 @@ def markers(
         elif method == "fixed":
             if threshold is None:
                 msg = "method='fixed' needs threshold=<value>."
-                raise ValueError(msg)
+                raise ParameterError(msg)
             cuts = pd.Series(float(threshold), index=genes)
         else:
             msg = f"method={method!r} is not known; use 'median', 'quantile' or 'fixed'."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         cuts, n_train = cuts.astype(float).to_dict(), int(mask.sum())
         for g in genes:
             warn_split_ties(fitted[g].to_numpy(), cuts[g], where="markers", what=g)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._utils import dense, get_modality, train_mask
-from ..errors import ConvergenceError, DataFormatError, MissingColumnError
+from ..errors import ConvergenceError, DataFormatError, MissingColumnError, ParameterError
 from ._vst import dispersion_trend, gene_dispersions, mean_dispersion, size_factors, vst_mean_transform, vst_transform
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def normalize(
         params.update(source=f"layers[{layer!r}]", fit_type=fit, asympt_disp=a0, extra_pois=a1)
     else:
         msg = f"method={method!r} is not known; use 'log_cpm', 'log_tpm' or 'vst'."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     adata.X = values
     adata.uns[key_added] = {"params": params}
     return data if copy else None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..errors import MissingColumnError, ParameterError
 from ..get import associations, result
 from ._utils import new_axes
 
@@ -72,7 +73,7 @@ def enrichment_dotplot(
         res = res[res["ranking"].isin(rankings)]
     if res.empty:
         msg = f"No GSEA results to plot in uns[{key!r}] for rankings={rankings}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     terms = res.groupby("term")["padj"].min().sort_values(kind="stable").index[:top].tolist()
     res = res[res["term"].isin(terms)]
     cols = list(dict.fromkeys(res["ranking"]))
@@ -140,11 +141,11 @@ def gsea_running_score(mdata: MuData, ranking: str, term: str, *, key: str = "gs
     params = result(mdata, key, "params")
     if ranking not in rankings.columns:
         msg = f"Ranking {ranking!r} not in uns[{key!r}]['rankings']; available: {list(rankings.columns)[:5]}."
-        raise KeyError(msg)
+        raise MissingColumnError(msg)
     genes = sets.loc[sets["term"] == term, "gene"].tolist()
     if not genes:
         msg = f"Gene set {term!r} was not tested in uns[{key!r}]; tested: {sorted(sets['term'].unique())[:5]}."
-        raise KeyError(msg)
+        raise MissingColumnError(msg)
     curve = running_score(rankings[ranking].dropna(), genes, weight=float(params["weight"]))
     ax = new_axes(ax, figsize=(6, 3.5))
     ax.plot(curve["rank"], curve["running_score"], color="tab:green", lw=1.5)
@@ -216,7 +217,7 @@ def pathway_heatmap(
     for col in ("x_feature", "y_feature", "r"):
         if col not in res.columns:
             msg = f"uns[{key!r}]['results'] lacks column {col!r}; run rg.integrate.associate(mdata, x='radiomics', y='pathways')."
-            raise KeyError(msg)
+            raise MissingColumnError(msg)
     res = res.assign(x_feature=res["x_feature"].astype(str), y_feature=res["y_feature"].astype(str))
     if features is None:
         # strongest by p-value (small-n pairs with extreme r do not crowd out the map); |r| without p

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import OutOfRangeError
 from ._utils import new_axes
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def feature_map(
         )
     if not 0 <= slice_index < img.shape[0]:
         msg = f"slice_index {slice_index} out of range 0-{img.shape[0] - 1}."
-        raise IndexError(msg)
+        raise OutOfRangeError(msg)
     spacing = image.GetSpacing() if isinstance(image, sitk.Image) else (1.0, 1.0, 1.0)
     ny, nx = img.shape[1:]
     extent = (0, nx * spacing[0], ny * spacing[1], 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import ParameterError
 from ..get import result
 from ._utils import new_axes
 
@@ -58,7 +59,7 @@ def roc(mdata: MuData, *, key: str = "predict", ax: Axes | None = None, **kwargs
     table = result(mdata, key, "roc")
     if table.empty:
         msg = f"uns[{key!r}] holds a continuous target: there is no ROC curve."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     metrics = result(mdata, key, "metrics").iloc[0]
     ax = new_axes(ax, figsize=(4.5, 4.5))
     classes = list(dict.fromkeys(table["class"]))

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError
+
 if TYPE_CHECKING:
     from os import PathLike
 
@@ -124,7 +126,7 @@ def init(path: PathLike[str] | str, *, example: str = "glioma", overwrite: bool 
     """
     if example not in EXAMPLES:
         msg = f"example {example!r} is not one of {', '.join(EXAMPLES)}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     path = Path(path)
     if path.exists() and not overwrite:
         msg = f"{path} exists; choose another name or pass overwrite=True (--force on the command line)"

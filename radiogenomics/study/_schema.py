@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from ..errors import ParameterError
+
 __all__ = ["STEP_MODELS", "STEP_ORDER", "Study"]
 
 
@@ -72,7 +74,7 @@ class CohortInputs(_Model):
     def _something(self) -> CohortInputs:
         if self.dataset is None and not (self.images or self.radiomics or self.omics):
             msg = "give a bundled 'dataset' or at least one of 'images', 'radiomics', 'omics'"
-            raise ValueError(msg)
+            raise ParameterError(msg)
         return self
 
 
@@ -330,13 +332,13 @@ class Study(_Model):
         for step, required in needs.items():
             if step in steps and required not in steps:
                 msg = f"steps.{step} needs steps.{required} (it uses its result); add '{required}: {{}}'"
-                raise ValueError(msg)
+                raise ParameterError(msg)
         rankings = self.steps.enrichment.rankings if self.steps.enrichment else []
         for ranking, required in (("risk_score", "signature"), ("factors", "mofa")):
             if ranking in rankings and required not in steps:
                 msg = f"steps.enrichment ranking '{ranking}' needs steps.{required}; add '{required}: {{}}'"
-                raise ValueError(msg)
+                raise ParameterError(msg)
         if "extract" in steps and self.inputs.images is None:
             msg = "steps.extract needs inputs.images (an image manifest)"
-            raise ValueError(msg)
+            raise ParameterError(msg)
         return self

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._keys import risk_column
-from ..errors import MissingResultError
+from ..errors import DataFormatError, MissingResultError
 from ._design import terms_matrix
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def apply_signature(
     coefficients = stored["coefficients"]
     if coefficients["scale"].isna().any() or (coefficients["scale"] == 0).any():
         msg = "Stored signature has terms without a scale; it was not written by rg.survival.signature."
-        raise ValueError(msg)
+        raise DataFormatError(msg)
     X = terms_matrix(mdata, coefficients[["key", "level", "kind"]])
     features = coefficients.index[coefficients["kind"] == "feature"]
     empty = X[features].isna().all(axis=1).to_numpy() if len(features) else np.zeros(mdata.n_obs, bool)

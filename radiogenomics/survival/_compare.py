@@ -10,7 +10,7 @@ from scipy import stats
 
 from .._cv import check_nested_splits
 from .._utils import bootstrap_indices
-from ..errors import ConvergenceError
+from ..errors import ConvergenceError, ParameterError
 from ._cox import cox_inputs, fit_cox
 from ._metrics import harrell_c
 
@@ -140,7 +140,7 @@ def compare(
     base, added = list(base), list(added)
     if not added or set(base) & set(added):
         msg = f"added must hold covariates that are not in base (base={base}, added={added})."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     design, terms, t, e, rows, _ = cox_inputs(mdata, base + added, time, event, None, where="compare")
     in_base = terms["covariate"].isin(base).to_numpy()
     X = design.to_numpy(dtype=float)[rows]

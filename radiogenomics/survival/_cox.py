@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .._keys import score_column
-from ..errors import ConvergenceError, MissingColumnError
+from ..errors import ConvergenceError, InsufficientDataError, MissingColumnError, ParameterError
 from ._design import check_constant, design_matrix
 from ._likelihood import breslow_efron_terms, newton
 from ._metrics import harrell_c
@@ -79,12 +79,12 @@ def fit_cox(time, event, X, *, ties: Ties = "efron", strata=None, entry=None) ->
     Xc = X - center
     if ties not in ("efron", "breslow", "exact"):
         msg = f"ties={ties!r} is not supported; use 'efron' (R's default), 'breslow' or 'exact'."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if entry is not None:
         entry = np.asarray(entry, dtype=float)
         if ties == "exact":
             msg = "ties='exact' does not support start-stop (counting-process) data; use 'efron' or 'breslow'."
-            raise ValueError(msg)
+            raise ParameterError(msg)
     try:
         beta, terms = _fit_terms(time, event, Xc, ties, strata, entry)
     except ConvergenceError as err:
@@ -159,7 +159,7 @@ def cox_inputs(mdata: MuData, covariates, time, event, strata, *, where: str):
     rows = usable & complete
     if not ev[rows].any():
         msg = f"{where}: no events among the {int(rows.sum())} complete patients; the model is not estimable."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     check_constant(design.loc[rows], where)
     codes = None if strata_values is None else pd.factorize(strata_values[rows])[0]
     return design, terms, t, ev, rows, codes

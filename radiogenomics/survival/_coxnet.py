@@ -14,6 +14,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..errors import InsufficientDataError
+
 __all__ = [
     "CoxnetCVFit",
     "NearConstantFilter",
@@ -143,7 +145,7 @@ def _fit_path(pipe: Pipeline, X, y, penalized: np.ndarray, alphas=None) -> np.nd
     pf = penalized[support].astype(float)
     if not pf.any():
         msg = "No penalised feature is left after removing constant and near-constant features."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     pipe[-1].set_params(alphas=alphas, penalty_factor=None if pf.all() else pf)
     pipe[-1].fit(Xt, y)
     return Xt
@@ -210,7 +212,7 @@ def fit_coxnet_cv(
     cvm, cvsd = _inner_deviance(X, time, event, folds, params, penalized, alphas, max_fraction)
     if not np.isfinite(cvm).any():
         msg = "Inner cross-validation failed at every penalty (no events in some folds?); lower cv."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     index_min, index_1se = penalty_rule(cvm, cvsd)
     support = pipe.named_steps["filter"].support_.copy()
     n_nonzero = (pipe[-1].coef_ != 0).sum(axis=0)

@@ -12,6 +12,7 @@ from scipy import stats
 
 from .._ties import warn_split_ties
 from .._utils import resolve_keys, train_mask
+from ..errors import InsufficientDataError, ParameterError
 from ._outcome import survival_columns
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def maxstat(x, time, event, *, minprop=0.1, pvalue="lausen92", n_permutations=10
     cuts = values[(prop >= minprop) & (prop <= 1 - minprop)]
     if cuts.size == 0:
         msg = f"maxstat: no cut-point leaves {minprop:.0%} of the {len(x)} patients on each side; lower minprop."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     z = _standardized(x, scores, cuts)
     best = int(np.argmax(np.abs(z)))
     stat = float(abs(z[best]))
@@ -78,7 +79,7 @@ def maxstat(x, time, event, *, minprop=0.1, pvalue="lausen92", n_permutations=10
         p = float((1 + np.sum(null >= stat - 1e-12)) / (n_permutations + 1))
     else:
         msg = f"pvalue={pvalue!r} is not supported; use 'lausen92' or 'permutation'."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     scan = pd.DataFrame({"cutpoint": cuts, "statistic": z, "prop_low": prop[np.isin(values, cuts)]})
     return float(cuts[best]), stat, p, scan
 
@@ -187,7 +188,7 @@ def dichotomize(
     elif method == "quantile":
         if not 0 < quantile < 1:
             msg = f"quantile={quantile} must be strictly between 0 and 1."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         cut, params["quantile"] = float(np.quantile(x, quantile)), quantile
     elif method == "maxstat":
         t, ev, usable = survival_columns(mdata.obs, time, event, where="dichotomize")
@@ -205,7 +206,7 @@ def dichotomize(
         params["n_train"] = int(keep.sum())
     else:
         msg = f"method={method!r} is not supported; use 'median', 'quantile' or 'maxstat'."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     params["largest_tie"] = warn_split_ties(x, cut, where="dichotomize", what=score)
     _write(mdata, values, cut, key_added, params)
     if scan is not None:
@@ -260,7 +261,7 @@ def apply_cutpoint(
         stored = cutpoint.get("params", cutpoint)
         if "cutpoint" not in stored:
             msg = "cutpoint must be a number or the dict stored by rg.survival.dichotomize (with params['cutpoint'])."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         source = {f"source_{k}": v for k, v in stored.items() if k not in ("cutpoint", "n_low", "n_high")}
         cutpoint = stored["cutpoint"]
     values = resolve_keys(mdata, [score])[score].astype(float)

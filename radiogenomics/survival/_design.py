@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._utils import modality_frame, resolve_keys
-from ..errors import DataFormatError
+from ..errors import DataFormatError, InputTypeError, InsufficientDataError, ParameterError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -104,7 +104,7 @@ def covariate_terms(raw: pd.DataFrame, *, where: str = "design") -> tuple[pd.Dat
             levels = _levels(values)
             if len(levels) < 2:
                 msg = f"{where}: covariate {cov!r} has a single level {levels}; it carries no information. Drop it."
-                raise ValueError(msg)
+                raise InsufficientDataError(msg)
             for level in levels[1:]:
                 term = f"{cov}[{level}]"
                 col = (values == level).astype(float)
@@ -132,7 +132,7 @@ def design_matrix(mdata: MuData, covariates: Sequence[str], *, where: str = "cox
         covariates = [covariates]
     if len(covariates) == 0:
         msg = f"{where}: no covariates given; pass a list such as ['age', 'rna:CD274']."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return covariate_terms(resolve_keys(mdata, list(covariates)), where=where)
 
 
@@ -141,7 +141,7 @@ def check_constant(design: pd.DataFrame, where: str) -> None:
     constant = [c for c in design.columns if design[c].nunique(dropna=True) < 2]
     if constant:
         msg = f"{where}: covariates {constant} are constant among the patients used; drop them."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
 
 
 def _feature_block(mdata: MuData, features: str | Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
@@ -154,7 +154,7 @@ def _feature_block(mdata: MuData, features: str | Sequence[str]) -> tuple[pd.Dat
     bad = [k for k in keys if not pd.api.types.is_numeric_dtype(frame[k]) or pd.api.types.is_bool_dtype(frame[k])]
     if bad:
         msg = f"Signature features must be numeric; {bad} are not. Pass categorical covariates through clinical=."
-        raise TypeError(msg)
+        raise InputTypeError(msg)
     return frame.astype(float), keys
 
 
@@ -200,7 +200,7 @@ def signature_design(mdata: MuData, features, clinical=None) -> tuple[pd.DataFra
         clash = set(clin.columns) & set(feat.columns)
         if clash:
             msg = f"Clinical covariates {sorted(clash)} have the same names as features; rename them."
-            raise ValueError(msg)
+            raise ParameterError(msg)
         feat = pd.concat([feat, clin], axis=1)
         terms = pd.concat(
             [terms, pd.DataFrame({"key": ckeys, "level": levels, "kind": "clinical"}, index=clin.columns)]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import MissingColumnError
+from ..errors import InsufficientDataError, MissingColumnError, ParameterError
 from ._outcome import survival_columns
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def _confint(surv, se_log, z, conf_type):
             lower, upper = np.clip(surv - z * se, 0, 1), np.clip(surv + z * se, 0, 1)
         else:
             msg = f"conf_type={conf_type!r} is not supported; use 'log' (R's default), 'log-log' or 'plain'."
-            raise ValueError(msg)
+            raise ParameterError(msg)
     lower = np.where(surv == 0, np.nan, lower) if conf_type == "log" else lower
     upper = np.where(surv == 0, np.nan, upper) if conf_type == "log" else upper
     return lower, upper
@@ -262,12 +262,12 @@ def logrank(
     levels = list(values.cat.categories)
     if len(levels) < 2:
         msg = f"logrank: {groupby!r} has a single group {levels}; a comparison needs at least two."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     if trend:
         scores = _default_scores(levels) if scores is None else np.asarray(scores, dtype=float)
         if len(scores) != len(levels):
             msg = f"logrank: {len(scores)} scores for {len(levels)} groups {levels}."
-            raise ValueError(msg)
+            raise InsufficientDataError(msg)
     codes = values.cat.codes.to_numpy()[usable]
     groups, tests = logrank_test(t[usable], ev[usable], codes, strata=strat, scores=scores if trend else None)
     groups.index = pd.Index([_label(levels[int(c)]) for c in groups.index], name="group")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._keys import score_column
+from ..errors import ParameterError
 from ..get import result
 from ._design import design_matrix
 from ._metrics import baseline_hazard, survival_at
@@ -118,7 +119,7 @@ def nomogram(
     params = stored["params"]
     if params.get("strata"):
         msg = f"uns[{key!r}] is a stratified Cox model; a nomogram needs one baseline hazard. Refit without strata."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     coef = stored["summary"]["coef"]
     terms = stored["terms"]
     design, _ = design_matrix(mdata, params["covariates"])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import DataFormatError, MissingColumnError
+from ..errors import DataFormatError, InsufficientDataError, MissingColumnError
 
 if TYPE_CHECKING:
     from mudata import MuData
@@ -75,7 +75,7 @@ def survival_columns(
     if (t[usable] < 0).any():
         bad = list(obs.index[usable & (t < 0)][:5])
         msg = f"Negative times in {time!r} for patients {bad} ({where}); survival times must be >= 0."
-        raise ValueError(msg)
+        raise DataFormatError(msg)
     n_missing = int((~usable).sum())
     if n_missing:
         missing = list(obs.index[~usable])
@@ -89,5 +89,5 @@ def survival_columns(
     ev = ev_series.fillna(value=False).to_numpy(dtype=bool)
     if require_events and not ev[usable].any():
         msg = f"{where}: no events in {event!r} among {int(usable.sum())} patients; the model is not estimable."
-        raise ValueError(msg)
+        raise InsufficientDataError(msg)
     return t, ev, usable

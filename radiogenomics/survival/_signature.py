@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._cv import check_nested_splits, run_tasks
 from .._keys import risk_column
-from ..errors import DataFormatError
+from ..errors import DataFormatError, ParameterError
 from ._coxnet import fit_coxnet_cv, make_pipeline, survival_y
 from ._design import signature_design
 from ._metrics import baseline_hazard, default_times, fold_metrics, survival_at
@@ -92,13 +92,13 @@ def _coefficient_table(fit, terms: pd.DataFrame) -> pd.DataFrame:
 def _settings(method, l1_ratio, rule, cv, repeats, n_alphas, terms, time, event):
     if method not in ("lasso_cox", "rsf"):
         msg = f"method must be 'lasso_cox' or 'rsf', got {method!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if rule not in ("1se", "min"):
         msg = f"rule must be '1se' or 'min', got {rule!r}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     if not 0 < l1_ratio <= 1:
         msg = f"l1_ratio must be in (0, 1] (1 = LASSO, smaller = elastic net), got {l1_ratio}."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     n_events = int(event.sum())
     if n_events < 2 * cv or cv < 2 or repeats < 1:
         fix = f"use cv={n_events // 2}" if n_events >= 4 and cv >= 2 else "too few events for a nested cross-validation"
@@ -284,7 +284,7 @@ def signature(
 
     if explain and method != "lasso_cox":
         msg = "explain=True needs method='lasso_cox' (a random survival forest is not explained here)."
-        raise ValueError(msg)
+        raise ParameterError(msg)
     mdata = mdata.copy() if copy else mdata
     frame, terms = signature_design(mdata, features, clinical)
     t_all, e_all, usable = survival_columns(mdata, time, event, where="signature", name_patients=True)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import DataFormatError, ParameterError
 from ..get import result
 from ._cox import cox_inputs, fit_cox
 
@@ -35,7 +36,7 @@ def _transform_times(time: np.ndarray, event: np.ndarray, transform: str) -> np.
         idx = np.searchsorted(uniq, time, side="left")  # number of unique times strictly below
         return 1.0 - np.concatenate([[1.0], surv])[idx]
     msg = f"transform={transform!r} is not supported; use 'km' (R's default), 'rank', 'identity' or 'log'."
-    raise ValueError(msg)
+    raise ParameterError(msg)
 
 
 def _stratum_moments(time, event, X, eta, g, *, efron: bool):
@@ -163,7 +164,7 @@ def ph_test(
     fit = fit_cox(t[rows], ev[rows], X, ties=params["ties"], strata=codes)
     if not np.allclose(fit["coef"], summary["coef"].to_numpy(), rtol=1e-6, atol=1e-9):
         msg = f"The data changed since rg.survival.cox stored {key!r}; run rg.survival.cox again before ph_test."
-        raise ValueError(msg)
+        raise DataFormatError(msg)
     table = zph_table(
         t[rows],
         ev[rows],
