@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import ast
+import doctest
 import inspect
+import warnings
 
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import radiogenomics as rg
+from radiogenomics.integrate._predict_core import BatchScaler
+from radiogenomics.survival._coxnet import NearConstantFilter
 
 MODULES = ["datasets", "enrich", "get", "imaging", "integrate", "io", "omics", "pl", "survival"]
+# Allowed first parameters: a container, a file, or the object the function is about.
 FIRST_PARAMS = {
     "data",
     "adata",
@@ -24,7 +31,7 @@ FIRST_PARAMS = {
     "time",
     "risk",
 }
-# Deliberate exceptions, with the reason.
+# Deliberate exceptions to the first-parameter rule, each with its reason.
 FIRST_PARAM_EXCEPTIONS = {
     "datasets.synthetic_cohort": "a generator: its first parameter is the cohort size",
     "datasets.tcga_glioma": "a loader of bundled data: no input",
@@ -34,6 +41,10 @@ FIRST_PARAM_EXCEPTIONS = {
     "io.parse_tcga_barcode": "pure helper on one barcode",
     "io.sample_priority": "pure helper on parsed barcode parts",
 }
+
+
+# Plots return the Axes they drew on (lifelines style); exceptions with the reason.
+PLOT_RETURN_EXCEPTIONS: dict[str, str] = {}
 
 
 def _public_functions():
@@ -76,6 +87,63 @@ def test_conventions(qualname, func):
         assert f"\n{section}\n" in doc, f"{qualname}: docstring lacks a {section} section"
     if qualname.startswith("pl."):
         assert "ax" in sig.parameters, f"{qualname}: plots take ax="
+
+
+@pytest.mark.parametrize(("qualname", "func"), FUNCTIONS, ids=[q for q, _ in FUNCTIONS])
+def test_return_annotation(qualname, func):
+    sig = inspect.signature(func)
+    returns = sig.return_annotation
+    assert returns is not inspect.Signature.empty, f"{qualname}: annotate the return type"
+    text = str(returns).replace(" ", "")
+    if "copy" in sig.parameters:
+        assert text.endswith("|None"), f"{qualname}: with copy=, the return annotation is '<container> | None'"
+    if qualname.startswith("pl.") and qualname not in PLOT_RETURN_EXCEPTIONS:
+        assert text == "Axes", f"{qualname}: plots return the matplotlib Axes they drew on, annotated '-> Axes'"
+
+
+def test_exception_lists_give_reasons_and_are_needed():
+    names = dict(FUNCTIONS)
+    for table in (FIRST_PARAM_EXCEPTIONS, PLOT_RETURN_EXCEPTIONS):
+        for qualname, reason in table.items():
+            assert qualname in names, f"{qualname} is no longer public: drop its exception"
+            assert len(reason.split()) >= 4, f"{qualname}: explain the exception"
+    for qualname in FIRST_PARAM_EXCEPTIONS:
+        params = list(inspect.signature(names[qualname]).parameters)
+        assert params and params[0] not in FIRST_PARAMS, f"{qualname} follows the rule now: drop its exception"
+
+
+PLOTS = [(q, f) for q, f in FUNCTIONS if q.startswith("pl.")]
+
+
+def _call_in_example(qualname: str, func) -> object:
+    """Run the docstring example of a plot and return what its call of the plot returned."""
+    examples = doctest.DocTestParser().get_examples(inspect.getdoc(func) or "")
+    namespace: dict = {}
+    for example in examples:
+        tree = ast.parse(example.source)
+        calls = [
+            node for node in ast.walk(tree) if isinstance(node, ast.Call) and ast.unparse(node.func) == f"rg.{qualname}"
+        ]
+        if calls:
+            return eval(compile(ast.Expression(calls[0]), "<example>", "eval"), namespace)
+        exec(compile(tree, "<example>", "exec"), namespace)
+    pytest.fail(f"{qualname}: the docstring example does not call rg.{qualname}")
+    return None
+
+
+@pytest.mark.parametrize(("qualname", "func"), PLOTS, ids=[q for q, _ in PLOTS])
+def test_plots_return_axes(qualname, func):
+    from matplotlib.axes import Axes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the examples' own notices are checked by their doctests
+        out = _call_in_example(qualname, func)
+    assert isinstance(out, Axes), f"{qualname} returned {type(out).__name__}, not the Axes it drew on"
+
+
+@parametrize_with_checks([BatchScaler(), NearConstantFilter()])
+def test_transformers_follow_scikit_learn(estimator, check):
+    check(estimator)
 
 
 def test_docs_api_lists_every_public_name():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 import anndata as ad
 import numpy as np
@@ -12,6 +13,9 @@ import pandas as pd
 
 from ..errors import DataFormatError
 from ..io import build_mudata
+
+if TYPE_CHECKING:
+    from mudata import MuData
 
 __all__ = ["tcga_glioma"]
 
@@ -154,7 +158,7 @@ def _expression() -> ad.AnnData:
     return ad.AnnData(X=values.to_numpy(), obs=obs, var=var)
 
 
-def tcga_glioma(*, expression: bool = True, mutations: bool = True):
+def tcga_glioma(*, expression: bool = True, mutations: bool = True) -> MuData:
     """Load the TCGA glioma radiogenomic cohort shipped with the package (167 patients, offline).
 
     Radiomic features are the Bakas et al. 2017 TCIA analysis results (CaPTk, 724 features over

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -9,6 +11,9 @@ import pandas as pd
 from ..errors import ParameterError
 from ..io import build_mudata
 from ._names import radiomic_feature_table, synthetic_barcode
+
+if TYPE_CHECKING:
+    from mudata import MuData
 
 __all__ = ["synthetic_cohort"]
 
@@ -104,7 +109,7 @@ def synthetic_cohort(
     censoring: float = 0.3,
     seed: int = 0,
     structure_seed: int | None = None,
-):
+) -> MuData:
     """Simulate a paired radiomics / RNA-seq / mutation cohort with known ground truth.
 
     Latent factors ``F1..Fk`` (standard normal per patient) drive a block of ``block`` radiomic

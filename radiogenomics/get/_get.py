@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -105,7 +105,7 @@ def stored_results(mdata: MuData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["location", "key", "kind"])
 
 
-def result(mdata: MuData, key: str, table: str | None = None, *, mod: str | None = None):
+def result(mdata: MuData, key: str, table: str | None = None, *, mod: str | None = None) -> Any:
     """Return a stored result, with a clear error if it has not been computed.
 
     Parameters

@@ -13,6 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import ParameterError
 
@@ -28,6 +29,7 @@ class BatchScaler(TransformerMixin, BaseEstimator):
     """
 
     def fit(self, X, y=None):
+        X = validate_data(self, X, ensure_all_finite="allow-nan")
         codes, values = X[:, 0], X[:, 1:]
         self.batches_ = np.unique(codes)
         self.center_ = np.vstack([np.nanmean(values[codes == b], axis=0) for b in self.batches_])
@@ -35,6 +37,8 @@ class BatchScaler(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
         codes, values = X[:, 0], X[:, 1:].astype(float, copy=True)
         for b in np.unique(codes):
             rows = codes == b
@@ -45,6 +49,11 @@ class BatchScaler(TransformerMixin, BaseEstimator):
                 center, scale = np.nanmean(values[rows], axis=0), _safe_sd(values[rows])
             values[rows] = (values[rows] - np.nan_to_num(center)) / scale
         return values
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing feature values are imputed later in the pipeline
+        return tags
 
 
 def _safe_sd(values: np.ndarray) -> np.ndarray:

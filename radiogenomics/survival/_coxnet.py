@@ -13,6 +13,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import InsufficientDataError
 
@@ -41,20 +42,22 @@ class NearConstantFilter(TransformerMixin, BaseEstimator):
         self.max_fraction = max_fraction
 
     def fit(self, X, y=None):
-        X = np.asarray(X, dtype=float)
+        X = validate_data(self, X, dtype=np.float64)
         keep = np.zeros(X.shape[1], dtype=bool)
         for j in range(X.shape[1]):
             _, counts = np.unique(X[:, j], return_counts=True)
             keep[j] = counts.size > 1 and counts.max() <= self.max_fraction * X.shape[0]
         self.support_ = keep
-        self.n_features_in_ = X.shape[1]
         return self
 
     def transform(self, X):
-        return np.asarray(X, dtype=float)[:, self.support_]
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return X[:, self.support_]
 
     def get_support(self) -> np.ndarray:
         """Return the boolean mask of kept features."""
+        check_is_fitted(self)
         return self.support_
 
 
