@@ -9,9 +9,7 @@ reverse.
 
 from __future__ import annotations
 
-from radiogenomics.io import parse_tcga_barcode
-
-from ._barcodes import tcga_barcode_table, tcga_patient_id, tcga_sample_type
+from ._barcodes import parse_tcga_barcode, tcga_barcode_table, tcga_patient_id, tcga_sample_type
 from ._files import example_file
 from .cbioportal import read_cbioportal_clinical, read_cbioportal_expression, survival_event
 from .gdc import read_gdc_sample_sheet, read_gdc_star_counts

@@ -189,3 +189,24 @@ def test_pairing_accounts_for_every_synthetic_id(mdata):
     n = mdata.n_obs
     assert len(pairing) == 4 * n
     assert (pairing["status"] == "kept").all()
+
+
+def test_rule_none_keeps_ids_as_given():
+    a = pd.DataFrame({"x": [1.0, 2.0]}, index=[" sample_0", "Sample_1 "])
+    b = pd.DataFrame({"y": [3.0, 4.0]}, index=["sample_0", "Sample_1"])
+    mdata = rg.io.build_mudata({"a": a, "b": b}, id_rule=None, how="inner")
+    assert mdata.obs_names.tolist() == ["sample_0", "Sample_1"]
+    assert rg.io.normalize_ids(["tcga-02-0001-01a", "ab_1"])["patient_id"].tolist() == ["TCGA-02-0001", "AB_1"]
+    upper = pd.DataFrame({"y": [3.0, 4.0]}, index=["SAMPLE_0", "SAMPLE_1"])
+    with pytest.raises(PairingError, match="differ only in letter case"):
+        rg.io.build_mudata({"a": a, "b": upper}, id_rule=None)
+    assert rg.io.build_mudata({"a": a, "b": upper}, id_rule=str.upper, how="inner").n_obs == 2
+
+
+def test_barcode_rules_have_one_home():
+    import data_loaders as dl
+    from radiogenomics.io import _ids
+
+    for name in ("parse_tcga_barcode", "tcga_patient_id", "tcga_sample_type", "tcga_barcode_table"):
+        assert getattr(dl, name) is getattr(_ids, name)
+    assert dl.tcga_barcode_table(["tcga-02-0001-11a"]).iloc[0]["sample_type"] == "Solid Tissue Normal"

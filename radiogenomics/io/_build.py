@@ -145,8 +145,8 @@ def build_mudata(
         Clinical rows do not add patients: the cohort is defined by the modalities.
     id_rule
         ``"tcga_patient"`` (sample, portion and aliquot barcodes to the 12-character patient
-        barcode; case, whitespace and ``_``/``.`` separators normalised), ``None`` (strip and
-        upper-case only) or a callable mapping a cleaned ID to a patient ID.
+        barcode; case, whitespace and ``_``/``.`` separators normalised), ``None`` (IDs kept as
+        given, surrounding whitespace removed) or a callable mapping a stripped ID to a patient ID.
     how
         ``"outer"`` keeps every patient of any modality (``obs["has_<mod>"]`` marks what is
         present), ``"inner"`` keeps patients present in all modalities, and a modality name

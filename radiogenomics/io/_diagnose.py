@@ -50,6 +50,13 @@ def explain_disjoint(
         t["input_id"].str.upper().str.match(r"^TCGA[-_.]\w{2}[-_.]\w{4}[-_.]").any() for t in tables.values()
     ):
         causes.append("some IDs are TCGA sample/aliquot barcodes: use id_rule='tcga_patient' to map them to patients.")
+    if id_rule is None and {str(p).upper() for p in mine["patient_id"].dropna()} & {
+        str(p).upper() for p in other_patients
+    }:
+        causes.append(
+            "the IDs differ only in letter case (id_rule=None keeps IDs as given): "
+            "write them the same way or pass id_rule=str.upper."
+        )
     if mine_tcga != other_tcga:
         causes.append(
             "the inputs use different ID schemes (TCGA barcodes on one side, other IDs on the other): "

@@ -1,4 +1,8 @@
-"""Patient identifiers: TCGA barcode parsing and per-modality ID normalisation."""
+"""Patient identifiers: TCGA barcodes (parsing, sample and analyte types) and ID normalisation.
+
+This is the one home of the TCGA barcode rules; :mod:`data_loaders` re-exports the barcode
+helpers (``dl.tcga_patient_id``, ``dl.tcga_sample_type``, ``dl.tcga_barcode_table``).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,16 @@ from ..errors import PairingError, ParameterError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-__all__ = ["normalize_ids", "parse_tcga_barcode", "sample_priority"]
+__all__ = [
+    "ANALYTE_TYPES",
+    "SAMPLE_TYPES",
+    "normalize_ids",
+    "parse_tcga_barcode",
+    "sample_priority",
+    "tcga_barcode_table",
+    "tcga_patient_id",
+    "tcga_sample_type",
+]
 
 # TCGA-TSS-PART[-SAMPLEvial[-PORTIONanalyte[-PLATE[-CENTER]]]]
 _TCGA = re.compile(
@@ -27,7 +40,7 @@ _BARCODE_FIELDS = ("patient", "tss", "participant", "sample", "vial", "portion",
 
 
 def _clean(value: object) -> str | None:
-    """Return a stripped, upper-case string, or ``None`` for a missing ID."""
+    """Return the ID as stripped text (case kept), or ``None`` for a missing ID."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -35,7 +48,7 @@ def _clean(value: object) -> str | None:
     text = str(value).strip()
     if text == "" or text.upper() in {"NA", "NAN", "NONE", "NULL"}:
         return None
-    return text.upper()
+    return text
 
 
 def _tcga_form(text: str) -> str:
@@ -72,7 +85,7 @@ def parse_tcga_barcode(barcode: str) -> dict[str, str | None]:
     ('TCGA-02-0001', '01', 'A', 'R')
     """
     text = _clean(barcode)
-    match = _TCGA.match(_tcga_form(text)) if text else None
+    match = _TCGA.match(_tcga_form(text.upper())) if text else None
     if match is None:
         msg = (
             f"{barcode!r} is not a TCGA barcode (expected 'TCGA-XX-XXXX' optionally followed by "
@@ -125,8 +138,8 @@ def normalize_ids(ids: Iterable[object], id_rule: str | Callable[[str], str] | N
         Identifiers as given (strings, numbers or missing values).
     id_rule
         ``"tcga_patient"`` maps TCGA sample/portion/aliquot barcodes to the 12-character patient
-        barcode and leaves other IDs as cleaned text; ``None`` only strips whitespace and
-        upper-cases; a callable receives the cleaned text and returns the patient ID.
+        barcode and upper-cases other IDs; ``None`` keeps IDs as given (only surrounding
+        whitespace is removed); a callable receives the stripped text and returns the patient ID.
 
     Returns
     -------
@@ -138,6 +151,8 @@ def normalize_ids(ids: Iterable[object], id_rule: str | Callable[[str], str] | N
     >>> from radiogenomics.io import normalize_ids
     >>> normalize_ids([" tcga-02-0001-01a-01r ", "TCGA_CS_4941", None])["patient_id"].tolist()
     ['TCGA-02-0001', 'TCGA-CS-4941', None]
+    >>> normalize_ids([" sample_0 ", "Sample_1"], id_rule=None)["patient_id"].tolist()
+    ['sample_0', 'Sample_1']
     """
     rows = []
     for raw in ids:
@@ -145,7 +160,8 @@ def normalize_ids(ids: Iterable[object], id_rule: str | Callable[[str], str] | N
         patient, is_tcga, priority = text, False, (0, "", "", "")
         if text is not None:
             if id_rule == "tcga_patient":
-                match = _TCGA.match(_tcga_form(text))
+                patient = text.upper()
+                match = _TCGA.match(_tcga_form(patient))
                 if match is not None:
                     parts = {field: match.group(field) for field in _BARCODE_FIELDS}
                     patient, is_tcga, priority = parts["patient"], True, sample_priority(parts)
@@ -163,3 +179,126 @@ def normalize_ids(ids: Iterable[object], id_rule: str | Callable[[str], str] | N
             }
         )
     return pd.DataFrame(rows, columns=["input_id", "patient_id", "is_tcga", "priority"])
+
+
+#: GDC sample type codes (two digits after the patient barcode).
+SAMPLE_TYPES = {
+    "01": "Primary Solid Tumor",
+    "02": "Recurrent Solid Tumor",
+    "03": "Primary Blood Derived Cancer - Peripheral Blood",
+    "04": "Recurrent Blood Derived Cancer - Bone Marrow",
+    "05": "Additional - New Primary",
+    "06": "Metastatic",
+    "07": "Additional Metastatic",
+    "08": "Human Tumor Original Cells",
+    "09": "Primary Blood Derived Cancer - Bone Marrow",
+    "10": "Blood Derived Normal",
+    "11": "Solid Tissue Normal",
+    "12": "Buccal Cell Normal",
+    "13": "EBV Immortalized Normal",
+    "14": "Bone Marrow Normal",
+    "20": "Control Analyte",
+    "40": "Recurrent Blood Derived Cancer - Peripheral Blood",
+    "50": "Cell Lines",
+    "60": "Primary Xenograft Tissue",
+    "61": "Cell Line Derived Xenograft Tissue",
+}
+
+#: GDC analyte codes (letter after the portion number).
+ANALYTE_TYPES = {
+    "D": "DNA",
+    "G": "Whole Genome Amplification (GenomePlex)",
+    "H": "mirVana RNA",
+    "R": "RNA",
+    "T": "Total RNA",
+    "W": "Whole Genome Amplification (Repli-G)",
+    "X": "Whole Genome Amplification (Repli-G X)",
+}
+
+
+def tcga_patient_id(barcode: str) -> str:
+    """Return the 12-character patient barcode of a TCGA sample, portion or aliquot barcode.
+
+    Parameters
+    ----------
+    barcode
+        E.g. ``"TCGA-02-0001-01C-01D-0182-01"``; ``_`` and ``.`` separators are accepted.
+
+    Returns
+    -------
+    The patient barcode, e.g. ``"TCGA-02-0001"``.
+
+    Examples
+    --------
+    >>> import data_loaders as dl
+    >>> dl.tcga_patient_id("tcga_02_0001_01c")
+    'TCGA-02-0001'
+    """
+    return str(parse_tcga_barcode(barcode)["patient"])
+
+
+def tcga_sample_type(barcode: str) -> str | None:
+    """Return the GDC sample type name of a barcode (``None`` for a bare patient barcode).
+
+    Parameters
+    ----------
+    barcode
+        A TCGA sample or aliquot barcode.
+
+    Returns
+    -------
+    E.g. ``"Primary Solid Tumor"`` for code ``01``, ``"Solid Tissue Normal"`` for ``11``.
+
+    Examples
+    --------
+    >>> import data_loaders as dl
+    >>> dl.tcga_sample_type("TCGA-02-0001-11A")
+    'Solid Tissue Normal'
+    """
+    code = parse_tcga_barcode(barcode)["sample"]
+    if code is None:
+        return None
+    return SAMPLE_TYPES.get(code, f"unknown sample type {code}")
+
+
+def tcga_barcode_table(barcodes: Iterable[str]) -> pd.DataFrame:
+    """Split TCGA barcodes into their fields, one row per barcode.
+
+    Parameters
+    ----------
+    barcodes
+        TCGA patient, sample, portion or aliquot barcodes.
+
+    Returns
+    -------
+    DataFrame indexed by the barcodes as given with columns ``patient_id``, ``tss`` (tissue
+    source site), ``participant``, ``sample_type_code``, ``sample_type``, ``vial``, ``portion``,
+    ``analyte``, ``analyte_type``, ``plate`` and ``center``; absent parts are missing.
+
+    Examples
+    --------
+    >>> import data_loaders as dl
+    >>> t = dl.tcga_barcode_table(["TCGA-02-0001-01C-01D-0182-01"])
+    >>> t.iloc[0][["patient_id", "sample_type", "vial", "portion", "analyte_type", "plate", "center"]].tolist()
+    ['TCGA-02-0001', 'Primary Solid Tumor', 'C', '01', 'DNA', '0182', '01']
+    """
+    rows = []
+    barcodes = list(barcodes)
+    for code in barcodes:
+        parts = parse_tcga_barcode(code)
+        rows.append(
+            {
+                "patient_id": parts["patient"],
+                "tss": parts["tss"],
+                "participant": parts["participant"],
+                "sample_type_code": parts["sample"],
+                "sample_type": SAMPLE_TYPES.get(parts["sample"]) if parts["sample"] else None,
+                "vial": parts["vial"],
+                "portion": parts["portion"],
+                "analyte": parts["analyte"],
+                "analyte_type": ANALYTE_TYPES.get(parts["analyte"]) if parts["analyte"] else None,
+                "plate": parts["plate"],
+                "center": parts["center"],
+            }
+        )
+    return pd.DataFrame(rows, index=pd.Index([str(b) for b in barcodes], name="barcode"))
