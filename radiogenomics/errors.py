@@ -19,9 +19,11 @@ __all__ = [
     "InputTypeError",
     "InsufficientDataError",
     "MissingColumnError",
+    "MissingDependencyError",
     "MissingFileError",
     "MissingResultError",
     "OutOfRangeError",
+    "OutputExistsError",
     "PairingError",
     "ParameterError",
     "RadiogenomicsError",
@@ -74,3 +76,11 @@ class MissingFileError(RadiogenomicsError, FileNotFoundError):
 
 class OutOfRangeError(RadiogenomicsError, IndexError):
     """A row, slice or component number is outside the data (the message gives the valid range)."""
+
+
+class OutputExistsError(RadiogenomicsError, FileExistsError):
+    """An output file or folder exists and would be replaced (pass ``overwrite=True`` to allow it)."""
+
+
+class MissingDependencyError(RadiogenomicsError, ImportError):
+    """An optional dependency needed by the requested feature is not installed (the message says what to install)."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError
+from ..errors import OutputExistsError, ParameterError
 
 if TYPE_CHECKING:
     from os import PathLike
@@ -130,7 +130,7 @@ def init(path: PathLike[str] | str, *, example: str = "glioma", overwrite: bool 
     path = Path(path)
     if path.exists() and not overwrite:
         msg = f"{path} exists; choose another name or pass overwrite=True (--force on the command line)"
-        raise FileExistsError(msg)
+        raise OutputExistsError(msg)
     text = (files("radiogenomics.study") / "examples" / f"{example}.yaml").read_text()
     data_dir = f"{path.stem}_data"
     if example == "synthetic":

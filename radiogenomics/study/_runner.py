@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import MissingDependencyError
 from ._cache import Cache, file_digest, step_key
 from ._load import StudyFileError, load
 from ._steps import STEPS, Context, State
@@ -129,7 +130,7 @@ def _client(address: str | None) -> Any:
         from distributed import Client
     except ImportError as err:
         msg = "--scheduler needs dask.distributed: pip install 'radiogenomics[dask]'"
-        raise ImportError(msg) from err
+        raise MissingDependencyError(msg) from err
     return Client(address, set_as_default=False)
 
 
