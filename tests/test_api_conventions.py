@@ -11,7 +11,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import radiogenomics as rg
-from radiogenomics.integrate._predict_core import BatchScaler
+from radiogenomics.integrate._predict_model import BatchScaler
 from radiogenomics.survival._coxnet import NearConstantFilter
 
 MODULES = ["datasets", "enrich", "get", "imaging", "integrate", "io", "omics", "pl", "survival"]
