@@ -52,7 +52,8 @@ def _pick_one_per_patient(table: pd.DataFrame, source: str) -> pd.DataFrame:
     table = table.assign(modality=source, status="kept", reason="", position=np.arange(len(table)))
     missing = table["patient_id"].isna()
     table.loc[missing, ["status", "reason"]] = ["dropped", "missing or empty ID"]
-    present = table[~missing].sort_values(["patient_id", "priority", "position"], kind="stable")
+    # ties of sample priority go to the smallest input ID text, so the choice does not depend on row order
+    present = table[~missing].sort_values(["patient_id", "priority", "input_id", "position"], kind="stable")
     kept_id = present.groupby("patient_id", sort=False)["input_id"].transform("first")
     for idx in present.index[present.duplicated("patient_id", keep="first")]:
         kept = kept_id[idx]
