@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import MissingDependencyError
+
 __all__ = ["linear_shap", "predict_shap", "shap_table", "tree_shap"]
 
 
@@ -23,7 +25,7 @@ def _shap():
         import shap
     except ImportError as err:  # pragma: no cover - depends on the installation
         msg = "explain=True needs the shap package: pip install 'radiogenomics[explain]'."
-        raise ImportError(msg) from err
+        raise MissingDependencyError(msg) from err
     return shap
 
 
