@@ -118,18 +118,19 @@ def _specs(mdata: MuData, study: Study) -> list[tuple[str, str, str, str, Callab
             (6, 3.6),
         )
     )
-    if "filter_features" in uns and "icc" in str(list(uns["filter_features"].keys())):
+    if "robustness" in uns:
+        threshold = study.steps.filter.min_icc if study.steps.filter else None
         add(
             (
                 "icc",
                 "quality",
                 "Feature robustness",
-                "Distribution of the intraclass correlation of each feature under perturbation.",
-                lambda ax: pl.icc_distribution(mdata, ax=ax),
+                "Distribution of the intraclass correlation of each feature under perturbation of image and mask.",
+                lambda ax: pl.icc_distribution(uns["robustness"], threshold=threshold, ax=ax),
                 (5, 3.5),
             )
         )
-    if "harmonize" in uns:
+    if any("harmonize" in a.uns for a in mdata.mod.values()):
         add(
             (
                 "harmonization",

@@ -137,8 +137,9 @@ def _tables(mdata: MuData, study: Study) -> dict[str, list[tuple[str, str]]]:
     from .. import get
 
     uns, out = mdata.uns, {s: [] for s, _ in SECTIONS}
-    if "filter_features" in uns:
-        params = uns["filter_features"]["params"]
+    mod = study.steps.filter.mod if study.steps.filter else "radiomics"
+    if mod in mdata.mod and "filter_features" in mdata[mod].uns:
+        params = mdata[mod].uns["filter_features"]["params"]
         kept = {k: v for k, v in params.items() if isinstance(v, int | float | str) and not isinstance(v, bool)}
         out["quality"].append(("Feature filter", _table(pd.Series(kept, name="value").to_frame())))
     if "associate" in uns:
