@@ -22,6 +22,7 @@ ROOT = Path(__file__).parents[1]
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 HEADINGS = [
     "Cohort and pairing",
+    "Feature quality",
     "Radiogenomic associations",
     "Multi-omics factors (MOFA+)",
     "Prediction of molecular status",
