@@ -80,6 +80,19 @@ def mean_squares(cube: np.ndarray) -> dict[str, np.ndarray]:
         }
 
 
+def _estimate(value, lo, hi, f, df1, df2) -> dict[str, np.ndarray]:
+    """One ICC form's value, confidence interval and F test (upper tail), by column name."""
+    return {
+        "icc": value,
+        "ci_lower": lo,
+        "ci_upper": hi,
+        "F": f,
+        "df1": df1,
+        "df2": df2,
+        "p": stats.f.sf(f, df1, df2),
+    }
+
+
 def _ratio_form(n, k, msb, msw, df2, *, single: bool, alpha: float) -> dict[str, np.ndarray]:
     """ICC, F test and CI of the forms whose F is ``msb / msw`` (one-way and consistency forms)."""
     f = msb / msw
@@ -92,15 +105,7 @@ def _ratio_form(n, k, msb, msw, df2, *, single: bool, alpha: float) -> dict[str,
     else:
         value = (msb - msw) / msb
         lo, hi = 1 - 1 / fl, 1 - 1 / fu
-    return {
-        "icc": value,
-        "ci_lower": lo,
-        "ci_upper": hi,
-        "F": f,
-        "df1": df1,
-        "df2": df2,
-        "p": stats.f.sf(f, df1, df2),
-    }
+    return _estimate(value, lo, hi, f, df1, df2)
 
 
 def _one_way(ms: dict[str, np.ndarray], *, single: bool, alpha: float) -> dict[str, np.ndarray]:
@@ -134,15 +139,7 @@ def _agreement(ms: dict[str, np.ndarray], *, single: bool, alpha: float) -> dict
     else:
         value = (msb - mse) / (msb + (msj - mse) / n)
         lo, hi = lo * k / (1 + lo * (k - 1)), hi * k / (1 + hi * (k - 1))
-    return {
-        "icc": value,
-        "ci_lower": lo,
-        "ci_upper": hi,
-        "F": f,
-        "df1": df1,
-        "df2": df2,
-        "p": stats.f.sf(f, df1, df2),
-    }
+    return _estimate(value, lo, hi, f, df1, df2)
 
 
 def icc_from_cube(cube: np.ndarray, form: str = "ICC(1,1)", *, alpha: float = 0.05) -> dict[str, np.ndarray]:
