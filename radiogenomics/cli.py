@@ -95,6 +95,11 @@ def _progress_line(text: str) -> None:
 def _init(args: argparse.Namespace) -> int:
     from . import study
 
+    if Path(args.file).is_file() and not args.force:
+        sys.stderr.write(
+            f"radiogenomics init: {args.file} exists; add --force to overwrite it, or give another file name\n"
+        )
+        return 2
     path = study.init(args.file, example=args.example, overwrite=args.force)
     sys.stdout.write(f"Wrote {path} (example: {args.example}); run it with: radiogenomics run {path}\n")
     return 0
@@ -158,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     init = sub.add_parser("init", help="write a commented study file that runs as written on bundled data")
     init.add_argument("file", help="study file to write, e.g. study.yaml")
     init.add_argument("--example", choices=["glioma", "synthetic", "images"], default="glioma")
-    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument("--force", "--overwrite", action="store_true", help="overwrite an existing study file")
     init.set_defaults(func=_init)
     run = sub.add_parser("run", help="run a study file: cached steps, figures, report.html, R bundle")
     run.add_argument("file", help="study file (YAML)")

@@ -224,6 +224,40 @@ def test_unknown_step_names_line_and_suggests(tmp_path):
     assert "line 7" in msg and "unknown step 'enrichement'" in msg and "did you mean 'enrichment'?" in msg
 
 
+def test_key_suggestion_only_for_real_typos(tmp_path):
+    msg = _error(tmp_path, GOOD + "  signatur:\n    cv: 3\n")
+    assert "unknown step 'signatur'" in msg and "did you mean 'signature'?" in msg
+    msg = _error(tmp_path, GOOD + "  frobnicate: {}\n")
+    assert "line 7" in msg and "unknown step 'frobnicate'" in msg and "did you mean" not in msg
+    assert "Valid steps: extract, robustness, pair, filter, harmonize" in msg
+    assert study._load.closest("harmonise", ["harmonize", "normalize"]) == "harmonize"
+    assert study._load.closest("frobnicate", ["harmonize", "normalize"]) is None
+    assert study._load.closest("cv", ["cv", "repeats"]) == "cv"
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "1.5"])
+def test_seed_must_be_a_non_negative_32_bit_integer(tmp_path, seed):
+    msg = _error(tmp_path, f"seed: {seed}\n" + GOOD)
+    assert msg.startswith("s.yaml, line 1, column 1: 'seed': expected") and f"(got {seed})" in msg
+    file = tmp_path / "ok.yaml"
+    file.write_text("seed: 4294967295\n" + GOOD)
+    assert study.load(file).seed == 2**32 - 1
+
+
+def test_examples_state_the_who_cns5_idh_rule():
+    from radiogenomics.omics._mutations import WHO_CNS5_IDH
+
+    for name in study.EXAMPLES:
+        text = (ROOT / "radiogenomics" / "study" / "examples" / f"{name}.yaml").read_text()
+        if "mutation_status" not in text:
+            continue
+        block = text[text.index("mutation_status") : text.index("groups:")]
+        comment = " ".join(line.split("#", 1)[-1].strip() for line in block.splitlines())
+        assert "non-silent" not in comment and "WHO CNS5" in comment, name
+        for feature in WHO_CNS5_IDH["IDH"]:  # IDH1_R132, IDH2_R172: the default the comment describes
+            assert feature in comment and feature.replace("_", " ") in comment, name
+
+
 def test_missing_input_file_names_line(tmp_path):
     text = "inputs:\n  radiomics:\n    path: nowhere.csv\nsteps:\n  pair: {}\n"
     msg = _error(tmp_path, text, exc=study.MissingInputError)
@@ -248,6 +282,14 @@ def test_cli_init_run_and_errors(tmp_path, capsys):
     assert main(["init", str(file)]) == 0
     assert study.load(file).steps.compare.clinical == ["age", "grade", "idh_mutant"]
     assert main(["init", str(file)]) == 2  # exists
+    err = capsys.readouterr().err
+    assert "add --force to overwrite it" in err and "overwrite=True" not in err
+    assert main(["init", str(file), "--overwrite"]) == 0
+    assert main(["init", str(tmp_path)]) == 2
+    assert "is a folder; give the study file to write in it" in capsys.readouterr().err
+    assert main(["run", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder, not a study file (it holds g.yaml)" in err and "g.yaml" in err
     bad = tmp_path / "bad.yaml"
     bad.write_text(GOOD.replace("cv: 3", "cv: [3]"))
     assert main(["run", str(bad)]) == 2

@@ -109,8 +109,8 @@ def init(path: PathLike[str] | str, *, example: str = "glioma", overwrite: bool 
 
     Raises
     ------
-    FileExistsError
-        ``path`` exists and ``overwrite`` is False.
+    OutputExistsError
+        ``path`` exists and ``overwrite`` is False, or ``path`` is a folder (a ``FileExistsError``).
     ValueError
         Unknown ``example``.
 
@@ -128,8 +128,11 @@ def init(path: PathLike[str] | str, *, example: str = "glioma", overwrite: bool 
         msg = f"example {example!r} is not one of {', '.join(EXAMPLES)}"
         raise ParameterError(msg)
     path = Path(path)
+    if path.is_dir():
+        msg = f"{path} is a folder; give the study file to write in it, e.g. {path / 'study.yaml'}"
+        raise OutputExistsError(msg)
     if path.exists() and not overwrite:
-        msg = f"{path} exists; choose another name or pass overwrite=True (--force on the command line)"
+        msg = f"{path} exists; choose another file name, or pass overwrite=True to replace it"
         raise OutputExistsError(msg)
     text = (files("radiogenomics.study") / "examples" / f"{example}.yaml").read_text()
     data_dir = f"{path.stem}_data"

@@ -111,14 +111,33 @@ def _where(source: str, marks: Marks, path: tuple) -> str:
     return f"{source}, line {line}, column {col}"
 
 
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def closest(name: str, valid: list[str]) -> str | None:
+    """The valid key ``name`` is a typo of, or None: similarity >= 0.75 and (<= 2 edits or a 3-letter common prefix)."""
+    for match in difflib.get_close_matches(name, valid, n=3, cutoff=0.75):
+        a, b = name.lower(), match.lower()
+        if _edit_distance(a, b) <= 2 or a[:3] == b[:3]:
+            return match
+    return None
+
+
 def _describe(err: dict, data: Any, path: tuple) -> str:
     kind, key = err["type"], _dotted(path)
     if kind == "extra_forbidden":
         parent, name = path[:-1], path[-1]
         model = _model_at(Study, parent)
         valid = list(model.model_fields) if model is not None else []
-        close = difflib.get_close_matches(str(name), valid, n=1, cutoff=0.5)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        close = closest(str(name), valid)
+        hint = f"; did you mean '{close}'?" if close else ""
         what = "step" if parent == ("steps",) else "key"
         where = f" in {_dotted(parent)}" if parent else ""
         return f"unknown {what} '{name}'{where}{hint} Valid {what}s: {', '.join(valid)}"
@@ -220,6 +239,14 @@ def load(path: PathLike[str] | str, *, check_files: bool = True) -> Study:
     """
     path = Path(path)
     source = path.name
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.y*ml"))
+        inside = f" (it holds {', '.join(found[:5])})" if found else ""
+        msg = (
+            f"{path} is a folder, not a study file{inside}; give the path of a study file (YAML), "
+            f"e.g. {path / (found[0] if found else 'study.yaml')}, or write one with `radiogenomics init {path / 'study.yaml'}`"
+        )
+        raise StudyFileError(msg)
     if not path.is_file():
         msg = f"study file {path} not found; write one with `radiogenomics init {path}`"
         raise MissingInputError(msg)

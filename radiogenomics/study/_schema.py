@@ -292,7 +292,7 @@ class Study(_Model):
     """A whole study: inputs, steps, seed, labels and report options."""
 
     name: str = "Radiogenomic study"
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**32)
     jobs: int = Field(1, ge=1)
     scheduler: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
