@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import TYPE_CHECKING
 
 import anndata as ad
@@ -10,19 +11,77 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._keys import embedding, embedding_key, embedding_names
-from .errors import DataFormatError, MissingColumnError, ParameterError
+from .errors import DataFormatError, InputTypeError, MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from mudata import MuData
 
-__all__ = ["bootstrap_indices", "dense", "get_modality", "modality_frame", "resolve_keys", "train_mask"]
+__all__ = [
+    "bootstrap_indices",
+    "dense",
+    "get_modality",
+    "modality_frame",
+    "require_mudata",
+    "resolve_keys",
+    "train_mask",
+]
 
 
 def dense(matrix) -> np.ndarray:
     """Return a dense float array for a (possibly sparse) matrix."""
     return np.asarray(matrix.toarray() if sp.issparse(matrix) else matrix, dtype=np.float64)
+
+
+def require_mudata(obj: object, func_name: str) -> None:
+    """Raise unless ``obj`` is a MuData cohort (called first by every function that takes ``mdata``).
+
+    An AnnData, a DataFrame or a path passed where a cohort is expected otherwise fails deep inside
+    with ``AttributeError: 'AnnData' object has no attribute 'mod'``.
+
+    Parameters
+    ----------
+    obj
+        The argument passed as ``mdata``.
+    func_name
+        Public name of the calling function, e.g. ``"survival.cox"``.
+
+    Raises
+    ------
+    InputTypeError
+        Names the function, the type received and how to make a cohort from it.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> import numpy as np
+    >>> require_mudata(ad.AnnData(np.zeros((2, 1))), "survival.cox")
+    Traceback (most recent call last):
+    ...
+    radiogenomics.errors.InputTypeError: rg.survival.cox expects a MuData cohort as mdata, got an AnnData (2 x 1); wrap it: mudata.MuData({"rna": adata}) (name the modality), or build the cohort with rg.io.build_mudata({"rna": adata}, clinical=clinical).
+    """
+    from ._compat import md
+
+    if isinstance(obj, md.MuData):
+        return
+    if isinstance(obj, ad.AnnData):
+        got = f"an AnnData ({obj.n_obs} x {obj.n_vars})"
+        fix = 'wrap it: mudata.MuData({"rna": adata}) (name the modality), or build the cohort with'
+    elif isinstance(obj, pd.DataFrame):
+        got = f"a DataFrame ({obj.shape[0]} x {obj.shape[1]})"
+        fix = "build the cohort with"
+    elif isinstance(obj, str | PathLike):
+        got = f"a path ({str(obj)!r})"
+        fix = "read it first: mdata = rg.io.read_h5mu(path), or build the cohort with"
+    else:
+        got = "None" if obj is None else f"a {type(obj).__name__}"
+        fix = "build the cohort with"
+    msg = (
+        f"rg.{func_name} expects a MuData cohort as mdata, got {got}; {fix} "
+        'rg.io.build_mudata({"rna": adata}, clinical=clinical).'
+    )
+    raise InputTypeError(msg)
 
 
 def get_modality(data: MuData | ad.AnnData, mod: str | None) -> ad.AnnData:

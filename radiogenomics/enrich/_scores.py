@@ -9,7 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from .._utils import get_modality
+from .._utils import get_modality, require_mudata
 from ..errors import ParameterError
 from ._genesets import check_overlap, gene_labels, overlap_table, quiet_gseapy, restrict
 from ._genesets import gene_sets as load_gene_sets
@@ -188,6 +188,7 @@ def pathway_scores(
     >>> mdata["pathways"].shape
     (40, 3)
     """
+    require_mudata(mdata, "enrich.pathway_scores")
     if method not in ("ssgsea", "gsva", "zscore"):
         msg = f"method must be 'ssgsea', 'gsva' or 'zscore', got {method!r}."
         raise ParameterError(msg)

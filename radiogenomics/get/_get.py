@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .._utils import require_mudata
 from ..errors import MissingResultError
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def pairing(mdata: MuData) -> pd.DataFrame:
     >>> rg.get.pairing(mdata).shape
     (80, 5)
     """
+    require_mudata(mdata, "get.pairing")
     return result(mdata, "pairing").copy()
 
 
@@ -56,6 +58,7 @@ def pairing_summary(mdata: MuData) -> pd.DataFrame:
     >>> rg.get.pairing_summary(mdata).loc["rna"].tolist()
     [20, 20, 0, 0]
     """
+    require_mudata(mdata, "get.pairing_summary")
     table = pairing(mdata)
     counts = table.groupby("modality", sort=False)["status"].value_counts().unstack(fill_value=0)
     out = pd.DataFrame(
@@ -91,6 +94,7 @@ def stored_results(mdata: MuData) -> pd.DataFrame:
     >>> "pairing" in rg.get.stored_results(mdata)["key"].tolist()
     True
     """
+    require_mudata(mdata, "get.stored_results")
     rows = []
     places = [("mdata", mdata.uns)] + [(name, mod.uns) for name, mod in mdata.mod.items()]
     for where, uns in places:
@@ -132,6 +136,7 @@ def result(mdata: MuData, key: str, table: str | None = None, *, mod: str | None
     ...
     radiogenomics.errors.MissingResultError: No result 'associate' in mdata.uns; run the function that writes it first (stored: ['pairing', 'radiogenomics', 'truth']).
     """
+    require_mudata(mdata, "get.result")
     uns = mdata.uns if mod is None else mdata.mod[mod].uns
     where = "mdata.uns" if mod is None else f"mdata.mod[{mod!r}].uns"
     if key not in uns:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._utils import require_mudata
 from ..errors import MissingColumnError
 from ._get import result
 
@@ -81,6 +82,7 @@ def associations(
     >>> rg.get.associations(mdata, top=3)["y_feature"].tolist()
     ['GENE00044', 'GENE00041', 'GENE00033']
     """
+    require_mudata(mdata, "get.associations")
     from ..integrate._fdr import pairs_table
 
     stored = result(mdata, key)

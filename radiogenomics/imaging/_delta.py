@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from .._utils import dense
+from .._utils import dense, require_mudata
 from ..errors import MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ def delta(
     >>> mdata["radiomics_delta"].uns["delta"]["missing"].to_numpy().tolist()
     [['P3', 't1']]
     """
+    require_mudata(mdata, "imaging.delta")
     from anndata import AnnData
 
     if kind not in ("relative", "absolute"):

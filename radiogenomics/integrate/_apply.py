@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._keys import score_column
-from .._utils import resolve_keys
+from .._utils import require_mudata, resolve_keys
 from ..errors import MissingColumnError, MissingResultError, ParameterError
 from ._predict_metrics import metric_rows
 from ._predict_model import linear_predictor
@@ -151,6 +151,7 @@ def apply_model(
     >>> bool(external.uns["apply_model"]["metrics"]["value"].iloc[0] > 0.7)
     True
     """
+    require_mudata(mdata, "integrate.apply_model")
     mdata = mdata.copy() if copy else mdata
     if model is None:
         if key not in mdata.uns:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from .._utils import require_mudata
 from ._core import check_options, compute
 from ._fdr import TESTS, pairs_table, stored_pairs
 from ._inputs import common_patients, covariate_matrix, make_side
@@ -172,6 +173,7 @@ def associate(
     >>> res.shape[0], res.loc[res["y_feature"] == "IDH1", "test"].unique().tolist()
     (1000, ['mannwhitneyu'])
     """
+    require_mudata(mdata, "integrate.associate")
     check_options(method, fdr, missing, n_permutations, min_count)
     if copy:
         mdata = mdata.copy()

@@ -10,6 +10,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .._keys import embedding_key
+from .._utils import require_mudata
 from ..errors import InsufficientDataError, ParameterError
 from ._inputs import common_patients, make_side
 from ._scca import pmd_cca
@@ -193,6 +194,7 @@ def cca(
     >>> mdata.obsm["X_cca_x"].shape
     (80, 1)
     """
+    require_mudata(mdata, "integrate.cca")
     if copy:
         mdata = mdata.copy()
     xs, ys = make_side(mdata, x, layer_x, "layer_x"), make_side(mdata, y, layer_y, "layer_y")

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .._keys import embedding
-from .._utils import get_modality, modality_frame
+from .._utils import get_modality, modality_frame, require_mudata
 from ..errors import ConvergenceError, MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
@@ -186,6 +186,7 @@ def factor_associations(
     >>> bool(res.query("source == 'survival' and factor == 'Factor1'")["effect"].iloc[0] > 1)
     True
     """
+    require_mudata(mdata, "integrate.factor_associations")
     from statsmodels.stats.multitest import multipletests
 
     mdata = mdata.copy() if copy else mdata

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._keys import embedding_key
-from .._utils import dense, get_modality
+from .._utils import dense, get_modality, require_mudata
 from ..errors import MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
@@ -103,6 +103,7 @@ def fuse(
     >>> mdata.uns["fused"]["features"]["modality"].value_counts().to_dict()
     {'radiomics': 100, 'mut': 10}
     """
+    require_mudata(mdata, "integrate.fuse")
     if scale not in ("block", "feature"):
         msg = f"scale must be 'block' or 'feature', got {scale!r}."
         raise ParameterError(msg)

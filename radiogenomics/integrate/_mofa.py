@@ -14,6 +14,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from .._keys import embedding_key, loadings_key
+from .._utils import require_mudata
 from ..errors import DataFormatError, MissingColumnError
 from ._mofa_checks import check_views, prepare_views
 
@@ -201,6 +202,7 @@ def mofa(
     >>> mdata.uns["mofa"]["variance"].columns.tolist()
     ['group', 'view', 'factor', 'r2_percent']
     """
+    require_mudata(mdata, "integrate.mofa")
     mdata = mdata.copy() if copy else mdata
     labels = _group_labels(mdata, groups)
     views = prepare_views(mdata, mods, likelihoods, scale_features=scale_features)

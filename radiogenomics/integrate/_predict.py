@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_curve
 
-from .._utils import resolve_keys
+from .._utils import require_mudata, resolve_keys
 from ..errors import DataFormatError, ParameterError
 from ._predict_cv import checked_splits, cross_validate, fit_tuned, inner_splits, permutation_null
 from ._predict_metrics import bootstrap_metrics, metric_rows
@@ -300,6 +300,7 @@ def predict(
     >>> m["metric"], bool(m["ci_lower"] < m["value"] < m["ci_upper"])
     ('auc', True)
     """
+    require_mudata(mdata, "integrate.predict")
     mdata = mdata.copy() if copy else mdata
     prep = _prepare(mdata, target, features, task, batch_key)
     x, y, task, classes = prep["x"], prep["y"], prep["task"], prep["classes"]

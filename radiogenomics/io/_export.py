@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._utils import require_mudata
 from ..errors import DataFormatError
 from ._atomic import atomic_folder, md5_file, sha256_file
 from ._maps import write_maps
@@ -306,6 +307,7 @@ def export_tables(mdata: MuData, outdir: PathLike[str] | str, *, rds: bool = Tru
     >>> manifest["survival"]
     [{'endpoint': 'os', 'time': 'os_months', 'event': 'os_event'}]
     """
+    require_mudata(mdata, "io.export_tables")
     import pyreadr
 
     out = Path(outdir)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._compat import expected_duplicate_names, md, restore_obs_dtypes
+from .._utils import require_mudata
 from ..errors import DataFormatError, MissingFileError
 from ._atomic import atomic_path
 
@@ -113,6 +114,7 @@ def write_h5mu(mdata: MuData, path: PathLike[str] | str) -> Path:
     ...     rg.io.read_h5mu(path).shape == mdata.shape
     True
     """
+    require_mudata(mdata, "io.write_h5mu")
     problems = _problems(mdata)
     if problems:
         msg = "Cannot write this cohort to h5mu:\n  " + "\n  ".join(problems[:20])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._ties import warn_split_ties
-from .._utils import dense, get_modality, train_mask
+from .._utils import dense, get_modality, require_mudata, train_mask
 from ..errors import MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ def markers(
     >>> rg.omics.normalize(validation, method="log_cpm")
     >>> rg.omics.markers(validation, ["CD274", "CXCL8"], cutpoint=mdata.uns["markers"]["cutpoints"])
     """
+    require_mudata(mdata, "omics.markers")
     if copy:
         mdata = mdata.copy()
     genes = [genes] if isinstance(genes, str) else list(genes)

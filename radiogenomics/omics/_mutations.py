@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .._utils import dense, get_modality
+from .._utils import dense, get_modality, require_mudata
 from ..errors import MissingColumnError
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ def mutation_status(
     >>> mdata.obs["IDH_status"].cat.categories.tolist()
     ['wildtype', 'mutant']
     """
+    require_mudata(mdata, "omics.mutation_status")
     rule = "WHO CNS5 (IDH1 R132 or IDH2 R172)" if groups is None else "groups given"
     groups = dict(groups) if groups is not None else dict(WHO_CNS5_IDH)
     if copy:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._utils import require_mudata
 from ..errors import MissingResultError
 from ..get import result
 from ._utils import new_axes
@@ -92,6 +93,7 @@ def associate_heatmap(
     >>> len(ax.get_yticklabels()), len(ax.get_xticklabels())
     (8, 8)
     """
+    require_mudata(mdata, "pl.associate_heatmap")
     stored = _stored_map(mdata, key)
     p = np.asarray(stored["p"])
     xi, yi = _top_positions(p, 1, top), _top_positions(p, 0, top)
@@ -167,6 +169,7 @@ def volcano(
     >>> ax.get_ylabel()
     '-log10 p'
     """
+    require_mudata(mdata, "pl.volcano")
     stored = _stored_map(mdata, key)
     p_all = np.asarray(stored["p"]).reshape(-1)
     tested = np.flatnonzero(~np.isnan(p_all))

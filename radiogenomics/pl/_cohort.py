@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._utils import require_mudata
 from ._utils import new_axes
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ def pairing(mdata: MuData, *, ax: Axes | None = None, **kwargs) -> Axes:
     >>> ax.get_xlabel()
     'patients'
     """
+    require_mudata(mdata, "pl.pairing")
     flags = [c for c in mdata.obs.columns if c.startswith("has_")]
     combos = (
         mdata.obs[flags].astype(bool).apply(lambda row: " + ".join(f[4:] for f in flags if row[f]) or "none", axis=1)

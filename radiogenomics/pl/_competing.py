@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._utils import require_mudata
 from ..get import result
 from ._utils import new_axes
 
@@ -44,6 +45,7 @@ def cumulative_incidence(
     >>> rg.pl.cumulative_incidence(mdata, cause="1").get_ylabel()
     'Cumulative incidence'
     """
+    require_mudata(mdata, "pl.cumulative_incidence")
     table = result(mdata, key, "table")
     stored = mdata.uns[key]
     ax = new_axes(ax)
@@ -93,6 +95,7 @@ def calibration_curve(mdata: MuData, *, key: str = "validate", ax: Axes | None =
     >>> rg.pl.calibration_curve(mdata).get_xlabel()[:14]
     'Predicted risk'
     """
+    require_mudata(mdata, "pl.calibration_curve")
     table = result(mdata, key, "calibration")
     params = mdata.uns[key]["params"]
     ax = new_axes(ax, figsize=(4.5, 4.5))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._utils import require_mudata
 from ..errors import MissingColumnError, ParameterError
 from ..get import associations, result
 from ._utils import new_axes
@@ -68,6 +69,7 @@ def enrichment_dotplot(
     >>> rg.pl.enrichment_dotplot(mdata).get_xlabel()
     'ranking'
     """
+    require_mudata(mdata, "pl.enrichment_dotplot")
     res = result(mdata, key, "results")
     if rankings is not None:
         res = res[res["ranking"].isin(rankings)]
@@ -134,6 +136,7 @@ def gsea_running_score(mdata: MuData, ranking: str, term: str, *, key: str = "gs
     >>> ax.get_ylabel()
     'running enrichment score'
     """
+    require_mudata(mdata, "pl.gsea_running_score")
     from ..enrich import running_score
 
     rankings = result(mdata, key, "rankings")
@@ -213,6 +216,7 @@ def pathway_heatmap(
     >>> rg.pl.pathway_heatmap(mdata, top=10).get_xlabel()
     'pathway'
     """
+    require_mudata(mdata, "pl.pathway_heatmap")
     res = associations(mdata, key)
     for col in ("x_feature", "y_feature", "r"):
         if col not in res.columns:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._utils import require_mudata
 from ..errors import MissingResultError
 from ..get import result
 from ._utils import new_axes
@@ -71,6 +72,7 @@ def shap_summary(
     >>> len(ax.get_yticklabels()), ax.get_xlabel()
     (5, 'SHAP value (log-odds)')
     """
+    require_mudata(mdata, "pl.shap_summary")
     shap, data, scale = _tables(mdata, key)
     order = shap.abs().mean().sort_values(ascending=False).index[:max_features]
     ax = new_axes(ax, figsize=(6, 0.9 + 0.35 * len(order)))
@@ -135,6 +137,7 @@ def shap_dependence(
     >>> ax.get_xlabel() == top
     True
     """
+    require_mudata(mdata, "pl.shap_dependence")
     shap, data, scale = _tables(mdata, key)
     for name in [feature] + ([color] if color else []):
         if name not in shap.columns:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._keys import embedding
-from .._utils import resolve_keys
+from .._utils import require_mudata, resolve_keys
 from ..get import result
 from ._utils import new_axes
 
@@ -50,6 +50,7 @@ def mofa_variance(
     >>> ax.get_ylabel()
     'view'
     """
+    require_mudata(mdata, "pl.mofa_variance")
     table = result(mdata, key, "variance")
     group = table["group"].iloc[0] if group is None else group
     wide = table[table["group"] == group].pivot(index="view", columns="factor", values="r2_percent")
@@ -110,6 +111,7 @@ def factor_scatter(
     >>> ax.get_xlabel(), ax.get_legend().get_title().get_text()
     ('Factor1', 'mut:IDH1')
     """
+    require_mudata(mdata, "pl.factor_scatter")
     values = embedding(mdata, key).to_numpy()
     ax = new_axes(ax, figsize=(5, 4.5))
     fx, fy = values[:, x - 1], values[:, y - 1]

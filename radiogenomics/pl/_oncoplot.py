@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .._utils import dense, get_modality
+from .._utils import dense, get_modality, require_mudata
 from ..errors import MissingColumnError
 from ._utils import new_axes
 
@@ -165,6 +165,7 @@ def oncoplot(
     >>> [t.get_text() for t in ax.get_yticklabels()][-2:]
     ['IDH mutant', 'Age']
     """
+    require_mudata(mdata, "pl.oncoplot")
     from matplotlib.colors import to_rgb
 
     adata = get_modality(mdata, mod)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .._utils import require_mudata
 from ..errors import ParameterError
 from ..get import result
 from ._utils import new_axes
@@ -56,6 +57,7 @@ def roc(mdata: MuData, *, key: str = "predict", ax: Axes | None = None, **kwargs
     >>> [t.get_text().split(":")[0] for t in ax.get_legend().get_texts()]
     ['repeats', 'averaged scores']
     """
+    require_mudata(mdata, "pl.roc")
     table = result(mdata, key, "roc")
     if table.empty:
         msg = f"uns[{key!r}] holds a continuous target: there is no ROC curve."

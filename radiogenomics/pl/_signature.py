@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._utils import require_mudata
 from ..get import result
 from ._utils import new_axes
 
@@ -46,6 +47,7 @@ def calibration(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None,
     >>> rg.pl.calibration(mdata).get_xlabel()
     'predicted survival at 9.63'
     """
+    require_mudata(mdata, "pl.calibration")
     table = result(mdata, key, "calibration")
     params = result(mdata, key, "params")
     slope = result(mdata, key, "calibration_slope").iloc[0]
@@ -90,6 +92,7 @@ def time_auc(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None, **
     >>> rg.pl.time_auc(mdata).get_ylabel()
     'time-dependent AUC'
     """
+    require_mudata(mdata, "pl.time_auc")
     table = result(mdata, key, "auc")
     ax = new_axes(ax)
     auc = table["auc"].to_numpy()
@@ -129,6 +132,7 @@ def decision_curve(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = No
     >>> rg.pl.decision_curve(mdata).get_ylabel()
     'net benefit'
     """
+    require_mudata(mdata, "pl.decision_curve")
     table = result(mdata, key, "decision_curve")
     ax = new_axes(ax)
     x = table["threshold"]
@@ -170,6 +174,7 @@ def risk_distribution(mdata: MuData, *, key: str = "evaluate", ax: Axes | None =
     >>> [t.get_text() for t in rg.pl.risk_distribution(mdata).get_xticklabels()]
     ['censored', 'event']
     """
+    require_mudata(mdata, "pl.risk_distribution")
     params = result(mdata, key, "params")
     risk = mdata.obs[params["risk"]].to_numpy(dtype=float)
     event = mdata.obs[params["event"]].astype("boolean").to_numpy(dtype=bool, na_value=False)
@@ -215,6 +220,7 @@ def nomogram(mdata: MuData, *, key: str = "nomogram", ax: Axes | None = None) ->
     >>> [t.get_text() for t in rg.pl.nomogram(mdata).get_yticklabels()][:3]
     ['points', 'age', 'idh_mutant']
     """
+    require_mudata(mdata, "pl.nomogram")
     points = result(mdata, key, "points")
     totals = result(mdata, key, "total_points")
     covariates = list(dict.fromkeys(points["covariate"]))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._utils import require_mudata
 from ..get import result
 from ._utils import new_axes
 
@@ -85,6 +86,7 @@ def kaplan_meier(
     >>> ax.get_ylabel()
     'survival probability'
     """
+    require_mudata(mdata, "pl.kaplan_meier")
     table = result(mdata, key, "table")
     params = result(mdata, key, "params")
     ax = new_axes(ax, figsize=(6, 4.5))
@@ -163,6 +165,7 @@ def forest(mdata: MuData, *, key: str = "cox", ax: Axes | None = None, **kwargs)
     >>> ax.get_xlabel()
     'hazard ratio (95% CI)'
     """
+    require_mudata(mdata, "pl.forest")
     summary = result(mdata, key, "summary")
     ax = new_axes(ax, figsize=(6, 0.6 + 0.45 * len(summary)))
     y = np.arange(len(summary))[::-1]

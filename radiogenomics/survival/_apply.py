@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._keys import risk_column
+from .._utils import require_mudata
 from ..errors import DataFormatError, MissingResultError
 from ._design import terms_matrix
 
@@ -87,6 +88,7 @@ def apply_signature(
     >>> test.obs["risk_score"].notna().all()
     np.True_
     """
+    require_mudata(mdata, "survival.apply_signature")
     mdata = mdata.copy() if copy else mdata
     stored, default_key = _stored(mdata, signature)
     key = key_added or stored.get("params", {}).get("key_added", default_key)

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from .._cv import check_nested_splits
-from .._utils import bootstrap_indices
+from .._utils import bootstrap_indices, require_mudata
 from ..errors import ConvergenceError, ParameterError
 from ._cox import cox_inputs, fit_cox
 from ._metrics import harrell_c
@@ -136,6 +136,7 @@ def compare(
     >>> mdata.uns["compare"]["test"].columns.tolist()
     ['statistic', 'df', 'p']
     """
+    require_mudata(mdata, "survival.compare")
     mdata = mdata.copy() if copy else mdata
     base, added = list(base), list(added)
     if not added or set(base) & set(added):

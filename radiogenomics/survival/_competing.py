@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._utils import require_mudata
 from ..errors import DataFormatError, MissingColumnError
 from ._competing_core import cif_table, fine_gray_fit, gray_test
 from ._cox import _summary
@@ -131,6 +132,7 @@ def cumulative_incidence(
     >>> sorted(mdata.uns["cumulative_incidence"]["tests"]["cause"])
     ['1', '2']
     """
+    require_mudata(mdata, "survival.cumulative_incidence")
     mdata = mdata.copy() if copy else mdata
     where = "cumulative_incidence"
     t, status, usable, causes = _cause_column(mdata.obs, time, cause, censor_code, where)
@@ -252,6 +254,7 @@ def fine_gray(
     >>> mdata.uns["fine_gray"]["summary"].index.tolist()
     ['idh_mutant']
     """
+    require_mudata(mdata, "survival.fine_gray")
     mdata = mdata.copy() if copy else mdata
     where = "fine_gray"
     t, status, usable, causes = _cause_column(mdata.obs, time, cause, censor_code, where)

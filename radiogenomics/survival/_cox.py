@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .._keys import score_column
+from .._utils import require_mudata
 from ..errors import ConvergenceError, InsufficientDataError, MissingColumnError, ParameterError
 from ._design import check_constant, design_matrix
 from ._likelihood import breslow_efron_terms, newton
@@ -235,6 +236,7 @@ def cox(
     >>> bool(mdata.uns["cox"]["summary"].loc["idh_mutant", "coef"] < 0)
     True
     """
+    require_mudata(mdata, "survival.cox")
     mdata = mdata.copy() if copy else mdata
     design, terms, t, ev, rows, codes = cox_inputs(mdata, covariates, time, event, strata, where="cox")
     X = design.to_numpy(dtype=float)[rows]

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .._ties import warn_split_ties
-from .._utils import resolve_keys, train_mask
+from .._utils import require_mudata, resolve_keys, train_mask
 from ..errors import InsufficientDataError, ParameterError
 from ._outcome import survival_columns
 
@@ -176,6 +176,7 @@ def dichotomize(
     >>> mdata.obs["age_group"].value_counts().tolist()
     [30, 30]
     """
+    require_mudata(mdata, "survival.dichotomize")
     mdata = mdata.copy() if copy else mdata
     key_added = key_added or f"{score}_group"
     values = resolve_keys(mdata, [score])[score].astype(float)
@@ -254,6 +255,7 @@ def apply_cutpoint(
     >>> valid.uns["age_group"]["params"]["cutpoint"] == train.uns["age_group"]["params"]["cutpoint"]
     True
     """
+    require_mudata(mdata, "survival.apply_cutpoint")
     mdata = mdata.copy() if copy else mdata
     key_added = key_added or f"{score}_group"
     source = {}

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._utils import bootstrap_indices, resolve_keys
+from .._utils import bootstrap_indices, require_mudata, resolve_keys
 from ._coxnet import survival_y
 from ._metrics import baseline_hazard, default_times, harrell_c, ibs, survival_at, td_auc, uno_c
 from ._outcome import survival_columns
@@ -271,6 +271,7 @@ def evaluate(
     >>> mdata.uns["evaluate"]["concordance"].columns.tolist()
     ['estimate', 'ci_lower', 'ci_upper']
     """
+    require_mudata(mdata, "survival.evaluate")
     mdata = mdata.copy() if copy else mdata
     t, e, usable = survival_columns(mdata, time, event, where="evaluate", name_patients=True)
     score = resolve_keys(mdata, [risk])[risk].to_numpy(dtype=float)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .._utils import resolve_keys, train_mask
+from .._utils import require_mudata, resolve_keys, train_mask
 from ..errors import DataFormatError
 from ._km import logrank_test
 from ._outcome import survival_columns
@@ -141,6 +141,7 @@ def risk_groups(
     >>> bool(mdata.uns["cox_risk_risk_group"]["tests"].loc["trend", "p"] < 0.05)
     True
     """
+    require_mudata(mdata, "survival.risk_groups")
     mdata = mdata.copy() if copy else mdata
     key_added = key_added or f"{score}_risk_group"
     values = resolve_keys(mdata, [score])[score].astype(float)
@@ -218,6 +219,7 @@ def apply_risk_groups(
     >>> valid.uns["age_group"]["params"]["cutpoints"] == train.uns["age_group"]["params"]["cutpoints"]
     True
     """
+    require_mudata(mdata, "survival.apply_risk_groups")
     mdata = mdata.copy() if copy else mdata
     key_added = key_added or f"{score}_risk_group"
     stored = groups.get("params", groups)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._utils import require_mudata
 from ..errors import InsufficientDataError, MissingColumnError, ParameterError
 from ._outcome import survival_columns
 
@@ -249,6 +250,7 @@ def logrank(
     >>> mdata.uns["logrank"]["test"].loc["logrank", "df"]
     np.int64(1)
     """
+    require_mudata(mdata, "survival.logrank")
     mdata = mdata.copy() if copy else mdata
     t, ev, usable = survival_columns(mdata.obs, time, event, where="logrank")
     values, usable = _groups(mdata.obs, groupby, usable, "logrank")
@@ -342,6 +344,7 @@ def kaplan_meier(
     >>> mdata.uns["kaplan_meier"]["median"].index.tolist()
     ['False', 'True']
     """
+    require_mudata(mdata, "survival.kaplan_meier")
     mdata = mdata.copy() if copy else mdata
     t, ev, usable = survival_columns(mdata.obs, time, event, where="kaplan_meier", require_events=False)
     if groupby is None:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._keys import score_column
+from .._utils import require_mudata
 from ..errors import ParameterError
 from ..get import result
 from ._design import design_matrix
@@ -114,6 +115,7 @@ def nomogram(
     >>> round(float(mdata.uns["nomogram"]["points"]["points"].max()), 6)
     100.0
     """
+    require_mudata(mdata, "survival.nomogram")
     mdata = mdata.copy() if copy else mdata
     stored = result(mdata, key)
     params = stored["params"]

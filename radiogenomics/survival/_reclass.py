@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .._utils import bootstrap_indices
+from .._utils import bootstrap_indices, require_mudata
 from ..errors import DataFormatError
 from ._cox import cox_inputs, fit_cox
 from ._km import km_table
@@ -142,6 +142,7 @@ def reclassification(
     >>> bool(mdata.uns["reclassification"]["table"].loc["nri", "estimate"] > 0)
     True
     """
+    require_mudata(mdata, "survival.reclassification")
     mdata = mdata.copy() if copy else mdata
     base = [base] if isinstance(base, str) else list(base)
     added = [added] if isinstance(added, str) else list(added)

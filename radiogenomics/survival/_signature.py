@@ -11,6 +11,7 @@ import pandas as pd
 
 from .._cv import check_nested_splits, run_tasks
 from .._keys import risk_column
+from .._utils import require_mudata
 from ..errors import DataFormatError, ParameterError
 from ._coxnet import fit_coxnet_cv, make_pipeline, survival_y
 from ._design import signature_design
@@ -280,6 +281,7 @@ def signature(
     >>> mdata.uns["signature"]["coefficients"].columns.tolist()[:4]
     ['key', 'level', 'kind', 'coef']
     """
+    require_mudata(mdata, "survival.signature")
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     if explain and method != "lasso_cox":

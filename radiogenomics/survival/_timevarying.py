@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._utils import require_mudata
 from ..errors import DataFormatError, MissingColumnError
 from ._cox import Ties, _summary, _tests, fit_cox
 from ._design import check_constant, design_matrix
@@ -148,6 +149,7 @@ def cox_time_varying(
     >>> mdata.uns["cox_time_varying"]["summary"].index.tolist()
     ['age', 'tt(age)']
     """
+    require_mudata(mdata, "survival.cox_time_varying")
     mdata = mdata.copy() if copy else mdata
     if intervals is None:
         frame = _intervals_from_obs(mdata, time, event or "os_event")

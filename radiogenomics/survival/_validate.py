@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._utils import require_mudata
 from ..errors import DataFormatError, MissingResultError
 from ._cox import cox_inputs, fit_cox
 from ._validate_core import optimism
@@ -143,6 +144,7 @@ def validate(
     >>> bool(ind.loc["c_index", "corrected"] <= ind.loc["c_index", "apparent"])
     True
     """
+    require_mudata(mdata, "survival.validate")
     mdata = mdata.copy() if copy else mdata
     if (covariates is None) == (signature is None):
         msg = "validate: pass either covariates=[...] (a Cox model) or signature=<key of rg.survival.signature>."

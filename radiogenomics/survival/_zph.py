@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._utils import require_mudata
 from ..errors import DataFormatError, ParameterError
 from ..get import result
 from ._cox import cox_inputs, fit_cox
@@ -153,6 +154,7 @@ def ph_test(
     >>> mdata.uns["cox_ph_test"]["table"].index.tolist()
     ['age', 'idh_mutant', 'GLOBAL']
     """
+    require_mudata(mdata, "survival.ph_test")
     mdata = mdata.copy() if copy else mdata
     params = result(mdata, key, "params")
     summary = result(mdata, key, "summary")
