@@ -48,6 +48,11 @@ INDEX_COLUMNS = [
 ]
 
 
+def _skipped_file(path: Path, reason: str) -> dict[str, Any]:
+    """Row of the skipped table for one file that could not be indexed."""
+    return {"folder": str(path.parent), "n_files": 1, "status": "skipped", "reason": reason}
+
+
 def _crawl(root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Read every file's header once; return DICOM file records and skipped-file rows."""
     import pydicom
@@ -59,24 +64,10 @@ def _crawl(root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             try:
                 ds = pydicom.dcmread(path, stop_before_pixels=True)
             except (OSError, pydicom.errors.InvalidDicomError, ValueError):
-                skipped.append(
-                    {
-                        "folder": str(path.parent),
-                        "n_files": 1,
-                        "status": "skipped",
-                        "reason": f"not a DICOM file: {name}",
-                    }
-                )
+                skipped.append(_skipped_file(path, f"not a DICOM file: {name}"))
                 continue
             if not ds.get("SeriesInstanceUID"):
-                skipped.append(
-                    {
-                        "folder": str(path.parent),
-                        "n_files": 1,
-                        "status": "skipped",
-                        "reason": f"DICOM file without SeriesInstanceUID: {name}",
-                    }
-                )
+                skipped.append(_skipped_file(path, f"DICOM file without SeriesInstanceUID: {name}"))
                 continue
             files.append({"path": path, "ds": ds})
     return files, skipped

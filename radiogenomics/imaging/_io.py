@@ -65,14 +65,20 @@ def _read_dicom_series(folder: Path, series_uid: str = "") -> sitk.Image:
     return reader.Execute()
 
 
-def read_image(path: str | os.PathLike) -> sitk.Image:
-    """Read an image file (NIfTI, NRRD, MHA, single DICOM) or a DICOM series folder with SimpleITK."""
-    import SimpleITK as sitk
-
+def _existing(path: str | os.PathLike) -> Path:
+    """``path`` as a :class:`~pathlib.Path`; :class:`MissingFileError` naming it if it does not exist."""
     path = Path(path)
     if not path.exists():
         msg = f"{path}: file or folder not found."
         raise MissingFileError(msg)
+    return path
+
+
+def read_image(path: str | os.PathLike) -> sitk.Image:
+    """Read an image file (NIfTI, NRRD, MHA, single DICOM) or a DICOM series folder with SimpleITK."""
+    import SimpleITK as sitk
+
+    path = _existing(path)
     if path.is_dir():
         return _read_dicom_series(path)
     try:
@@ -130,10 +136,7 @@ def read_mask(path: str | os.PathLike, reference: sitk.Image, label: int | None 
     """
     import SimpleITK as sitk
 
-    path = Path(path)
-    if not path.exists():
-        msg = f"{path}: file or folder not found."
-        raise MissingFileError(msg)
+    path = _existing(path)
     seg = _seg_file(path)
     mask = read_dicom_seg(seg, reference, label) if seg is not None else read_image(path)
     if mask.GetNumberOfComponentsPerPixel() != 1:
@@ -165,13 +168,11 @@ def geometry_difference(image: sitk.Image, mask: sitk.Image, tolerance: float = 
         diffs.append(f"size {image.GetSize()} (image) vs {mask.GetSize()} (mask)")
     spacing_i, spacing_m = np.array(image.GetSpacing()), np.array(mask.GetSpacing())
     coordinate = tolerance * abs(float(spacing_i[0]))  # ITK's ImageToImageFilter::VerifyInputInformation
-    if np.max(np.abs(spacing_i - spacing_m)) > coordinate:
-        gap = np.max(np.abs(spacing_i - spacing_m))
-        diffs.append(f"spacing {_fmt(spacing_i, 6)} (image) vs {_fmt(spacing_m, 6)} (mask), up to {gap:.2g} mm apart")
     origin_i, origin_m = np.array(image.GetOrigin()), np.array(mask.GetOrigin())
-    if np.max(np.abs(origin_i - origin_m)) > coordinate:
-        gap = np.max(np.abs(origin_i - origin_m))
-        diffs.append(f"origin {_fmt(origin_i, 7)} (image) vs {_fmt(origin_m, 7)} (mask), up to {gap:.2g} mm apart")
+    for name, a, b, digits in (("spacing", spacing_i, spacing_m, 6), ("origin", origin_i, origin_m, 7)):
+        gap = np.max(np.abs(a - b))
+        if gap > coordinate:
+            diffs.append(f"{name} {_fmt(a, digits)} (image) vs {_fmt(b, digits)} (mask), up to {gap:.2g} mm apart")
     dir_i, dir_m = np.array(image.GetDirection()), np.array(mask.GetDirection())
     if np.max(np.abs(dir_i - dir_m)) > tolerance:
         diffs.append(f"direction {_fmt(dir_i, 4)} (image) vs {_fmt(dir_m, 4)} (mask)")
