@@ -32,11 +32,11 @@ def test_without_censoring_before_t0_nri_and_idi_are_the_binary_formulas():
 def test_planted_score_improves_and_noise_does_not(mdata):
     mdata.obs["f1"] = mdata.uns["truth"]["factors"]["F1"].to_numpy()
     mdata.obs["noise"] = np.random.default_rng(5).normal(size=mdata.n_obs)
-    rg.survival.reclassification(mdata, ["age"], ["f1"], t0=12, n_boot=100, seed=0)
+    rg.survival.reclassification(mdata, ["age"], ["f1"], t0=12, n_boot=50, seed=0)
     table = mdata.uns["reclassification"]["table"]
     assert table.loc["nri", "estimate"] > 0.3 and table.loc["nri", "ci_lower"] > 0
     assert table.loc["idi", "estimate"] > 0.03 and table.loc["idi", "p"] < 0.05
-    rg.survival.reclassification(mdata, ["age", "f1"], ["noise"], t0=12, n_boot=100, seed=0, key_added="null")
+    rg.survival.reclassification(mdata, ["age", "f1"], ["noise"], t0=12, n_boot=50, seed=0, key_added="null")
     null = mdata.uns["null"]["table"]
     assert null.loc["idi", "ci_lower"] <= 0.01 and abs(null.loc["idi", "estimate"]) < 0.02
     assert null.loc["nri", "p"] > 0.05
