@@ -112,6 +112,8 @@ def test_competing_risk_errors_name_the_fix():
         rg.survival.fine_gray(mdata, ["dis"], cause="status", time="ftime", failcode=5)
     with pytest.raises(MissingColumnError, match="cause="):
         rg.survival.cumulative_incidence(mdata, cause="relapse", time="ftime")
+    with pytest.raises(MissingColumnError, match="strata column 'centre'"):
+        rg.survival.cumulative_incidence(mdata, cause="status", time="ftime", groupby="dis", strata="centre")
 
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])

@@ -13,6 +13,7 @@ from ..errors import DataFormatError, MissingColumnError
 from ._competing_core import cif_table, fine_gray_fit, gray_test
 from ._cox import _summary
 from ._design import check_constant, design_matrix
+from ._outcome import optional_column
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -136,17 +137,10 @@ def cumulative_incidence(
     mdata = mdata.copy() if copy else mdata
     where = "cumulative_incidence"
     t, status, usable, causes = _cause_column(mdata.obs, time, cause, censor_code, where)
-    groups = np.full(len(t), "all", dtype=object)
-    if groupby is not None:
-        if groupby not in mdata.obs.columns:
-            msg = f"{where}: groupby column {groupby!r} not found in mdata.obs."
-            raise MissingColumnError(msg)
-        groups = mdata.obs[groupby].astype(object).to_numpy()
-        usable &= pd.notna(groups)
-    strata_values = None
-    if strata is not None:
-        strata_values = mdata.obs[strata].astype(object).to_numpy()
-        usable &= pd.notna(strata_values)
+    groups, usable = optional_column(mdata.obs, groupby, usable, role="groupby", where=where)
+    groups = np.full(len(t), "all", dtype=object) if groups is None else groups.astype(object).to_numpy()
+    strata_values, usable = optional_column(mdata.obs, strata, usable, role="strata", where=where)
+    strata_values = None if strata_values is None else strata_values.astype(object).to_numpy()
     z = stats.norm.ppf(0.5 + conf_level / 2)
     rows = []
     for g in sorted(pd.unique(groups[usable]), key=str):

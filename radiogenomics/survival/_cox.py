@@ -11,11 +11,11 @@ from scipy import stats
 
 from .._keys import score_column
 from .._utils import require_mudata
-from ..errors import ConvergenceError, InsufficientDataError, MissingColumnError, ParameterError
+from ..errors import ConvergenceError, InsufficientDataError, ParameterError
 from ._design import check_constant, design_matrix
 from ._likelihood import breslow_efron_terms, newton
 from ._metrics import harrell_c
-from ._outcome import survival_columns
+from ._outcome import optional_column, survival_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -142,13 +142,7 @@ def cox_inputs(mdata: MuData, covariates, time, event, strata, *, where: str):
     """Resolve the design, survival arrays and strata; drop incomplete rows with a warning."""
     design, terms = design_matrix(mdata, covariates, where=where)
     t, ev, usable = survival_columns(mdata.obs, time, event, where=where)
-    strata_values = None
-    if strata is not None:
-        if strata not in mdata.obs.columns:
-            msg = f"Strata column {strata!r} not found in mdata.obs."
-            raise MissingColumnError(msg)
-        strata_values = mdata.obs[strata]
-        usable &= strata_values.notna().to_numpy()
+    strata_values, usable = optional_column(mdata.obs, strata, usable, role="strata", where=where)
     complete = design.notna().all(axis=1).to_numpy()
     n_cov_missing = int((usable & ~complete).sum())
     if n_cov_missing:

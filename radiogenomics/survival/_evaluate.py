@@ -11,6 +11,7 @@ from scipy import stats
 
 from .._utils import bootstrap_indices, require_mudata, resolve_keys
 from ._coxnet import survival_y
+from ._km import km_table
 from ._metrics import baseline_hazard, default_times, harrell_c, ibs, survival_at, td_auc, uno_c
 from ._outcome import survival_columns
 
@@ -40,12 +41,9 @@ def median_follow_up(time: np.ndarray, event: np.ndarray) -> float:
     event = pd.array(event, dtype="boolean")
     ok = ~np.isnan(time) & ~np.asarray(event.isna())
     time, censored = time[ok], ~np.asarray(event[ok], dtype=bool)
-    grid, inverse = np.unique(time, return_inverse=True)
-    n_censored = np.bincount(inverse, weights=censored.astype(float), minlength=grid.size)
-    at_risk = np.bincount(inverse, minlength=grid.size)[::-1].cumsum()[::-1]
-    curve = np.cumprod(1 - n_censored / at_risk)
-    below = np.flatnonzero(curve <= 0.5)
-    return float(grid[below[0]]) if below.size else float("nan")
+    reverse = km_table(time, censored)
+    below = np.flatnonzero(reverse["survival"].to_numpy() <= 0.5)
+    return float(reverse["time"].iloc[below[0]]) if below.size else float("nan")
 
 
 def km_at(time: np.ndarray, event: np.ndarray, t0: float) -> tuple[float, float, float]:

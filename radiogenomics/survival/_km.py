@@ -11,7 +11,7 @@ from scipy import stats
 
 from .._utils import require_mudata
 from ..errors import InsufficientDataError, MissingColumnError, ParameterError
-from ._outcome import survival_columns
+from ._outcome import optional_column, survival_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -254,13 +254,8 @@ def logrank(
     mdata = mdata.copy() if copy else mdata
     t, ev, usable = survival_columns(mdata.obs, time, event, where="logrank")
     values, usable = _groups(mdata.obs, groupby, usable, "logrank")
-    strat = None
-    if strata is not None:
-        if strata not in mdata.obs.columns:
-            msg = f"logrank: strata column {strata!r} not found in mdata.obs."
-            raise MissingColumnError(msg)
-        usable &= mdata.obs[strata].notna().to_numpy()
-        strat = mdata.obs[strata].to_numpy()[usable]
+    strat, usable = optional_column(mdata.obs, strata, usable, role="strata", where="logrank")
+    strat = None if strat is None else strat.to_numpy()[usable]
     levels = list(values.cat.categories)
     if len(levels) < 2:
         msg = f"logrank: {groupby!r} has a single group {levels}; a comparison needs at least two."

@@ -13,7 +13,7 @@ from ..errors import DataFormatError, InsufficientDataError, MissingColumnError
 if TYPE_CHECKING:
     from mudata import MuData
 
-__all__ = ["check_event", "survival_columns"]
+__all__ = ["check_event", "optional_column", "survival_columns"]
 
 
 def check_event(values: pd.Series, name: str) -> pd.Series:
@@ -91,3 +91,25 @@ def survival_columns(
         msg = f"{where}: no events in {event!r} among {int(usable.sum())} patients; the model is not estimable."
         raise InsufficientDataError(msg)
     return t, ev, usable
+
+
+def optional_column(
+    obs: pd.DataFrame, name: str | None, usable: np.ndarray, *, role: str, where: str
+) -> tuple[pd.Series | None, np.ndarray]:
+    """Return ``(obs[name], usable & obs[name].notna())``, or ``(None, usable)`` when ``name`` is None.
+
+    For the optional grouping columns of survival functions (``strata``, ``groupby``): patients
+    missing that column are not usable.
+
+    Raises
+    ------
+    MissingColumnError
+        ``name`` is not a column of ``obs``; the message names ``where`` and the ``role``.
+    """
+    if name is None:
+        return None, usable
+    if name not in obs.columns:
+        msg = f"{where}: {role} column {name!r} not found in mdata.obs; pass {role}= with an obs column or None."
+        raise MissingColumnError(msg)
+    values = obs[name]
+    return values, usable & values.notna().to_numpy()
