@@ -10,8 +10,8 @@ filter is added. Two mudata (>= 0.4) behaviours are handled where the package ca
 - mudata passes the global ``obs`` through :meth:`pandas.DataFrame.convert_dtypes` when it
   rebuilds a container (``MuData(...)``, ``copy()``, ``read_h5mu``): a float column of whole
   numbers (age, KPS) becomes ``Int64`` and a ``bool`` column becomes ``boolean``. Clinical
-  columns keep the dtypes they were given (or were written with): :func:`copy_mudata` and
-  :func:`restore_obs_dtypes` put them back.
+  columns keep the dtypes they were given (or were written with): :func:`copy_mudata`,
+  :func:`update_mudata` and :func:`restore_obs_dtypes` put them back.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ import pandas as pd
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from anndata import AnnData
     from mudata import MuData
 
-__all__ = ["copy_mudata", "expected_duplicate_names", "md", "restore_obs_dtypes"]
+__all__ = ["copy_mudata", "expected_duplicate_names", "md", "restore_obs_dtypes", "update_mudata"]
 
 
 @contextmanager
@@ -69,9 +70,21 @@ def restore_obs_dtypes(mdata: MuData, reference: pd.DataFrame | pd.Series) -> Mu
     return mdata
 
 
-def copy_mudata(mdata: MuData) -> MuData:
-    """Return ``mdata.copy()`` with the clinical dtypes kept and no notice about shared names."""
+def copy_mudata[C: (MuData, AnnData)](mdata: C) -> C:
+    """Return ``mdata.copy()`` with the clinical dtypes kept and no notice about shared names.
+
+    Every public function's ``copy=True`` goes through here. An :class:`~anndata.AnnData` (accepted
+    where a function takes either container) is copied the same way; its dtypes are kept anyway.
+    """
     dtypes = mdata.obs.dtypes
     with expected_duplicate_names():
         out = mdata.copy()
     return restore_obs_dtypes(out, dtypes)
+
+
+def update_mudata(mdata: MuData) -> None:
+    """``mdata.update()`` (after adding or changing a modality) with the clinical dtypes kept, in place."""
+    dtypes = mdata.obs.dtypes
+    with expected_duplicate_names():
+        mdata.update()
+    restore_obs_dtypes(mdata, dtypes)

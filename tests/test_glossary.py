@@ -73,6 +73,8 @@ def written():
         rg.survival.ph_test(mdata)
         rg.survival.compare(mdata, ["age"], ["idh_mutant"], n_boot=10, cv=None)
         rg.survival.dichotomize(mdata, "age", method="quantile", quantile=0.4)
+        rg.survival.dichotomize(mdata, "age", method="maxstat", key_added="age_maxstat")
+        rg.survival.signature(mdata, features="radiomics", clinical=["age", "sex"], cv=3, n_alphas=10)
         rg.survival.nomogram(mdata)
         rg.integrate.factor_associations(mdata, obs=["age"], time="os_months", event="os_event")
         rg.integrate.associate(mdata, x="radiomics", y="mut", n_permutations=9)
@@ -96,8 +98,17 @@ def test_stored_tables_use_the_glossary(written):
     bad = {name: where for name, where in params.items() if name in forbidden_params}
     assert not bad, f"synonyms of glossary names in stored params: {bad}"
     # the writers above do store the glossary's names (the check is not vacuous)
-    assert {"p", "padj", "p_fwer", "ci_lower", "ci_upper", "statistic"} <= set(columns)
-    assert {"n_permutations", "n_boot", "quantile", "batch_key", "seed"} <= set(params)
+    assert {"p", "padj", "p_fwer", "ci_lower", "ci_upper", "statistic", "covariate"} <= set(columns)
+    assert {"n_permutations", "n_boot", "quantile", "batch_key", "seed", "p_method"} <= set(params)
+
+
+def test_no_stored_table_has_a_key_column(written):
+    """``key`` names a stored result; a stored table holding value keys calls that column ``covariate``."""
+    _, forbidden = _glossary("tables")
+    assert "key" in forbidden
+    columns, _ = _names(written)
+    assert "key" not in columns, f"a stored table has a 'key' column: {columns.get('key')}"
+    assert "covariate" in written.uns["signature"]["coefficients"].columns
 
 
 def test_public_parameters_use_the_glossary():

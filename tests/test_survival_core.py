@@ -436,7 +436,7 @@ def test_maxstat_planted_signal_and_null(mdata):
     e = mdata.obs["os_event"].to_numpy(bool)
     noise = np.random.default_rng(5).normal(size=mdata.n_obs)
     _, stat, p_lausen, _ = maxstat(noise, t, e)
-    _, stat_perm, p_perm, _ = maxstat(noise, t, e, pvalue="permutation", n_permutations=300, seed=0)
+    _, stat_perm, p_perm, _ = maxstat(noise, t, e, p_method="permutation", n_permutations=300, seed=0)
     assert stat == stat_perm
     assert p_lausen > 0.05 and p_perm > 0.05
     assert abs(p_lausen - p_perm) < 0.2

@@ -223,7 +223,7 @@ def test_feature_keys_and_missing_feature_in_new_cohort(mdata):
     keys = [f"radiomics:{name}" for name in mdata.mod["radiomics"].var_names[:15]]
     rg.survival.signature(mdata, features=keys, cv=3, n_alphas=20)
     coefs = mdata.uns["signature"]["coefficients"]
-    assert set(coefs["key"]) <= set(keys) and len(coefs) > 0
+    assert set(coefs["covariate"]) <= set(keys) and len(coefs) > 0
     other = rg.datasets.synthetic_cohort(n_patients=30, n_features=30, n_genes=100, seed=9)
     other.mod["radiomics"].var_names = [f"x{i}" for i in range(30)]
     with pytest.raises(KeyError, match="not found in modality 'radiomics'"):

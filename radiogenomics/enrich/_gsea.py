@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._cv import run_tasks
 from .._ties import warn_rank_ties
 from .._utils import get_modality, resolve_keys
@@ -416,7 +417,7 @@ def gsea(
     results = results.assign(_o=results["ranking"].map(order), _a=-results["nes"].abs())
     results = results.sort_values(["_o", "padj", "p", "_a", "term"]).drop(columns=["_o", "_a"])
     logger.info("gsea: %d rankings x %d gene sets", table.shape[1], len(tested))
-    target = mdata.copy() if copy else mdata
+    target = copy_mudata(mdata) if copy else mdata
     target.uns[key_added] = {
         "results": results[RESULT_COLUMNS].reset_index(drop=True),
         "rankings": table,

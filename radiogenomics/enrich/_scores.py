@@ -9,6 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata, update_mudata
 from .._utils import get_modality, require_mudata
 from ..errors import ParameterError
 from ._genesets import check_overlap, gene_labels, overlap_table, quiet_gseapy, restrict
@@ -232,7 +233,7 @@ def pathway_scores(
         layers=layers,
         uns={"pathway_scores": {"params": params, "overlap": table}},
     )
-    target = mdata.copy() if copy else mdata
+    target = copy_mudata(mdata) if copy else mdata
     target.mod[key_added] = result
-    target.update()
+    update_mudata(target)
     return target if copy else None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata, update_mudata
 from .._utils import dense, require_mudata
 from ..errors import MissingColumnError, ParameterError
 
@@ -117,7 +118,7 @@ def delta(
     if mod not in mdata.mod:
         msg = f"modality {mod!r} not in mdata; modalities: {list(mdata.mod)}"
         raise MissingColumnError(msg)
-    data = mdata.copy() if copy else mdata
+    data = copy_mudata(mdata) if copy else mdata
     adata = data.mod[mod]
     pairs = _pairs(adata.var, mod, baseline, followup)
     X = dense(adata.X).astype(float)
@@ -145,5 +146,5 @@ def delta(
         "missing": missing,
     }
     data.mod[key_added] = out
-    data.update()
+    update_mudata(data)
     return data if copy else None

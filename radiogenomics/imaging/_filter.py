@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import copy_mudata, update_mudata
 from .._utils import dense, get_modality
 from ..errors import DataFormatError, MissingColumnError, ParameterError
 
@@ -265,7 +266,7 @@ def filter_features(
     if min_icc is not None and icc is None:
         msg = "min_icc needs ICC values: pass icc=<DataFrame from rg.imaging.icc/robustness or a var column name>."
         raise ParameterError(msg)
-    data = mdata.copy() if copy else mdata
+    data = copy_mudata(mdata) if copy else mdata
     adata = get_modality(data, mod)
     _check_patients(adata.n_obs, correlation=max_corr is not None or max_volume_corr is not None)
     x = dense(adata.X)
@@ -329,5 +330,5 @@ def filter_features(
         adata._inplace_subset_var(keep)
         adata.uns[key_added] = result
         if not isinstance(data, ad.AnnData):
-            data.update()
+            update_mudata(data)
     return data if copy else None

@@ -11,6 +11,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._utils import dense, get_modality, resolve_keys
 from ..errors import DataFormatError, MissingColumnError, MissingResultError, ParameterError
 from ._combat import combat_apply, combat_design, combat_fit
@@ -180,7 +181,7 @@ def harmonize(
     if method != "combat":
         msg = f"method={method!r} is not supported; use method='combat'."
         raise ParameterError(msg)
-    data = mdata.copy() if copy else mdata
+    data = copy_mudata(mdata) if copy else mdata
     adata = get_modality(data, mod)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
     info = _columns(data, adata, [batch_key, *covariates])
@@ -282,7 +283,7 @@ def apply_harmonization(
     True
     """
     stored = _fitted(fit, mod, fit_key)
-    data = mdata.copy() if copy else mdata
+    data = copy_mudata(mdata) if copy else mdata
     adata = get_modality(data, mod)
     params = dict(stored["params"])
     features = pd.DataFrame(stored["features"])

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._keys import score_column
 from .._utils import require_mudata, resolve_keys
 from ..errors import MissingColumnError, MissingResultError, ParameterError
@@ -152,7 +153,7 @@ def apply_model(
     True
     """
     require_mudata(mdata, "integrate.apply_model")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     if model is None:
         if key not in mdata.uns:
             msg = f"No stored model in mdata.uns[{key!r}]; pass model=mdata_train.uns['predict'] or run predict first."

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from .._compat import copy_mudata
 from .._utils import require_mudata
 from ._core import check_options, compute
 from ._fdr import TESTS, pairs_table, stored_pairs
@@ -176,7 +177,7 @@ def associate(
     require_mudata(mdata, "integrate.associate")
     check_options(method, fdr, missing, n_permutations, min_count)
     if copy:
-        mdata = mdata.copy()
+        mdata = copy_mudata(mdata)
     xs, ys = make_side(mdata, x, layer_x, "layer_x"), make_side(mdata, y, layer_y, "layer_y")
     design = covariate_matrix(mdata, covariates)
     patients, counts = common_patients(mdata, xs, ys, design)

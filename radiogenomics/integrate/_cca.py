@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from .._compat import copy_mudata
 from .._keys import embedding_key
 from .._utils import require_mudata
 from ..errors import InsufficientDataError, ParameterError
@@ -196,7 +197,7 @@ def cca(
     """
     require_mudata(mdata, "integrate.cca")
     if copy:
-        mdata = mdata.copy()
+        mdata = copy_mudata(mdata)
     xs, ys = make_side(mdata, x, layer_x, "layer_x"), make_side(mdata, y, layer_y, "layer_y")
     patients, counts = common_patients(mdata, xs, ys, None)
     xs.select(patients, x_features)

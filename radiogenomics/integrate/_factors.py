@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import copy_mudata
 from .._keys import embedding
 from .._utils import get_modality, modality_frame, require_mudata
 from ..errors import ConvergenceError, MissingColumnError, ParameterError
@@ -189,7 +190,7 @@ def factor_associations(
     require_mudata(mdata, "integrate.factor_associations")
     from statsmodels.stats.multitest import multipletests
 
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     factors = embedding(mdata, key)
     skip = {c for c in (time, event) if c is not None}
     columns = _default_obs(mdata, skip) if obs is None else ([obs] if isinstance(obs, str) else list(obs))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._keys import embedding_key
 from .._utils import dense, get_modality, require_mudata
 from ..errors import MissingColumnError, ParameterError
@@ -108,7 +109,7 @@ def fuse(
         msg = f"scale must be 'block' or 'feature', got {scale!r}."
         raise ParameterError(msg)
     if copy:
-        mdata = mdata.copy()
+        mdata = copy_mudata(mdata)
     layers = dict(layers or {})
     blocks, tables, params = [], [], {"mods": list(mods), "scale": scale}
     for mod in mods:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from .._compat import copy_mudata
 from .._keys import embedding_key, loadings_key
 from .._utils import require_mudata
 from ..errors import DataFormatError, MissingColumnError
@@ -203,7 +204,7 @@ def mofa(
     ['group', 'view', 'factor', 'r2_percent']
     """
     require_mudata(mdata, "integrate.mofa")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     labels = _group_labels(mdata, groups)
     views = prepare_views(mdata, mods, likelihoods, scale_features=scale_features)
     missing, has_any = check_views(views, n_factors, scale_features=scale_features)

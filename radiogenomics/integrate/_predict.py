@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_curve
 
+from .._compat import copy_mudata
 from .._utils import require_mudata, resolve_keys
 from ..errors import DataFormatError, ParameterError
 from ._predict_cv import checked_splits, cross_validate, fit_tuned, inner_splits, permutation_null
@@ -301,7 +302,7 @@ def predict(
     ('auc', True)
     """
     require_mudata(mdata, "integrate.predict")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     prep = _prepare(mdata, target, features, task, batch_key)
     x, y, task, classes = prep["x"], prep["y"], prep["task"], prep["classes"]
     if explain and task == "multiclass":

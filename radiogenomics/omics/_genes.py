@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata, update_mudata
 from .._utils import dense, get_modality
 from ..errors import MissingColumnError, ParameterError
 
@@ -81,7 +82,7 @@ def map_gene_ids(
     ['ENSG00000002586.20_PAR_Y', 'ENSG00000258724.1']
     """
     if copy:
-        data = data.copy()
+        data = copy_mudata(data)
     adata = get_modality(data, mod)
     if column not in adata.var.columns:
         msg = f"var[{column!r}] not found: gene symbols are needed (GDC STAR files provide 'gene_name')."
@@ -128,5 +129,5 @@ def map_gene_ids(
         "dropped": dropped,
     }
     if adata is not data:
-        data.update()
+        update_mudata(data)
     return data if copy else None

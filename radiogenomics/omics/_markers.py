@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._ties import warn_split_ties
 from .._utils import dense, get_modality, require_mudata, train_mask
 from ..errors import MissingColumnError, ParameterError
@@ -125,7 +126,7 @@ def markers(
     """
     require_mudata(mdata, "omics.markers")
     if copy:
-        mdata = mdata.copy()
+        mdata = copy_mudata(mdata)
     genes = [genes] if isinstance(genes, str) else list(genes)
     adata = get_modality(mdata, mod)
     matrix = adata.layers[layer] if layer is not None else adata.X

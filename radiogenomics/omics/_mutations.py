@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._utils import dense, get_modality, require_mudata
 from ..errors import MissingColumnError
 
@@ -77,7 +78,7 @@ def mutation_status(
     rule = "WHO CNS5 (IDH1 R132 or IDH2 R172)" if groups is None else "groups given"
     groups = dict(groups) if groups is not None else dict(WHO_CNS5_IDH)
     if copy:
-        mdata = mdata.copy()
+        mdata = copy_mudata(mdata)
     adata = get_modality(mdata, mod)
     rows, counts = [], []
     for group, features in groups.items():

@@ -9,6 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata, update_mudata
 from .._utils import dense, get_modality, train_mask
 from ..errors import ConvergenceError, DataFormatError, MissingColumnError, ParameterError
 from ._vst import dispersion_trend, gene_dispersions, mean_dispersion, size_factors, vst_mean_transform, vst_transform
@@ -133,7 +134,7 @@ def normalize(
     'log_cpm'
     """
     if copy:
-        data = data.copy()
+        data = copy_mudata(data)
     adata = get_modality(data, mod)
     params: dict = {"method": method, "layer": layer}
     if method == "log_cpm":
@@ -227,7 +228,7 @@ def filter_genes(
     (19, ['ENSG00000000005', 'ENSG00000002586'])
     """
     if copy:
-        data = data.copy()
+        data = copy_mudata(data)
     adata = get_modality(data, mod)
     counts = dense(adata.layers[layer]) if layer in adata.layers else dense(adata.X)
     needed = min_samples * adata.n_obs if min_samples < 1 else min_samples
@@ -252,7 +253,7 @@ def filter_genes(
         "removed": removed,
     }
     if adata is not data:
-        data.update()
+        update_mudata(data)
     return data if copy else None
 
 
@@ -306,7 +307,7 @@ def highly_variable(
     import scanpy as sc
 
     if copy:
-        data = data.copy()
+        data = copy_mudata(data)
     adata = get_modality(data, mod)
     mask = train_mask(adata, train, where="normalize")
     sub = ad.AnnData(X=dense(adata.X)[mask], var=pd.DataFrame(index=adata.var_names))

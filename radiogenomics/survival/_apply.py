@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._compat import copy_mudata
 from .._keys import risk_column
 from .._utils import require_mudata
 from ..errors import DataFormatError, MissingResultError
@@ -89,7 +90,7 @@ def apply_signature(
     np.True_
     """
     require_mudata(mdata, "survival.apply_signature")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     stored, default_key = _stored(mdata, signature)
     key = key_added or stored.get("params", {}).get("key_added", default_key)
     if "coefficients" not in stored:
@@ -99,7 +100,7 @@ def apply_signature(
     if coefficients["scale"].isna().any() or (coefficients["scale"] == 0).any():
         msg = "Stored signature has terms without a scale; it was not written by rg.survival.signature."
         raise DataFormatError(msg)
-    X = terms_matrix(mdata, coefficients[["key", "level", "kind"]])
+    X = terms_matrix(mdata, coefficients[["covariate", "level", "kind"]])
     features = coefficients.index[coefficients["kind"] == "feature"]
     empty = X[features].isna().all(axis=1).to_numpy() if len(features) else np.zeros(mdata.n_obs, bool)
     risk = linear_predictor(X, coefficients)

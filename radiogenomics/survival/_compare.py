@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import copy_mudata
 from .._cv import check_nested_splits
 from .._utils import bootstrap_indices, require_mudata
 from ..errors import ConvergenceError, ParameterError
@@ -137,7 +138,7 @@ def compare(
     ['statistic', 'df', 'p']
     """
     require_mudata(mdata, "survival.compare")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     base, added = list(base), list(added)
     if not added or set(base) & set(added):
         msg = f"added must hold covariates that are not in base (base={base}, added={added})."

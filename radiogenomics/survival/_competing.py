@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import copy_mudata
 from .._utils import require_mudata
 from ..errors import DataFormatError, MissingColumnError
 from ._competing_core import cif_table, fine_gray_fit, gray_test
@@ -134,7 +135,7 @@ def cumulative_incidence(
     ['1', '2']
     """
     require_mudata(mdata, "survival.cumulative_incidence")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     where = "cumulative_incidence"
     t, status, usable, causes = _cause_column(mdata.obs, time, cause, censor_code, where)
     groups, usable = optional_column(mdata.obs, groupby, usable, role="groupby", where=where)
@@ -249,7 +250,7 @@ def fine_gray(
     ['idh_mutant']
     """
     require_mudata(mdata, "survival.fine_gray")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     where = "fine_gray"
     t, status, usable, causes = _cause_column(mdata.obs, time, cause, censor_code, where)
     if not any(c == failcode for c in causes):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import copy_mudata
 from .._keys import score_column
 from .._utils import require_mudata
 from ..errors import ConvergenceError, InsufficientDataError, ParameterError
@@ -231,7 +232,7 @@ def cox(
     True
     """
     require_mudata(mdata, "survival.cox")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     design, terms, t, ev, rows, codes = cox_inputs(mdata, covariates, time, event, strata, where="cox")
     X = design.to_numpy(dtype=float)[rows]
     fit = fit_cox(t[rows], ev[rows], X, ties=ties, strata=codes)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import copy_mudata
 from .._ties import warn_split_ties
 from .._utils import require_mudata, resolve_keys, train_mask
 from ..errors import InsufficientDataError, ParameterError
@@ -51,12 +52,12 @@ def _p_lausen92(b: float, minprop: float) -> float:
     return float(min(max(p, 0.0), 1.0))
 
 
-def maxstat(x, time, event, *, minprop=0.1, pvalue="lausen92", n_permutations=1000, seed=0):
+def maxstat(x, time, event, *, minprop=0.1, p_method="lausen92", n_permutations=1000, seed=0):
     """Maximally selected log-rank statistic (Lausen & Schumacher 1992).
 
     Candidate cut-points are the distinct values of ``x`` leaving at least ``minprop`` of the
     patients on each side. Returns ``(cutpoint, statistic, p, scan)`` with ``scan`` a
-    DataFrame ``cutpoint, statistic, prop_low``. ``pvalue="lausen92"`` uses the
+    DataFrame ``cutpoint, statistic, prop_low``. ``p_method="lausen92"`` uses the
     Lausen-Schumacher approximation; ``"permutation"`` permutes ``x`` ``n_permutations`` times
     (seeded) and recomputes the maximum over the same candidate cuts.
     """
@@ -71,14 +72,14 @@ def maxstat(x, time, event, *, minprop=0.1, pvalue="lausen92", n_permutations=10
     z = _standardized(x, scores, cuts)
     best = int(np.argmax(np.abs(z)))
     stat = float(abs(z[best]))
-    if pvalue == "lausen92":
+    if p_method == "lausen92":
         p = _p_lausen92(stat, minprop)
-    elif pvalue == "permutation":
+    elif p_method == "permutation":
         rng = np.random.default_rng(seed)
         null = np.array([np.abs(_standardized(rng.permutation(x), scores, cuts)).max() for _ in range(n_permutations)])
         p = float((1 + np.sum(null >= stat - 1e-12)) / (n_permutations + 1))
     else:
-        msg = f"pvalue={pvalue!r} is not supported; use 'lausen92' or 'permutation'."
+        msg = f"p_method={p_method!r} is not supported; use 'lausen92' or 'permutation'."
         raise ParameterError(msg)
     scan = pd.DataFrame({"cutpoint": cuts, "statistic": z, "prop_low": prop[np.isin(values, cuts)]})
     return float(cuts[best]), stat, p, scan
@@ -111,7 +112,7 @@ def dichotomize(
     event: str = "os_event",
     train: str | np.ndarray | None = None,
     minprop: float = 0.1,
-    pvalue: Literal["lausen92", "permutation"] = "lausen92",
+    p_method: Literal["lausen92", "permutation"] = "lausen92",
     n_permutations: int = 1000,
     seed: int = 0,
     key_added: str | None = None,
@@ -145,10 +146,10 @@ def dichotomize(
         Boolean mask or boolean ``obs`` column of training patients; default all patients.
     minprop
         Smallest group proportion for ``maxstat``.
-    pvalue
-        ``"lausen92"`` or ``"permutation"`` p-value for ``maxstat``.
+    p_method
+        How the ``maxstat`` p-value is computed: ``"lausen92"`` or ``"permutation"``.
     n_permutations
-        Permutations for ``pvalue="permutation"``.
+        Permutations for ``p_method="permutation"``.
     seed
         Seed of the permutations.
     key_added
@@ -164,7 +165,7 @@ def dichotomize(
         ``low`` (value <= cut-point) or ``high``; missing if the value is missing.
     ``mdata.uns[key_added]["params"]`` : dict
         ``score``, ``method``, ``cutpoint``, ``n_train``, group sizes and, for ``maxstat``,
-        ``statistic``, ``p``, ``pvalue``, ``minprop``, ``seed``.
+        ``statistic``, ``p``, ``p_method``, ``minprop``, ``seed``.
     ``mdata.uns[key_added]["scan"]`` : :class:`pandas.DataFrame`
         ``maxstat`` only: ``cutpoint, statistic, prop_low`` for every candidate cut.
 
@@ -177,7 +178,7 @@ def dichotomize(
     [30, 30]
     """
     require_mudata(mdata, "survival.dichotomize")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     key_added = key_added or f"{score}_group"
     values = resolve_keys(mdata, [score])[score].astype(float)
     mask = train_mask(mdata, train, where="dichotomize") & values.notna().to_numpy()
@@ -199,11 +200,11 @@ def dichotomize(
             t[mask][keep],
             ev[mask][keep],
             minprop=minprop,
-            pvalue=pvalue,
+            p_method=p_method,
             n_permutations=n_permutations,
             seed=seed,
         )
-        params.update(statistic=stat, p=p, pvalue=pvalue, minprop=minprop, seed=seed, time=time, event=event)
+        params.update(statistic=stat, p=p, p_method=p_method, minprop=minprop, seed=seed, time=time, event=event)
         params["n_train"] = int(keep.sum())
     else:
         msg = f"method={method!r} is not supported; use 'median', 'quantile' or 'maxstat'."
@@ -256,7 +257,7 @@ def apply_cutpoint(
     True
     """
     require_mudata(mdata, "survival.apply_cutpoint")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     key_added = key_added or f"{score}_group"
     source = {}
     if isinstance(cutpoint, Mapping):

@@ -190,11 +190,12 @@ def _finite(frame: pd.DataFrame, where: str) -> pd.DataFrame:
 def signature_design(mdata: MuData, features, clinical=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return ``(X, terms)`` of a signature: numeric features, then clinical terms (:func:`covariate_terms`).
 
-    ``terms`` has one row per term (index ``term``) with ``key, level, kind`` (``feature`` or ``clinical``).
+    ``terms`` has one row per term (index ``term``) with ``covariate`` (the key of the value the term is
+    built from, as in :func:`covariate_terms`), ``level`` and ``kind`` (``feature`` or ``clinical``).
     """
     feat, keys = _feature_block(mdata, features)
     feat = _finite(feat, "signature")
-    terms = pd.DataFrame({"key": keys, "level": "", "kind": "feature"}, index=feat.columns.astype(str))
+    terms = pd.DataFrame({"covariate": keys, "level": "", "kind": "feature"}, index=feat.columns.astype(str))
     if clinical:
         clin, ckeys, levels = _clinical_block(mdata, clinical)
         clash = set(clin.columns) & set(feat.columns)
@@ -203,7 +204,7 @@ def signature_design(mdata: MuData, features, clinical=None) -> tuple[pd.DataFra
             raise ParameterError(msg)
         feat = pd.concat([feat, clin], axis=1)
         terms = pd.concat(
-            [terms, pd.DataFrame({"key": ckeys, "level": levels, "kind": "clinical"}, index=clin.columns)]
+            [terms, pd.DataFrame({"covariate": ckeys, "level": levels, "kind": "clinical"}, index=clin.columns)]
         )
     terms.index.name = "term"
     return feat, terms
@@ -211,10 +212,10 @@ def signature_design(mdata: MuData, features, clinical=None) -> tuple[pd.DataFra
 
 def terms_matrix(mdata: MuData, terms: pd.DataFrame) -> pd.DataFrame:
     """Rebuild the design matrix of stored ``terms`` on a (new) cohort."""
-    raw = resolve_keys(mdata, list(dict.fromkeys(terms["key"])))
+    raw = resolve_keys(mdata, list(dict.fromkeys(terms["covariate"])))
     out = {}
     for term, row in terms.iterrows():
-        col = raw[row["key"]]
+        col = raw[row["covariate"]]
         if row["level"] == "":
             out[term] = pd.to_numeric(col.astype("Float64") if str(col.dtype) == "boolean" else col, errors="coerce")
         else:

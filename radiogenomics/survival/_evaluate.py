@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import copy_mudata
 from .._utils import bootstrap_indices, require_mudata, resolve_keys
 from ._coxnet import survival_y
 from ._km import km_table
@@ -270,7 +271,7 @@ def evaluate(
     ['estimate', 'ci_lower', 'ci_upper']
     """
     require_mudata(mdata, "survival.evaluate")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     t, e, usable = survival_columns(mdata, time, event, where="evaluate", name_patients=True)
     score = resolve_keys(mdata, [risk])[risk].to_numpy(dtype=float)
     rows = usable & ~np.isnan(score)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._utils import require_mudata, resolve_keys, train_mask
 from ..errors import DataFormatError
 from ._km import logrank_test
@@ -142,7 +143,7 @@ def risk_groups(
     True
     """
     require_mudata(mdata, "survival.risk_groups")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     key_added = key_added or f"{score}_risk_group"
     values = resolve_keys(mdata, [score])[score].astype(float)
     mask = train_mask(mdata, train, where="risk_groups") & values.notna().to_numpy()
@@ -220,7 +221,7 @@ def apply_risk_groups(
     True
     """
     require_mudata(mdata, "survival.apply_risk_groups")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     key_added = key_added or f"{score}_risk_group"
     stored = groups.get("params", groups)
     if "cutpoints" not in stored or "labels" not in stored:

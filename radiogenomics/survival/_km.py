@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import copy_mudata
 from .._utils import require_mudata
 from ..errors import InsufficientDataError, MissingColumnError, ParameterError
 from ._outcome import optional_column, survival_columns
@@ -251,7 +252,7 @@ def logrank(
     np.int64(1)
     """
     require_mudata(mdata, "survival.logrank")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     t, ev, usable = survival_columns(mdata.obs, time, event, where="logrank")
     values, usable = _groups(mdata.obs, groupby, usable, "logrank")
     strat, usable = optional_column(mdata.obs, strata, usable, role="strata", where="logrank")
@@ -340,7 +341,7 @@ def kaplan_meier(
     ['False', 'True']
     """
     require_mudata(mdata, "survival.kaplan_meier")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     t, ev, usable = survival_columns(mdata.obs, time, event, where="kaplan_meier", require_events=False)
     if groupby is None:
         values = pd.Series(pd.Categorical(np.where(usable, "all", None), categories=["all"]), index=mdata.obs.index)

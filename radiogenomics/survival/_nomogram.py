@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._keys import score_column
 from .._utils import require_mudata
 from ..errors import ParameterError
@@ -116,7 +117,7 @@ def nomogram(
     100.0
     """
     require_mudata(mdata, "survival.nomogram")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     stored = result(mdata, key)
     params = stored["params"]
     if params.get("strata"):

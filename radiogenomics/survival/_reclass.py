@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._utils import bootstrap_indices, require_mudata
 from ..errors import ConvergenceError, DataFormatError
 from ._cox import cox_inputs, fit_cox
@@ -203,7 +204,7 @@ def reclassification(
     True
     """
     require_mudata(mdata, "survival.reclassification")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     base = [base] if isinstance(base, str) else list(base)
     added = [added] if isinstance(added, str) else list(added)
     design, terms, t, ev, rows, _ = cox_inputs(mdata, base + added, time, event, None, where="reclassification")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._cv import check_nested_splits, run_tasks
 from .._keys import risk_column
 from .._utils import require_mudata
@@ -245,8 +246,9 @@ def signature(
     ``mdata.obs["risk_score_cv"]``
         Out-of-fold risk score from the first repeat (each patient scored by a model that never saw it).
     ``mdata.uns[key_added]["coefficients"]``
-        Selected terms: ``key, level, kind, coef`` (per SD), ``hazard_ratio_per_sd``, ``median``,
-        ``center``, ``scale``: all :func:`apply_signature` needs.
+        Selected terms: ``covariate`` (the key each term is built from), ``level``, ``kind``,
+        ``coef`` (per SD), ``hazard_ratio_per_sd``, ``median``, ``center``, ``scale``: all
+        :func:`apply_signature` needs.
     ``mdata.uns[key_added]["baseline"]``
         Breslow baseline cumulative hazard of the final model (``time, cumulative_hazard``).
     ``mdata.uns[key_added]["cv_scores"]``
@@ -279,7 +281,7 @@ def signature(
     >>> "CT_tumour_original_shape_MinorAxisLength" in set(mdata.uns["truth"]["radiomic_features"]["feature"][:10])
     True
     >>> mdata.uns["signature"]["coefficients"].columns.tolist()[:4]
-    ['key', 'level', 'kind', 'coef']
+    ['covariate', 'level', 'kind', 'coef']
     """
     require_mudata(mdata, "survival.signature")
     from sklearn.model_selection import RepeatedStratifiedKFold
@@ -287,7 +289,7 @@ def signature(
     if explain and method != "lasso_cox":
         msg = "explain=True needs method='lasso_cox' (a random survival forest is not explained here)."
         raise ParameterError(msg)
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     frame, terms = signature_design(mdata, features, clinical)
     t_all, e_all, usable = survival_columns(mdata, time, event, where="signature", name_patients=True)
     scored = frame.loc[:, terms["kind"].eq("feature").to_numpy()].notna().any(axis=1).to_numpy()

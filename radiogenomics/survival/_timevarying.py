@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._utils import require_mudata
 from ..errors import DataFormatError, MissingColumnError
 from ._cox import Ties, _summary, _tests, fit_cox
@@ -150,7 +151,7 @@ def cox_time_varying(
     ['age', 'tt(age)']
     """
     require_mudata(mdata, "survival.cox_time_varying")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     if intervals is None:
         frame = _intervals_from_obs(mdata, time, event or "os_event")
     else:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._compat import copy_mudata
 from .._utils import require_mudata
 from ..errors import DataFormatError, MissingResultError
 from ._cox import cox_inputs, fit_cox
@@ -145,7 +146,7 @@ def validate(
     True
     """
     require_mudata(mdata, "survival.validate")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     if (covariates is None) == (signature is None):
         msg = "validate: pass either covariates=[...] (a Cox model) or signature=<key of rg.survival.signature>."
         raise DataFormatError(msg)

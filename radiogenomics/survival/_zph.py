@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import copy_mudata
 from .._utils import require_mudata
 from ..errors import DataFormatError, ParameterError
 from ..get import result
@@ -155,7 +156,7 @@ def ph_test(
     ['age', 'idh_mutant', 'GLOBAL']
     """
     require_mudata(mdata, "survival.ph_test")
-    mdata = mdata.copy() if copy else mdata
+    mdata = copy_mudata(mdata) if copy else mdata
     params = result(mdata, key, "params")
     summary = result(mdata, key, "summary")
     terms = result(mdata, key, "terms")
