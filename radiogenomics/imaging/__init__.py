@@ -12,8 +12,9 @@ from ._ibsi import ibsi_check
 from ._icc import icc
 from ._preprocess import preprocess
 from ._robustness import robustness
+from ._shapmaps import shap_feature_maps
 from ._subregions import subregions
 
 __all__: list[str] = ["extract", "preprocess"]
 __all__ += ["apply_harmonization", "filter_features", "harmonize", "icc", "robustness"]
-__all__ += ["delta", "feature_map", "ibsi_check", "index_dicom", "read_case", "subregions"]
+__all__ += ["delta", "feature_map", "ibsi_check", "index_dicom", "read_case", "shap_feature_maps", "subregions"]

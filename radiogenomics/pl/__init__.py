@@ -6,7 +6,7 @@ from ._associate import associate_heatmap, volcano
 from ._cohort import pairing
 from ._competing import calibration_curve, cumulative_incidence
 from ._enrich import enrichment_dotplot, gsea_running_score, pathway_heatmap
-from ._explain import shap_dependence, shap_summary
+from ._explain import shap_dependence, shap_feature_maps, shap_summary
 from ._featuremap import feature_map
 from ._imaging import feature_correlation, harmonization_pca, icc_distribution
 from ._mofa import factor_scatter, mofa_variance
@@ -24,4 +24,4 @@ __all__ += ["calibration", "decision_curve", "nomogram", "risk_distribution", "t
 __all__ += ["calibration_curve", "cumulative_incidence"]
 __all__ += ["feature_map"]
 __all__ += ["oncoplot"]
-__all__ += ["shap_dependence", "shap_summary"]
+__all__ += ["shap_dependence", "shap_feature_maps", "shap_summary"]

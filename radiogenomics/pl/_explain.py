@@ -1,8 +1,8 @@
-"""SHAP summary and dependence plots of :func:`~radiogenomics.integrate.predict` and :func:`~radiogenomics.survival.signature`."""
+"""SHAP plots of :func:`~radiogenomics.integrate.predict` and :func:`~radiogenomics.survival.signature`: summary, dependence, feature maps."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,10 +13,13 @@ from ..get import result
 from ._utils import new_axes
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
     from matplotlib.axes import Axes
     from mudata import MuData
 
-__all__ = ["shap_dependence", "shap_summary"]
+__all__ = ["shap_dependence", "shap_feature_maps", "shap_summary"]
 
 
 def _tables(mdata: MuData, key: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
@@ -155,3 +158,108 @@ def shap_dependence(
     ax.set_xlabel(feature)
     ax.set_ylabel(f"SHAP value ({scale})" if scale else "SHAP value")
     return ax
+
+
+def shap_feature_maps(
+    mdata: MuData,
+    manifest: pd.DataFrame | str | os.PathLike,
+    patient: str,
+    *,
+    key: str = "predict",
+    n_features: int = 3,
+    slice_index: int | None = None,
+    cmap: str = "magma",
+    ax: Axes | Sequence[Axes] | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Draw the voxel-wise maps of the features that contribute most to one patient's prediction.
+
+    One panel per feature (from :func:`radiogenomics.imaging.shap_feature_maps`: the patient's
+    features with the largest absolute SHAP values that have a voxel map), each the image slice
+    with the feature map and the ROI contour, titled with the feature's rank, name and SHAP value.
+    Higher-ranked features without a map (shape, filtered images) are named under the panels.
+
+    Parameters
+    ----------
+    mdata
+        Cohort after ``predict(..., explain=True)`` or ``signature(..., explain=True)`` on
+        features from :func:`radiogenomics.imaging.extract`.
+    manifest
+        The extraction manifest (DataFrame or CSV path).
+    patient
+        Patient ID.
+    key
+        ``uns`` key of the explained result.
+    n_features
+        Number of features (panels).
+    slice_index
+        Axial slice; default the slice with the most ROI voxels.
+    cmap
+        Colour map of the feature maps.
+    ax
+        ``n_features`` axes to draw into (one is enough for one feature); a new figure with one
+        row of panels is made when ``None``.
+    **kwargs
+        Passed to :func:`radiogenomics.imaging.shap_feature_maps` (``modality``,
+        ``kernel_radius``, ``params``).
+
+    Returns
+    -------
+    The axes of the top-ranked feature; all panels are in ``ax.figure``.
+
+    Raises
+    ------
+    MissingResultError, DataFormatError
+        As :func:`radiogenomics.imaging.shap_feature_maps`.
+    ValueError
+        When fewer axes than mapped features are given.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> from pathlib import Path
+    >>> import radiogenomics as rg
+    >>> from radiogenomics.study import init
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = init(folder / "study.yaml", example="images", seed=2)  # 16 synthetic MR volumes, a lesion each
+    >>> manifest = folder / "study_data" / "manifest.csv"
+    >>> classes = {"firstorder": ["Mean", "Energy", "Entropy"], "shape": ["VoxelVolume"]}
+    >>> radiomics = rg.imaging.extract(manifest, params={"featureClass": classes}, progress=False)
+    >>> clinical = pd.read_csv(folder / "study_data" / "clinical.csv", index_col="patient_id")
+    >>> mdata = rg.io.build_mudata({"radiomics": radiomics}, clinical, id_rule=None)
+    >>> rg.integrate.predict(mdata, "large", model="logistic_l2", cv=3, repeats=1, explain=True)
+    >>> ax = rg.pl.shap_feature_maps(mdata, manifest, "P000", n_features=2)
+    >>> ax.get_title().splitlines()[0]  # rank 1 is the lesion volume: a shape feature has no voxel map
+    '#2 firstorder_Energy'
+    """
+    from ..imaging import shap_feature_maps as compute
+    from ._featuremap import feature_map
+
+    require_mudata(mdata, "pl.shap_feature_maps")
+    res = compute(mdata, manifest, patient, key=key, n_features=n_features, **kwargs)
+    table, skipped = res["table"], res["skipped"]
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, len(table), figsize=(4.2 * len(table), 4.2), layout="constrained", squeeze=False)
+        axes = list(axes[0])
+    else:
+        axes = [ax] if not isinstance(ax, list | tuple | np.ndarray) else list(np.ravel(ax))
+    if len(axes) < len(table):
+        msg = f"shap_feature_maps: {len(table)} features to draw but {len(axes)} axes given."
+        raise ValueError(msg)
+    scale = str(result(mdata, key, "params").get("shap_scale", ""))
+    for panel, (feature, row) in zip(axes, table.iterrows(), strict=False):
+        feature_map(
+            res["images"][feature], res["maps"][feature], {str(row["roi"]): res["masks"][feature]},
+            slice_index=slice_index, cmap=cmap, label=row["map_feature"], ax=panel,
+        )  # fmt: skip
+        slice_text = panel.get_title()
+        panel.set_title(
+            f"#{row['rank']} {row['map_feature']}\nSHAP {row['shap']:+.3g}{f' ({scale})' if scale else ''}, {slice_text}"
+        )
+    if len(skipped):
+        names = "; ".join(f"#{r['rank']} {f} ({r['reason'].split(';')[0]})" for f, r in skipped.iterrows())
+        axes[0].figure.supxlabel(f"no voxel map: {names}", fontsize="small")
+    axes[0].figure.suptitle(f"patient {patient}: features contributing most to the prediction ({key})")
+    return axes[0]
