@@ -7,11 +7,11 @@ import platform
 import shutil
 import sys
 import time
-import warnings
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from ._cache import step_key
+from ._runner import recorded_warnings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,12 +91,10 @@ def write_outputs(
     if state.validation is not None:
         _atomic_h5mu(state.validation, out / "validation.h5mu")
     rds = study.steps.export.rds if study.steps.export is not None else True
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with recorded_warnings() as (own, other):
         bundle = export_tables(state.mdata, out / "r_bundle", rds=rds)
         final_key = plan[-1][1] if plan else "none"
         figures, fig_source = _figures(state, study, out, cache, final_key)
-    notes = [f"{w.category.__name__}: {w.message}" for w in caught]
     run_info = {
         "study": study._source,
         "name": study.name,
@@ -111,7 +109,8 @@ def write_outputs(
         "parameters": {name: params for name, _, params in plan},
         "steps": [dict(r) for r in records],
         "figures": {"source": fig_source, "files": [f.png for f in figures]},
-        "output_notes": notes,
+        "output_notes": own,
+        "output_dependency_warnings": other,
     }
     report = render_report(study, state, figures, run_info, out)
     run_info["output_seconds"] = time.perf_counter() - start
@@ -119,5 +118,5 @@ def write_outputs(
     lines = [f"{r['name']:<16} {r['source']:<6} {r['seconds']:7.1f} s  peak {r['peak_mb']:7.0f} MB" for r in records]
     (out / "run.log").write_text("\n".join(lines) + f"\nfigures          {fig_source}\n")
     if log is not None:
-        log(f"figures          {fig_source}")
+        log(f"figures          {'cached' if fig_source == 'cache' else 'ran'}")
     return {"report": report, "h5mu": h5mu, "r_bundle": bundle}

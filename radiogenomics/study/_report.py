@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from ._checklist import checklist
 from ._figures import label
 from ._methods import methods_text
+from ._tables import report_tables, validation_table
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,16 +37,6 @@ SECTIONS = [
 
 
 WIDE = {"assoc_heatmap", "nomogram"}
-
-
-def _table(frame: pd.DataFrame, digits: int = 3, *, index: bool = True) -> str:
-    shown = frame.copy()
-    for col in shown.columns:
-        if pd.api.types.is_float_dtype(shown[col]):
-            shown[col] = shown[col].map(
-                lambda v: "" if pd.isna(v) else (f"{v:.2e}" if 0 < abs(v) < 10**-digits else f"{v:.{digits}f}")
-            )
-    return shown.to_html(index=index, classes="data", border=0, na_rep="", escape=True)
 
 
 def _flow(mdata: MuData, study: Study) -> dict[str, Any]:
@@ -115,76 +106,20 @@ def _flow(mdata: MuData, study: Study) -> dict[str, Any]:
     return {"sources": sources, "n_cohort": mdata.n_obs, "analyses": analyses}
 
 
-def _confusion(res: dict, threshold: float) -> str | None:
-    pred = res.get("predictions")
-    if not isinstance(pred, pd.DataFrame) or "score" not in pred:
-        return None
-    classes = [str(c) for c in res["params"].get("classes", ["False", "True"])]
-    if len(classes) != 2:
-        return None
-    truth = pred["y_true"].astype(str) == classes[1]
-    call = pred["score"] >= threshold
-    names = {True: classes[1], False: classes[0]}
-    table = pd.crosstab(truth.map(names), call.map(names))
-    table.index.name, table.columns.name = "observed", f"predicted (score >= {threshold:g})"
-    tp, tn = int((truth & call).sum()), int((~truth & ~call).sum())
-    sens = tp / max(int(truth.sum()), 1)
-    spec = tn / max(int((~truth).sum()), 1)
-    return _table(table) + f"<p class='note'>Sensitivity {sens:.2f}, specificity {spec:.2f}.</p>"
+def _notes(steps: list[dict]) -> list[tuple[str, str]]:
+    """The package's notes about the data, each text once with the steps that gave it.
 
-
-def _tables(mdata: MuData, study: Study) -> dict[str, list[tuple[str, str]]]:
-    from .. import get
-
-    uns, out = mdata.uns, {s: [] for s, _ in SECTIONS}
-    mod = study.steps.filter.mod if study.steps.filter else "radiomics"
-    if mod in mdata.mod and "filter_features" in mdata[mod].uns:
-        params = mdata[mod].uns["filter_features"]["params"]
-        kept = {k: v for k, v in params.items() if isinstance(v, int | float | str) and not isinstance(v, bool)}
-        out["quality"].append(("Feature filter", _table(pd.Series(kept, name="value").to_frame())))
-    if "associate" in uns:
-        top = get.associations(mdata, top=15)
-        cols = [c for c in ("x_feature", "y_feature", "r", "p", "padj", "n") if c in top]
-        out["associations"].append(("Top 15 pairs", _table(top[cols], index=False)))
-    if "factor_associations" in uns:
-        res = uns["factor_associations"]["results"].head(12)
-        out["mofa"].append(("Factors and clinical variables", _table(res, index=False)))
-    threshold = study.steps.predict.threshold if study.steps.predict else 0.5
-    for key in [k for k in uns if k.startswith("predict_")]:
-        name = label(str(uns[key]["params"].get("target", key)), study.labels)
-        out["prediction"].append((f"{name}: metrics (nested CV)", _table(uns[key]["metrics"])))
-        confusion = _confusion(uns[key], threshold)
-        if confusion:
-            out["prediction"].append((f"{name}: confusion at threshold {threshold:g}", confusion))
-    if "signature" in uns:
-        out["survival"].append(("Signature: cross-validated performance", _table(uns["signature"]["performance"])))
-        coef = uns["signature"]["coefficients"]
-        out["survival"].append(
-            ("Signature: selected terms", _table(coef[[c for c in ("coef", "hazard_ratio_per_sd") if c in coef]]))
-        )
-    if "compare" in uns:
-        out["survival"].append(
-            (
-                "Added value over the clinical model",
-                _table(uns["compare"]["models"])
-                + _table(uns["compare"]["delta_c"], index=False)
-                + _table(uns["compare"]["test"], index=False),
-            )
-        )
-    if "evaluate" in uns and "concordance" in uns["evaluate"]:
-        out["survival"].append(("Discrimination", _table(uns["evaluate"]["concordance"])))
-    if "gsea" in uns:
-        res = uns["gsea"]["results"].sort_values("p").head(12)
-        cols = [c for c in ("ranking", "term", "nes", "p", "padj", "overlap") if c in res]
-        out["enrichment"].append(("Top gene sets", _table(res[cols], index=False)))
-    return out
-
-
-def _validation(state: State, study: Study) -> str | None:
-    vdata = state.validation
-    if vdata is None or "evaluate" not in vdata.uns:
-        return None
-    return _table(vdata.uns["evaluate"]["concordance"])
+    A leading ``function: `` is dropped, so that the same exclusion reported by several
+    functions (``cox: 1 of 167 patients ...``, ``kaplan_meier: 1 of 167 ...``) is one line.
+    """
+    by_text: dict[str, list[str]] = {}
+    for record in steps:
+        for text in record.get("warnings", []):
+            text = re.sub(r"^(?:UserWarning: )?[a-z_]+: ", "", text)
+            names = by_text.setdefault(text, [])
+            if record["name"] not in names:
+                names.append(record["name"])
+    return [(", ".join(names), text) for text, names in by_text.items()]
 
 
 def _figure_html(fig: Figure, folder: Path) -> dict[str, str]:
@@ -210,7 +145,7 @@ def render_report(study: Study, state: State, figures: list[Figure], run_info: d
     by_section = {s: [] for s, _ in SECTIONS}
     for fig in figures:
         by_section.setdefault(fig.section, []).append(_figure_html(fig, out / "figures"))
-    tables = _tables(mdata, study)
+    tables = report_tables(mdata, study)
     sections = [
         {"id": sid, "title": title, "figures": by_section.get(sid, []), "tables": tables.get(sid, [])}
         for sid, title in SECTIONS
@@ -224,11 +159,10 @@ def render_report(study: Study, state: State, figures: list[Figure], run_info: d
         "sections": sections,
         "methods": methods_text(study, mdata),
         "checklist": checklist(study, state),
-        "validation": _validation(state, study),
-        "notes": [n for r in run_info["steps"] for n in (f"{r['name']}: {w}" for w in r.get("warnings", []))][:40],
+        "validation": validation_table(state, study),
+        "notes": _notes(run_info["steps"])[:40],
         "n_patients": mdata.n_obs,
         "modalities": [(label(m, study.labels), a.n_obs, a.n_vars) for m, a in mdata.mod.items()],
-        "np": np,
     }
     text = env.get_template("report.html.j2").render(**context)
     path = out / "report.html"

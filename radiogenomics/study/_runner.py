@@ -134,31 +134,71 @@ def _client(address: str | None) -> Any:
     return Client(address, set_as_default=False)
 
 
-def _run_step(name: str, state: State, params: Any, ctx: Context) -> tuple[list[str], float, int]:
+OWN_PACKAGES = ("radiogenomics", "data_loaders")
+
+
+@contextlib.contextmanager
+def recorded_warnings() -> Iterator[tuple[list[str], list[str]]]:
+    """Record the warnings of a block as ``(own, dependencies)``, each without repeats.
+
+    ``own`` holds the package's notes about the data (UserWarnings issued by code of
+    ``radiogenomics`` or ``data_loaders``: counts, exclusions, conversions), as their text;
+    ``dependencies`` holds every other warning (of pandas, anndata, scikit-learn, numeric
+    RuntimeWarnings, ...) as ``"Category (module): text"``. The issuer is the frame that called
+    :func:`warnings.warn`, whatever ``stacklevel`` it gave. Filters and the display hook are
+    restored on exit (``warnings.catch_warnings``).
+    """
+    own: list[str] = []
+    other: list[str] = []
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_globals.get("__name__") == "warnings":
+            frame = frame.f_back
+        module = frame.f_globals.get("__name__", "?") if frame is not None else "?"
+        if issubclass(category, UserWarning) and module.split(".")[0] in OWN_PACKAGES:
+            text, target = str(message), own
+        else:
+            text, target = f"{category.__name__} ({module}): {message}", other
+        if text not in target:
+            target.append(text)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = show
+        yield own, other
+
+
+def _run_step(name: str, state: State, params: Any, ctx: Context) -> tuple[list[str], list[str], float, int]:
     memory = _PeakMemory()
     start = time.perf_counter()
-    with memory.watch(), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with memory.watch(), recorded_warnings() as (own, other):
         STEPS[name](state, params, ctx)
-    notes = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    return notes, time.perf_counter() - start, memory.peak
+    return own, other, time.perf_counter() - start, memory.peak
 
 
 def _compute(name: str, key: str, state: State, ctx: Context, cache: Cache) -> dict:
     """Run one step on ``state`` (in place) and store the result; returns its metadata."""
-    notes, seconds, peak = _run_step(name, state, ctx.study.step_params(name), ctx)
+    own, other, seconds, peak = _run_step(name, state, ctx.study.step_params(name), ctx)
     meta = {
         "seconds": seconds,
         "peak_mb": peak / 2**20,
-        "warnings": notes,
+        "warnings": own,
+        "dependency_warnings": other,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     cache.store(name, key, state, meta)
     return meta
 
 
-def _write_line(log: Callable[[str], None] | None, text: str) -> None:
-    if log is not None:
+def _write_line(log: Callable[[str], None] | None, text: str, bar: Any = None) -> None:
+    """One progress line; written above the bar (cleared and redrawn) when there is one."""
+    if log is None:
+        return
+    if bar is None or bar.disable:
+        log(text)
+        return
+    with bar.external_write_mode():
         log(text)
 
 
@@ -193,9 +233,11 @@ def run(
     force
         Steps to recompute even when cached (the steps after them rerun too).
     progress
-        Show a progress bar over the steps.
+        Show progress: a bar over the steps when standard error is a terminal, otherwise (a log
+        file, a pipe, CI) one line per step on standard error, without carriage returns.
     log
-        Called with one line per step (``step, source, seconds, peak memory``); ``None`` is silent.
+        Called with one line per step (``step, ran/cached, seconds, peak memory``); it replaces
+        the lines on standard error. ``None`` with ``progress=False`` is silent.
 
     Returns
     -------
@@ -240,7 +282,10 @@ def run(
     first_forced = min((steps.index(s) for s in force), default=len(steps))
     records: list[dict] = []
     state, loaded_from = State(), None
-    bar = _bar(len(plan), progress=progress)
+    tty = progress and _isatty(sys.stderr)
+    bar = _bar(len(plan), progress=tty)
+    if progress and not tty and log is None:
+        log = _stderr_line
     try:
         for i, (name, key, _) in enumerate(plan):
             bar.set_description(name)
@@ -248,7 +293,7 @@ def run(
                 meta = cache.meta(name, key)
                 records.append({"name": name, "source": "cache", "key": key, **_timing(meta)})
                 loaded_from = (name, key)
-                _write_line(log, f"{name:<16} cache  (ran in {meta['seconds']:.1f} s on {meta['finished']})")
+                _write_line(log, f"{name:<16} cached {meta['seconds']:6.1f} s  (ran {meta['finished']})", bar)
                 bar.update()
                 continue
             if loaded_from is not None:
@@ -256,7 +301,7 @@ def run(
                 loaded_from = None
             meta = _compute(name, key, state, ctx, cache)
             records.append({"name": name, "source": "ran", "key": key, **_timing(meta)})
-            _write_line(log, f"{name:<16} ran    {meta['seconds']:6.1f} s  peak {meta['peak_mb']:7.0f} MB")
+            _write_line(log, f"{name:<16} ran    {meta['seconds']:6.1f} s  peak {meta['peak_mb']:7.0f} MB", bar)
             bar.update()
         if loaded_from is not None:
             state = _load_or_replay(study, plan, cache, loaded_from, ctx, records)
@@ -271,7 +316,8 @@ def run(
 
 
 def _timing(meta: dict) -> dict:
-    return {"seconds": meta["seconds"], "peak_mb": meta["peak_mb"], "warnings": meta.get("warnings", [])}
+    keys = ("warnings", "dependency_warnings")
+    return {"seconds": meta["seconds"], "peak_mb": meta["peak_mb"], **{k: meta.get(k, []) for k in keys}}
 
 
 def _load_or_replay(
@@ -302,6 +348,16 @@ def _replay(study: Study, plan: list, cache: Cache, upto: tuple[str, str], ctx: 
         _compute(name, key, state, ctx, cache)
         recomputed.append(name)
     return state, recomputed
+
+
+def _isatty(stream: Any) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _stderr_line(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 def _bar(total: int, *, progress: bool) -> Any:
