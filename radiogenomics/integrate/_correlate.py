@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
+from ._kernels import spline_pvalues
+
 __all__ = [
     "corr_pvalues",
     "covariate_basis",
@@ -19,6 +21,8 @@ __all__ = [
     "prepare_block",
     "rank_columns",
 ]
+
+_SPLINE_STEP = 2.0**-14
 
 
 def _average_ranks(a: np.ndarray) -> np.ndarray:
@@ -151,7 +155,7 @@ def _exact_pvalues(a: np.ndarray, df: np.ndarray | float) -> np.ndarray:
     return out
 
 
-def _pvalue_spline(df: float, h: float = 2.0**-14) -> tuple[np.ndarray, float]:
+def _pvalue_spline(df: float, h: float = _SPLINE_STEP) -> tuple[np.ndarray, float]:
     """Cubic Hermite pieces of log p(|r|) on a grid of step ``h`` (Horner coefficients, 4 x m)."""
     grid = np.arange(0.0, 0.9 + h / 2, h)
     p = _exact_pvalues(grid, df)
@@ -166,32 +170,6 @@ def _pvalue_spline(df: float, h: float = 2.0**-14) -> tuple[np.ndarray, float]:
     return coef, float(grid[-1])
 
 
-def _pvalues_interpolated(a: np.ndarray, df: float, spline: tuple[np.ndarray, float]) -> np.ndarray:
-    """Two-sided p-values for |r| = ``a`` by cubic Hermite interpolation of log p.
-
-    log p is smooth in |r| on [0, 0.9]; with exact values and derivatives on a grid of step
-    2^-14 the relative error is below 1e-11 for df up to 10,000. Values outside the grid
-    (and missing values) are computed exactly.
-    """
-    coef, top = spline
-    h = 2.0**-14
-    inside = a < top
-    u = np.where(inside, a, 0.0) * (1.0 / h)
-    i = u.astype(np.intp)
-    u -= i
-    logp = coef[3][i]
-    logp *= u
-    logp += coef[2][i]
-    logp *= u
-    logp += coef[1][i]
-    logp *= u
-    logp += coef[0][i]
-    out = np.exp(logp, out=logp)
-    if not inside.all():
-        out[~inside] = _exact_pvalues(a[~inside], df)
-    return out
-
-
 def corr_pvalues(
     r: np.ndarray, df: np.ndarray | float, *, out: tuple[np.ndarray, np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -200,8 +178,10 @@ def corr_pvalues(
     ``t = r * sqrt(df / (1 - r**2))`` and ``p = I_{1-r^2}(df/2, 1/2)``, the regularised
     incomplete beta form of the Student t tail (evaluated as ``1 - I_{r^2}(1/2, df/2)`` for
     ``|r| < 0.001``, so that p-values near 1 and near 0 are both accurate). For large
-    arrays with one ``df`` the p-values are interpolated from exact values (relative error
-    below 1e-11), which is many times faster than evaluating the incomplete beta function.
+    arrays with one ``df`` the p-values are interpolated from exact values (cubic Hermite
+    pieces of log p on a grid of step 2^-14 in |r| up to 0.9, relative error below 1e-11 for df
+    up to 10,000; exact beyond), in one compiled pass, many times faster than evaluating the
+    incomplete beta function.
     ``out`` optionally gives C-contiguous arrays (shaped like ``r``) to write p and t into.
 
     Examples
@@ -211,9 +191,10 @@ def corr_pvalues(
     >>> round(float(p[0]), 5), round(float(t[0]), 4)
     (0.02477, 2.4495)
     """
-    r = np.clip(np.asarray(r, dtype=np.float64), -1.0, 1.0)
+    r = np.ascontiguousarray(r, dtype=np.float64)
     df = np.asarray(df, dtype=np.float64)
     if df.ndim > 0 or df <= 0 or r.size < 100_000:
+        r = np.clip(r, -1.0, 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             t = r * np.sqrt(df / ((1.0 - r) * (1.0 + r)))
         p = np.where(df > 0, _exact_pvalues(np.abs(r), df), np.nan)
@@ -221,22 +202,13 @@ def corr_pvalues(
             return p, t
         out[0][...], out[1][...] = p, t
         return out
-    spline = _pvalue_spline(float(df))
-    flat = r.reshape(-1)
-    p = np.empty(flat.shape) if out is None else out[0].reshape(-1)
-    t = np.empty(flat.shape) if out is None else out[1].reshape(-1)
-    step = 1 << 16  # slices that stay in cache
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for start in range(0, flat.size, step):
-            rs = flat[start : start + step]
-            a = np.abs(rs)
-            ts = (1.0 - a) * (1.0 + a)
-            np.divide(df, ts, out=ts)
-            np.sqrt(ts, out=ts)
-            ts *= rs
-            t[start : start + step] = ts
-            p[start : start + step] = _pvalues_interpolated(a, float(df), spline)
-    return p.reshape(r.shape), t.reshape(r.shape)
+    coef, top = _pvalue_spline(float(df))
+    p = np.empty(r.shape) if out is None else out[0]
+    t = np.empty(r.shape) if out is None else out[1]
+    if spline_pvalues(r, float(df), coef, top, _SPLINE_STEP, p, t):  # |r| beyond the grid, or missing
+        rest = ~(np.abs(r) < top)
+        p[rest] = _exact_pvalues(np.abs(r[rest]), df)
+    return p, t
 
 
 def mannwhitney_from_corr(r: np.ndarray, norm_x: np.ndarray, n1: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
