@@ -43,6 +43,52 @@ def _leaf_order(values: np.ndarray) -> np.ndarray:
     return leaves_list(linkage(np.nan_to_num(values), method="average", metric="euclidean"))
 
 
+def _label_points(ax: Axes, xy: np.ndarray, labelled: np.ndarray, texts: list[str], fontsize: float = 6) -> None:
+    """Label the points ``xy[labelled]``, in that order, so that no label overlaps another label or a point.
+
+    Each label is written on the side of ``x = 0`` of its point (the empty inside of a volcano
+    plot), ending just before the innermost point of ``xy`` at its height; it goes at the first
+    height, from its point's outwards in steps of half a text line, where it overlaps no label
+    placed before it and stays inside the axes. A thin line joins it to its point.
+    """
+    from matplotlib.text import Text
+
+    if not len(texts):
+        return
+    figure = ax.figure
+    figure.draw_without_rendering()  # final layout, so that data map to their final pixels
+    px = ax.transData.transform(xy)
+    zero = ax.transData.transform((0, 0))[0]
+    frame = ax.get_window_extent()
+    to_points = 72 / figure.dpi
+    step = 0.65 * fontsize / to_points  # half a text line, in pixels
+    placed = []
+    for j, text in zip(labelled, texts, strict=True):
+        x, y = px[j]
+        side = -1 if x > zero else 1
+        note = ax.annotate(
+            text,
+            xy[j],
+            xytext=(0, 0),
+            textcoords="offset points",  # scales with the dpi a figure is saved at
+            ha="right" if side < 0 else "left",
+            va="center",
+            fontsize=fontsize,
+            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.4", "shrinkA": 0, "shrinkB": 2},
+        )
+        for k in [*range(80), 0]:  # at the point's height when no free place is found
+            slot = y + step * ((k + 1) // 2) * (1 if k % 2 else -1)  # y, y - step, y + step, y - 2 step, ...
+            near = px[(np.abs(px[:, 1] - slot) < 2 * step) & ((px[:, 0] - zero) * side < 0), 0]
+            end = (min(near.min(), x) if side < 0 else max(near.max(), x)) if len(near) else x
+            note.xyann = ((end - x) * to_points + 4 * side, (slot - y) * to_points)
+            note.get_window_extent()  # places the text at the new offset
+            box = Text.get_window_extent(note)  # the text alone, without the joining line
+            inside = frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.padded(1).overlaps(other) for other in placed):
+                break
+        placed.append(box)
+
+
 def _stars(padj: float) -> str:
     if not np.isfinite(padj):
         return ""
@@ -135,8 +181,9 @@ def volcano(
     """Draw a volcano plot of an association map: correlation against -log10 p.
 
     Pairs with adjusted p-value at most ``alpha`` are coloured, the ``label_top`` most
-    significant pairs are labelled ``x | y``, and a dashed line marks the p-value cut-off that
-    corresponds to ``alpha``. Maps with more than ``max_points`` pairs are thinned for drawing:
+    significant pairs are labelled ``x | y`` (labels stacked so that none overlaps another),
+    and a dashed line labelled ``FDR 5%`` (for ``alpha=0.05``) marks the p-value cut-off that
+    corresponds to ``alpha``: the largest p-value whose adjusted p-value is at most ``alpha``. Maps with more than ``max_points`` pairs are thinned for drawing:
     every significant pair is drawn, non-significant ones are drawn at a regular stride.
 
     Parameters
@@ -184,24 +231,18 @@ def volcano(
     ax = new_axes(ax)
     many = len(p) > 50_000
     kwargs.setdefault("s", 6)
-    ax.scatter(r[rest], logp[rest], color="0.6", rasterized=many, label=f"padj > {alpha}", **kwargs)
-    ax.scatter(r[sig], logp[sig], color="tab:red", rasterized=many, label=f"padj <= {alpha}", **kwargs)
-    if sig.any():
-        ax.axhline(logp[sig].min(), color="0.3", linestyle="--", linewidth=0.8)
+    n_sig = int(sig.sum())
+    ax.scatter(r[rest], logp[rest], color="0.6", rasterized=many, label=f"padj > {alpha} ({len(p) - n_sig})", **kwargs)
+    ax.scatter(r[sig], logp[sig], color="tab:red", rasterized=many, label=f"padj <= {alpha} ({n_sig})", **kwargs)
+    if sig.any():  # the p-value cut-off of the FDR: the largest p with padj <= alpha
+        ax.axhline(logp[sig].min(), color="0.3", linestyle="--", linewidth=0.8, label=f"FDR {alpha * 100:g}%")
+    ax.set_xlabel(f"{mdata.uns[key].get('params', {}).get('method', '')} r".strip())
+    ax.set_ylabel("-log10 p")
+    ax.legend(frameon=False, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3)
     x_names, y_names = np.asarray(stored["x_features"]), np.asarray(stored["y_features"])
     k = min(label_top, len(p))
     order = np.argpartition(p, k - 1)[:k] if 0 < k < len(p) else np.arange(k)
     order = order[np.lexsort((-np.abs(r[order]), p[order]))]
-    for i in order:
-        row, col = divmod(int(tested[i]), len(y_names))
-        ax.annotate(
-            f"{x_names[row]} | {y_names[col]}",
-            (r[i], logp[i]),
-            fontsize=6,
-            xytext=(2, 2),
-            textcoords="offset points",
-        )
-    ax.set_xlabel(f"{mdata.uns[key].get('params', {}).get('method', '')} r".strip())
-    ax.set_ylabel("-log10 p")
-    ax.legend(frameon=False, fontsize=7)
+    names = [f"{x_names[row]} | {y_names[col]}" for row, col in (divmod(int(tested[i]), len(y_names)) for i in order)]
+    _label_points(ax, np.column_stack([r, logp]), order, names)
     return ax

@@ -19,8 +19,41 @@ if TYPE_CHECKING:
 __all__ = ["enrichment_dotplot", "gsea_running_score", "pathway_heatmap"]
 
 
-def _short(term: str) -> str:
-    return term.removeprefix("HALLMARK_")
+# MSigDB collection prefixes of gene-set names, written out
+_COLLECTIONS = {"HALLMARK": "Hallmark", "KEGG": "KEGG", "REACTOME": "Reactome", "BIOCARTA": "BioCarta"}
+_COLLECTIONS |= {"WP": "WikiPathways", "GOBP": "GO BP", "GOMF": "GO MF", "GOCC": "GO CC", "PID": "PID"}
+# short words of gene-set names that are words, not gene or complex symbols
+_WORDS = {"VIA", "AND", "OF", "IN", "THE", "TO", "BY", "FOR", "ON", "BILE", "ACID", "HEME", "LATE", "BETA", "CELL"}
+_WORDS |= {"ALPHA", "UP", "DN"}
+
+
+def set_name(term: str, width: int | None = None) -> str:
+    """Readable name of a gene set: ``HALLMARK_TNFA_SIGNALING_VIA_NFKB`` -> ``Hallmark: TNFA signaling via NFKB``.
+
+    The MSigDB collection prefix is written out; words longer than four letters are lower
+    case, symbols (four letters or fewer, or with a digit, e.g. ``MYC``, ``E2F``) stay upper
+    case; ``DN`` is ``down``. Names without a known prefix are returned as they are. With
+    ``width``, the name is wrapped onto lines of at most that many characters.
+    """
+    import textwrap
+
+    prefix, _, rest = term.partition("_")
+    if prefix in _COLLECTIONS and rest:
+        words = []
+        for word in rest.split("_"):
+            symbol = (len(word) <= 4 or any(c.isdigit() for c in word)) and word not in _WORDS
+            words.append(word if symbol else {"DN": "down"}.get(word, word.lower()))
+        words[0] = words[0][:1].upper() + words[0][1:]
+        term = f"{_COLLECTIONS[prefix]}: {' '.join(words)}"
+    return "\n".join(textwrap.wrap(term, width)) if width else term
+
+
+def _ranking_name(ranking: str) -> str:
+    """``mofa:1`` -> ``MOFA factor 1``; ``<mod>:<feature>`` -> the feature; other names as they are."""
+    if ":" not in ranking:
+        return ranking
+    source, _, name = ranking.partition(":")
+    return f"MOFA factor {name}" if source == "mofa" and name.isdigit() else name
 
 
 def enrichment_dotplot(
@@ -34,7 +67,10 @@ def enrichment_dotplot(
 ) -> Axes:
     """Dot plot of GSEA results: rankings x gene sets, colour = NES, size = -log10 FDR.
 
-    The ``top`` sets with the smallest FDR (over the shown rankings) are shown.
+    The ``top`` sets with the smallest FDR (over the shown rankings) are shown, with readable
+    names (``HALLMARK_TNFA_SIGNALING_VIA_NFKB`` is written ``Hallmark: TNFA signaling via NFKB``,
+    wrapped onto lines of at most 34 characters); a new figure's height grows with the number
+    of sets.
 
     Parameters
     ----------
@@ -79,15 +115,18 @@ def enrichment_dotplot(
     terms = res.groupby("term")["padj"].min().sort_values(kind="stable").index[:top].tolist()
     res = res[res["term"].isin(terms)]
     cols = list(dict.fromkeys(res["ranking"]))
-    ax = new_axes(ax, figsize=(3.5 + 0.35 * len(cols), 1.5 + 0.3 * len(terms)))
+    names = [set_name(t, width=34) for t in terms[::-1]]
+    height = 1.6 + 0.17 * sum(n.count("\n") + 2 for n in names)  # grows with the sets and their lines
+    ax = new_axes(ax, figsize=(5.0 + 0.45 * len(cols), height))
     x = res["ranking"].map({c: i for i, c in enumerate(cols)})
     y = res["term"].map({t: i for i, t in enumerate(terms[::-1])})
     size = 20 + 40 * -np.log10(res["padj"].clip(lower=1e-4).to_numpy())
     lim = float(np.nanmax(np.abs(res["nes"]))) or 1.0
     kwargs.setdefault("cmap", "RdBu_r")
     points = ax.scatter(x, y, s=size, c=res["nes"], vmin=-lim, vmax=lim, edgecolors="k", linewidths=0.3, **kwargs)
-    ax.set_xticks(range(len(cols)), [c.split(":", 1)[-1] for c in cols], rotation=60, ha="right", fontsize=7)
-    ax.set_yticks(range(len(terms)), [_short(t) for t in terms[::-1]], fontsize=7)
+    tilt = {"rotation": 45, "ha": "right"} if len(cols) > 2 else {}
+    ax.set_xticks(range(len(cols)), [_ranking_name(c) for c in cols], fontsize=8, **tilt)
+    ax.set_yticks(range(len(terms)), names, fontsize=8)
     ax.set_xlim(-0.6, len(cols) - 0.4)
     ax.set_xlabel("ranking")
     ax.figure.colorbar(points, ax=ax, label="NES", shrink=0.6)
@@ -159,9 +198,9 @@ def gsea_running_score(mdata: MuData, ranking: str, term: str, *, key: str = "gs
     ax.vlines(hits, low - 0.12 * span, low - 0.02 * span, color="k", lw=0.5)
     best = int(np.argmax(np.abs(curve["running_score"].to_numpy())))
     ax.axvline(best, color="tab:red", ls="--", lw=0.8)
-    ax.set_xlabel(f"gene rank in {ranking.split(':', 1)[-1]} (n = {len(curve)})")
+    ax.set_xlabel(f"gene rank in {_ranking_name(ranking)} (n = {len(curve)})")
     ax.set_ylabel("running enrichment score")
-    ax.set_title(f"{_short(term)}: ES = {curve.attrs['es']:.3f}", fontsize=9)
+    ax.set_title(f"{set_name(term)}: ES = {curve.attrs['es']:.3f}", fontsize=9)
     return ax
 
 
@@ -238,7 +277,7 @@ def pathway_heatmap(
         padj = padj.reindex(index=r.index, columns=r.columns).to_numpy()
         rows, cols = np.nonzero(np.nan_to_num(padj, nan=1.0) < alpha)
         ax.scatter(cols, rows, s=6, c="k", marker="o", label=f"FDR < {alpha:g}")
-    ax.set_xticks(range(r.shape[1]), [_short(str(c)) for c in r.columns], rotation=90, fontsize=6)
+    ax.set_xticks(range(r.shape[1]), [set_name(str(c)) for c in r.columns], rotation=90, fontsize=6)
     ax.set_yticks(range(r.shape[0]), [str(i) for i in pd.Index(r.index)], fontsize=6)
     ax.set_xlabel("pathway")
     ax.set_ylabel("radiomic feature")

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._utils import require_mudata
 from ..get import result
-from ._utils import new_axes
+from ._utils import at_time, event_name, level_text, new_axes, survival_at, time_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -18,10 +18,13 @@ __all__ = ["calibration", "decision_curve", "nomogram", "risk_distribution", "ti
 
 
 def calibration(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None, **kwargs) -> Axes:
-    """Plot predicted versus Kaplan-Meier observed survival by risk group, stored by :func:`radiogenomics.survival.evaluate`.
+    """Plot predicted versus Kaplan-Meier observed risk by risk group, stored by :func:`radiogenomics.survival.evaluate`.
 
-    Points are the risk groups with the 95% interval of the observed survival; the diagonal is
-    perfect calibration; the calibration slope is in the title.
+    Points are the risk groups at the stored ``calibration_time``: predicted risk of the event
+    by then (1 - predicted survival) against the observed risk (1 - Kaplan-Meier survival)
+    with its 95% interval; the diagonal is perfect calibration. Axis labels name the event
+    and the time point with its unit (read from the time column's name, e.g. ``os_months``);
+    the calibration slope is in the title.
 
     Parameters
     ----------
@@ -45,24 +48,34 @@ def calibration(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None,
     >>> mdata.obs["score"] = mdata.uns["truth"]["factors"]["F1"]
     >>> rg.survival.evaluate(mdata, "score", n_boot=5)
     >>> rg.pl.calibration(mdata).get_xlabel()
-    'predicted survival at 9.63'
+    'predicted risk of death by 9.63 months'
     """
     require_mudata(mdata, "pl.calibration")
     table = result(mdata, key, "calibration")
     params = result(mdata, key, "params")
     slope = result(mdata, key, "calibration_slope").iloc[0]
     ax = new_axes(ax, figsize=(4.5, 4.5))
-    obs = table["observed"].to_numpy()
-    err = [obs - table["observed_lower"].to_numpy(), table["observed_upper"].to_numpy() - obs]
-    ax.errorbar(table["predicted"], obs, yerr=err, **{"fmt": "o", "color": "black", "capsize": 3, **kwargs})
+    # survival -> risk of the event by t0: 1 - S, so the interval bounds swap
+    risk, lower, upper = 1 - table["observed"].to_numpy(), 1 - table["observed_upper"], 1 - table["observed_lower"]
+    err = [risk - lower.to_numpy(), upper.to_numpy() - risk]
+    style = {"fmt": "o", "color": "black", "capsize": 3, **kwargs}
+    ax.errorbar(1 - table["predicted"].to_numpy(), risk, yerr=err, **style)
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    t0 = params["calibration_time"]
-    ax.set_xlabel(f"predicted survival at {t0:g}")
-    ax.set_ylabel(f"observed survival at {t0:g} (Kaplan-Meier)")
-    ax.set_title(f"calibration slope {slope['slope']:.2f} ({slope['ci_lower']:.2f}-{slope['ci_upper']:.2f})")
+    by = _by(params)
+    ax.set_xlabel(f"predicted risk of {by}")
+    ax.set_ylabel(f"observed risk of {by} (Kaplan-Meier)")
+    ci = f"{slope['ci_lower']:.2f}-{slope['ci_upper']:.2f}"
+    ax.set_title(
+        f"calibration at {at_time(params['calibration_time'], params['time'])}: slope {slope['slope']:.2f} ({ci})"
+    )
     return ax
+
+
+def _by(params: dict) -> str:
+    """``"death by 12 months"``: the event and the time point of an evaluation."""
+    return f"{event_name(params['event'])} by {at_time(params['calibration_time'], params['time'])}"
 
 
 def time_auc(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None, **kwargs) -> Axes:
@@ -100,7 +113,7 @@ def time_auc(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None, **
     ax.errorbar(table["time"], auc, yerr=err, **{"fmt": "o-", "color": "black", "capsize": 3, **kwargs})
     ax.axhline(0.5, color="grey", linestyle="--", linewidth=1)
     ax.set_ylim(0.3, 1)
-    ax.set_xlabel(f"time ({result(mdata, key, 'params')['time']})")
+    ax.set_xlabel(time_label(result(mdata, key, "params")["time"]))
     ax.set_ylabel("time-dependent AUC")
     return ax
 
@@ -141,7 +154,7 @@ def decision_curve(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = No
     ax.plot(x, table["net_benefit_none"], color="grey", linestyle=":", label="treat none")
     top = float(np.nanmax(table[["net_benefit_model", "net_benefit_all"]].to_numpy()))
     ax.set_ylim(-0.05, max(top, 0.05) * 1.1)
-    ax.set_xlabel(f"threshold probability of death by {result(mdata, key, 'params')['calibration_time']:g}")
+    ax.set_xlabel(f"threshold probability (risk of {_by(result(mdata, key, 'params'))})")
     ax.set_ylabel("net benefit")
     ax.legend(frameon=False)
     return ax
@@ -196,7 +209,9 @@ def nomogram(mdata: MuData, *, key: str = "nomogram", ax: Axes | None = None) ->
 
     One axis per covariate with its values placed at their points, a total-points axis, and
     the linear predictor and survival probabilities at the stored times under it, as R's
-    ``plot(rms::nomogram(...))``.
+    ``plot(rms::nomogram(...))``. Boolean levels are written ``yes``/``no``; the survival
+    axes are named with their time and unit (e.g. ``12-month survival probability``, the unit
+    read from the Cox model's time column such as ``os_months``).
 
     Parameters
     ----------
@@ -225,7 +240,10 @@ def nomogram(mdata: MuData, *, key: str = "nomogram", ax: Axes | None = None) ->
     totals = result(mdata, key, "total_points")
     covariates = list(dict.fromkeys(points["covariate"]))
     surv_cols = [c for c in totals.columns if c.startswith("survival_")]
-    labels = ["points", *covariates, "total points", "linear predictor", *[f"S({c[9:]})" for c in surv_cols]]
+    model = mdata.uns.get(str(result(mdata, key, "params").get("key")), {})
+    time = model.get("params", {}).get("time", "")  # the Cox model's time column gives the unit
+    labels = ["points", *covariates, "total points", "linear predictor"]
+    labels += [survival_at(float(c.removeprefix("survival_")), time) for c in surv_cols]
     ax = new_axes(ax, figsize=(8, 0.5 * len(labels) + 0.5))
     y = np.arange(len(labels))[::-1].astype(float)
     max_total = float(totals["total_points"].max())
@@ -241,7 +259,7 @@ def nomogram(mdata: MuData, *, key: str = "nomogram", ax: Axes | None = None) ->
     draw(y[0], ticks, [f"{t:g}" for t in ticks])
     for i, cov in enumerate(covariates, start=1):
         sub = points[points["covariate"] == cov]
-        draw(y[i], sub["points"], sub["value"].tolist())
+        draw(y[i], sub["points"], [level_text(v) for v in sub["value"]])
     scale = 100 / max(max_total, 1e-12)
     total_ticks = np.linspace(0, max_total, 9)
     row = len(covariates) + 1

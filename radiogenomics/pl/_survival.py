@@ -8,7 +8,7 @@ import numpy as np
 
 from .._utils import require_mudata
 from ..get import result
-from ._utils import new_axes
+from ._utils import level_text, new_axes, time_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -54,7 +54,8 @@ def kaplan_meier(
     """Plot the Kaplan-Meier curves stored by :func:`radiogenomics.survival.kaplan_meier`.
 
     Censored patients are marked with ``+``; the log-rank p-value (if stored) goes in the
-    title and a number-at-risk table is written under the axes at the x ticks.
+    title and a number-at-risk table is written under the axes at the x ticks. The time axis
+    carries the unit read from the time column's name (``os_months`` -> ``time (months)``).
 
     Parameters
     ----------
@@ -106,8 +107,7 @@ def kaplan_meier(
         ax.plot(cens["time"], cens["survival"], "+", color=line.get_color(), markersize=6)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
-    time = str(params.get("time", "time"))
-    ax.set_xlabel("time (months)" if time.endswith("_months") else time)
+    ax.set_xlabel(time_label(params.get("time", "time")))
     ax.set_ylabel("survival probability")
     stored = mdata.uns[key]
     if "logrank" in stored:
@@ -128,7 +128,7 @@ def _term_labels(stored: dict, index) -> list[str]:
     for term in index:
         row = ref.loc[term] if term in ref.index else None
         if row is not None and str(row["reference"]) not in ("", "nan", "None"):
-            out.append(f"{row['covariate']} [{row['level']} vs {row['reference']}]")
+            out.append(f"{row['covariate']} [{level_text(row['level'])} vs {level_text(row['reference'])}]")
         else:
             out.append(str(term))
     return out
@@ -139,7 +139,7 @@ def forest(mdata: MuData, *, key: str = "cox", ax: Axes | None = None, **kwargs)
 
     Points are ``exp(coef)`` with 95% intervals on a log scale; the reference line is HR = 1.
     Categorical and boolean terms are labelled with their level and the reference level,
-    e.g. ``grade [G3 vs G2]``.
+    e.g. ``grade [G3 vs G2]`` or ``idh_mutant [yes vs no]``.
 
     Parameters
     ----------

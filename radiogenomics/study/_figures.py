@@ -69,8 +69,8 @@ class Figure:
 
 
 def _relabel(ax: Axes, labels: dict[str, str]) -> None:
-    """Replace raw column names in an axes' texts with their labels (exact matches and ``name[level]`` terms)."""
-    pattern = re.compile(r"^([A-Za-z0-9_]+)(\[.*\])?$")
+    """Replace raw column names in an axes' texts with their labels (exact matches and ``name [level]`` terms)."""
+    pattern = re.compile(r"^([A-Za-z0-9_]+) ?(\[.*\])?$")  # name, or a term "name [level vs reference]"
 
     def fix(text: str) -> str:
         text = re.sub(r"^time \((\w+)_months\)$", "Time (months)", text)
@@ -100,197 +100,136 @@ def _relabel(ax: Axes, labels: dict[str, str]) -> None:
             legend.set_title(fix(legend.get_title().get_text()))
 
 
+# figure id (``roc`` for every ``roc_<target>``) -> section, title, caption, size in inches
+_TEXT = {
+    "pairing": ("cohort", "Patients per modality", "Number of patients with each combination of data types.", (6, 3.6)),
+    "icc": (
+        "quality",
+        "Feature robustness",
+        "Distribution of the intraclass correlation of each feature under perturbation of image and mask.",
+        (5, 3.5),
+    ),
+    "harmonization": (
+        "quality",
+        "Batch effect before and after ComBat",
+        "First principal components of the radiomic features, coloured by batch.",
+        (5, 4),
+    ),
+    "assoc_heatmap": (
+        "associations",
+        "Strongest radiogenomic associations",
+        "Correlations of the top pairs (rows and columns clustered).",
+        (7, 6),
+    ),
+    "volcano": (
+        "associations",
+        "Association volcano plot",
+        "Correlation against -log10 p for every tested pair; the dashed line marks FDR 5% (when any pair passes it).",
+        (5.5, 4.5),
+    ),
+    "mofa_variance": (
+        "mofa",
+        "Variance explained by MOFA+ factors",
+        "Fraction of variance of each modality explained by each factor.",
+        (6, 3.5),
+    ),
+    "mofa_scatter": ("mofa", "Patients on the first two factors", "", (5, 4.2)),
+    "roc": (
+        "prediction",
+        "",
+        "Out-of-fold ROC curve of the nested cross-validation with the 95% CI of the AUC.",
+        (4.5, 4.2),
+    ),
+    "km": ("survival", "Survival by radiomic risk group", "", (6, 4.6)),
+    "time_auc": ("survival", "Time-dependent AUC", "Cumulative/dynamic AUC of the out-of-fold risk score.", (5, 3.8)),
+    "calibration": (
+        "survival",
+        "Calibration",
+        "Predicted against observed risk of the event by risk group.",
+        (4.5, 4.2),
+    ),
+    "decision_curve": (
+        "survival",
+        "Decision curve",
+        "Net benefit of treating by predicted risk against treat-all and treat-none.",
+        (5, 3.8),
+    ),
+    "forest": (
+        "survival",
+        "Multivariable Cox model",
+        "Hazard ratios with 95% CI; categorical covariates against their reference level.",
+        (6, 3.5),
+    ),
+    "nomogram": ("survival", "Nomogram", "Points per covariate, total points and predicted survival.", (9, 4.5)),
+    "gsea_dot": (
+        "enrichment",
+        "Pathway enrichment",
+        "Normalised enrichment score (colour) of the top gene sets per ranking; size = -log10 FDR.",
+        (7, 5),
+    ),
+    "gsea_running": ("enrichment", "", "", (5.5, 4)),
+}
+
+
 def _specs(mdata: MuData, study: Study) -> list[tuple[str, str, str, str, Callable[[Axes], Any], tuple]]:
     """``(id, section, title, caption, draw, size)`` for every figure whose results exist."""
-    from .. import pl
+    from functools import partial
 
-    uns, specs = mdata.uns, []
-    unit = study.report.time_unit
-    min_at_risk = study.report.min_at_risk
-    add = specs.append
-    add(
-        (
-            "pairing",
-            "cohort",
-            "Patients per modality",
-            "Number of patients with each combination of data types.",
-            lambda ax: pl.pairing(mdata, ax=ax),
-            (6, 3.6),
-        )
-    )
-    if "robustness" in uns:
-        threshold = study.steps.filter.min_icc if study.steps.filter else None
-        add(
-            (
-                "icc",
-                "quality",
-                "Feature robustness",
-                "Distribution of the intraclass correlation of each feature under perturbation of image and mask.",
-                lambda ax: pl.icc_distribution(uns["robustness"], threshold=threshold, ax=ax),
-                (5, 3.5),
-            )
-        )
-    if any("harmonize" in a.uns for a in mdata.mod.values()):
-        add(
-            (
-                "harmonization",
-                "quality",
-                "Batch effect before and after ComBat",
-                "First principal components of the radiomic features, coloured by batch.",
-                lambda ax: pl.harmonization_pca(mdata, ax=ax),
-                (5, 4),
-            )
-        )
-    if "associate" in uns:
-        add(
-            (
-                "assoc_heatmap",
-                "associations",
-                "Strongest radiogenomic associations",
-                "Correlations of the top pairs (rows and columns clustered).",
-                lambda ax: pl.associate_heatmap(mdata, ax=ax, top=20),
-                (7, 6),
-            )
-        )
-        add(
-            (
-                "volcano",
-                "associations",
-                "Association volcano plot",
-                "Correlation against -log10 p for every tested pair; the line marks FDR 0.05.",
-                lambda ax: pl.volcano(mdata, ax=ax),
-                (5.5, 4.5),
-            )
-        )
-    if "mofa" in uns:
-        add(
-            (
-                "mofa_variance",
-                "mofa",
-                "Variance explained by MOFA+ factors",
-                "Fraction of variance of each modality explained by each factor.",
-                lambda ax: pl.mofa_variance(mdata, ax=ax),
-                (6, 3.5),
-            )
-        )
-        color = next((t for t in (study.steps.predict.targets if study.steps.predict else []) if t in mdata.obs), None)
-        add(
-            (
-                "mofa_scatter",
-                "mofa",
-                "Patients on the first two factors",
-                f"Coloured by {label(color, study.labels) if color else 'nothing'}.",
-                lambda ax: pl.factor_scatter(mdata, x=1, y=2, color=color, ax=ax),
-                (5, 4.2),
-            )
-        )
+    from .. import pl
+    from ..pl._enrich import set_name
+
+    uns, labels = mdata.uns, study.labels
+    stored = set(uns) | ({"harmonize"} if any("harmonize" in a.uns for a in mdata.mod.values()) else set())
+    threshold = study.steps.filter.min_icc if study.steps.filter else None
+    targets = study.steps.predict.targets if study.steps.predict else []
+    color = next((t for t in targets if t in mdata.obs), None)
+    at_risk = study.report.min_at_risk
+    # (stored key, figure id, plot drawn as plot(mdata, ax=ax), what differs from _TEXT)
+    plots: list[tuple[str | None, str, Callable, dict]] = [
+        (None, "pairing", pl.pairing, {}),
+        ("robustness", "icc", lambda m, ax: pl.icc_distribution(m.uns["robustness"], threshold=threshold, ax=ax), {}),
+        ("harmonize", "harmonization", pl.harmonization_pca, {}),
+        ("associate", "assoc_heatmap", partial(pl.associate_heatmap, top=20), {}),
+        ("associate", "volcano", pl.volcano, {}),
+        ("mofa", "mofa_variance", pl.mofa_variance, {}),
+        ("mofa", "mofa_scatter", partial(pl.factor_scatter, x=1, y=2, color=color), {"caption": "Not coloured."}),
+    ]
+    if color:
+        plots[-1][3]["caption"] = f"Coloured by {label(color, labels)}."
     for key in [k for k in uns if k.startswith("predict_")]:
         target = uns[key]["params"].get("target", key.removeprefix("predict_"))
-        add(
-            (
-                f"roc_{key.removeprefix('predict_')}",
-                "prediction",
-                f"ROC: {label(target, study.labels)}",
-                "Out-of-fold ROC curve of the nested cross-validation with the 95% CI of the AUC.",
-                lambda ax, k=key: pl.roc(mdata, key=k, ax=ax),
-                (4.5, 4.2),
-            )
-        )
-    if "kaplan_meier" in uns:
-        add(
-            (
-                "km",
-                "survival",
-                "Survival by radiomic risk group",
-                f"Kaplan-Meier curves with 95% CI; numbers at risk shown while at least {min_at_risk} patients remain.",
-                lambda ax: _km(mdata, ax, unit, min_at_risk),
-                (6, 4.6),
-            )
-        )
-    if "evaluate" in uns:
-        add(
-            (
-                "time_auc",
-                "survival",
-                "Time-dependent AUC",
-                "Cumulative/dynamic AUC of the out-of-fold risk score.",
-                lambda ax: pl.time_auc(mdata, ax=ax),
-                (5, 3.8),
-            )
-        )
-        add(
-            (
-                "calibration",
-                "survival",
-                "Calibration",
-                "Predicted against observed survival by risk group.",
-                lambda ax: pl.calibration(mdata, ax=ax),
-                (4.5, 4.2),
-            )
-        )
-        add(
-            (
-                "decision_curve",
-                "survival",
-                "Decision curve",
-                "Net benefit of treating by predicted risk against treat-all and treat-none.",
-                lambda ax: pl.decision_curve(mdata, ax=ax),
-                (5, 3.8),
-            )
-        )
-    if "cox" in uns:
-        add(
-            (
-                "forest",
-                "survival",
-                "Multivariable Cox model",
-                "Hazard ratios with 95% CI; categorical covariates against their reference level.",
-                lambda ax: pl.forest(mdata, ax=ax),
-                (6, 3.5),
-            )
-        )
-    if "nomogram" in uns:
-        add(
-            (
-                "nomogram",
-                "survival",
-                "Nomogram",
-                "Points per covariate, total points and predicted survival.",
-                lambda ax: pl.nomogram(mdata, ax=ax),
-                (9, 4.5),
-            )
-        )
+        title = f"ROC: {label(target, labels)}"
+        plots.append((key, f"roc_{key.removeprefix('predict_')}", partial(pl.roc, key=key), {"title": title}))
+    caption = f"Kaplan-Meier curves with 95% CI; numbers at risk shown while at least {at_risk} patients remain."
+    plots.append(
+        ("kaplan_meier", "km", partial(_km, unit=study.report.time_unit, min_at_risk=at_risk), {"caption": caption})
+    )
+    plots += [("evaluate", fid, getattr(pl, fid), {}) for fid in ("time_auc", "calibration", "decision_curve")]
+    plots += [("cox", "forest", pl.forest, {}), ("nomogram", "nomogram", pl.nomogram, {})]
     if "gsea" in uns and len(uns["gsea"]["results"]):
-        res = uns["gsea"]["results"].sort_values("p")
-        best = res.iloc[0]
-        add(
-            (
-                "gsea_dot",
-                "enrichment",
-                "Pathway enrichment",
-                "Normalised enrichment score of the top gene sets per ranking; size = overlap, colour = FDR.",
-                lambda ax: pl.enrichment_dotplot(mdata, key="gsea", top=12, ax=ax),
-                (7, 5),
-            )
-        )
-        add(
-            (
-                "gsea_running",
-                "enrichment",
-                f"Running score: {best['term']}",
-                f"Running enrichment score of the top gene set along the ranking by {label(str(best['ranking']), study.labels)}.",
-                lambda ax: pl.gsea_running_score(mdata, str(best["ranking"]), str(best["term"]), ax=ax),
-                (5.5, 4),
-            )
-        )
+        res = uns["gsea"]["results"]
+        best = res.sort_values("p").iloc[0]
+        n_sets, n_rankings = min(12, res["term"].nunique()), res["ranking"].nunique()
+        size = (min(9, 5 + 0.5 * n_rankings), 1.8 + 0.42 * n_sets)  # grows with the sets and rankings shown
+        plots.append(("gsea", "gsea_dot", partial(pl.enrichment_dotplot, key="gsea", top=12), {"size": size}))
+        ranking, term = str(best["ranking"]), str(best["term"])
+        text = {"title": f"Running score: {set_name(term)}"}
+        text["caption"] = f"Running enrichment score of the top gene set along the ranking by {label(ranking, labels)}."
+        plots.append(("gsea", "gsea_running", partial(pl.gsea_running_score, ranking=ranking, term=term), text))
+    specs = []
+    for key, fid, plot, differs in plots:
+        if key is None or key in stored:
+            section, title, caption, size = _TEXT[fid.split("_")[0] if fid.startswith("roc_") else fid]
+            text = {"title": title, "caption": caption, "size": size, **differs}
+            draw = partial(lambda ax, plot: plot(mdata, ax=ax), plot=plot)
+            specs.append((fid, section, text["title"], text["caption"], draw, text["size"]))
     return specs
 
 
-def _km(mdata: MuData, ax: Axes, unit: str, min_at_risk: int) -> Axes:
+def _km(mdata: MuData, *, ax: Axes, unit: str, min_at_risk: int) -> Axes:
     from .. import pl
 
-    kwargs = {"min_at_risk": min_at_risk} if "min_at_risk" in pl.kaplan_meier.__code__.co_varnames else {}
-    pl.kaplan_meier(mdata, ax=ax, **kwargs)
+    pl.kaplan_meier(mdata, ax=ax, min_at_risk=min_at_risk)
     ax.set_xlabel(f"Time ({unit})")
     return ax
 

@@ -1,0 +1,127 @@
+"""Publication figures: labels, units, threshold lines and readable names that the plots must show."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
+
+import radiogenomics as rg
+from radiogenomics.pl._enrich import set_name
+from radiogenomics.pl._utils import at_time, event_name, survival_at, time_label
+
+
+def _axes(size=(6, 4)):
+    return Figure(figsize=size, layout="constrained").add_subplot()
+
+
+@pytest.fixture(scope="module")
+def evaluated():
+    mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
+    mdata.obs["score"] = mdata.uns["truth"]["factors"]["F1"]
+    rg.survival.evaluate(mdata, "score", n_boot=5, calibration_time=12)
+    return mdata
+
+
+def test_time_units_and_events_in_words():
+    assert time_label("os_months") == "time (months)"
+    assert time_label("week") == "time (weeks)"
+    assert time_label("followup") == "followup"  # no unit in the name: the name itself
+    assert at_time(13.1349, "os_months") == "13.13 months"
+    assert at_time(12.0, "pfs_days") == "12 days"
+    assert survival_at(12, "os_months") == "12-month survival probability"
+    assert survival_at(12, "t") == "survival probability at 12"
+    assert event_name("os_event") == "death"
+    assert event_name("pfs_event") == "progression or death"
+    assert event_name("status") == "the event"
+
+
+def test_volcano_draws_the_fdr_line_and_labels_without_overlap():
+    mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=200, seed=0)
+    rg.integrate.associate(mdata, y="rna", y_features=mdata.mod["rna"].var_names[:80])
+    ax = rg.pl.volcano(mdata, ax=_axes((5.5, 4.5)), label_top=10)
+    table = rg.get.associations(mdata)
+    cutoff = -np.log10(table.loc[table["padj"] <= 0.05, "p"].astype(np.float32).max())
+    lines = [line for line in ax.get_lines() if line.get_label() == "FDR 5%"]
+    assert len(lines) == 1 and isinstance(lines[0], Line2D)
+    assert np.allclose(lines[0].get_ydata(), cutoff, rtol=1e-6)
+    assert "FDR 5%" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(ax.texts) == 10
+    ax.figure.draw_without_rendering()
+    boxes = [Text.get_window_extent(t) for t in ax.texts]  # the label text alone
+    frame = ax.get_window_extent()
+    assert all(frame.y0 - 1 <= b.y0 and b.y1 <= frame.y1 + 1 for b in boxes)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def test_volcano_without_significant_pairs_has_no_fdr_line():
+    mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=200, seed=0)
+    rg.integrate.associate(mdata, y="rna", y_features=mdata.mod["rna"].var_names[:20])
+    ax = rg.pl.volcano(mdata, ax=_axes(), alpha=1e-300)
+    assert not [line for line in ax.get_lines() if line.get_label().startswith("FDR")]
+    assert "padj <= 1e-300 (0)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_calibration_and_decision_curve_name_the_time_point_with_its_unit(evaluated):
+    ax = rg.pl.calibration(evaluated, ax=_axes())
+    assert ax.get_xlabel() == "predicted risk of death by 12 months"
+    assert ax.get_ylabel() == "observed risk of death by 12 months (Kaplan-Meier)"
+    assert ax.get_title().startswith("calibration at 12 months: slope ")
+    table = evaluated.uns["evaluate"]["calibration"]
+    x, y = ax.lines[0].get_data()  # the points: risk = 1 - survival
+    assert np.allclose(x, 1 - table["predicted"]) and np.allclose(y, 1 - table["observed"])
+    ax = rg.pl.decision_curve(evaluated, ax=_axes())
+    assert ax.get_xlabel() == "threshold probability (risk of death by 12 months)"
+    assert ax.get_ylabel() == "net benefit"
+    assert rg.pl.time_auc(evaluated, ax=_axes()).get_xlabel() == "time (months)"
+
+
+def test_nomogram_names_survival_axes_and_boolean_levels():
+    mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
+    rg.survival.cox(mdata, ["age", "idh_mutant"])
+    rg.survival.nomogram(mdata, times=[12, 24])
+    ax = rg.pl.nomogram(mdata, ax=_axes((8, 4)))
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows[-2:] == ["12-month survival probability", "24-month survival probability"]
+    texts = [t.get_text() for t in ax.texts]
+    assert {"yes", "no"} <= set(texts)
+    assert not {"True", "False"} & set(texts + rows)
+    assert not any(row.startswith("S(") for row in rows)
+
+
+def test_forest_writes_boolean_reference_levels_in_words():
+    mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
+    rg.survival.cox(mdata, ["age", "idh_mutant"])
+    ax = rg.pl.forest(mdata, ax=_axes())
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["age", "idh_mutant [yes vs no]"]
+
+
+def test_gene_set_names_are_readable():
+    assert set_name("HALLMARK_TNFA_SIGNALING_VIA_NFKB") == "Hallmark: TNFA signaling via NFKB"
+    assert set_name("HALLMARK_KRAS_SIGNALING_DN") == "Hallmark: KRAS signaling down"
+    assert set_name("HALLMARK_E2F_TARGETS") == "Hallmark: E2F targets"
+    assert set_name("HALLMARK_EPITHELIAL_MESENCHYMAL_TRANSITION", width=34) == (
+        "Hallmark: Epithelial mesenchymal\ntransition"
+    )
+    assert set_name("PLANTED_F1") == "PLANTED_F1"  # no known collection: as it is
+
+
+def test_enrichment_dotplot_font_names_and_height_grow_with_sets():
+    mdata = rg.datasets.synthetic_cohort(n_patients=60, seed=0)
+    x = mdata["rna"].X
+    mdata["rna"].layers["log"] = np.log1p(x / x.sum(axis=1, keepdims=True) * 1e6)
+    genes = mdata.uns["truth"]["gene_sets"].groupby("term")["gene"]
+    sets = {f"HALLMARK_{t}_SIGNALING": g.tolist() for t, g in genes}
+    sets |= {f"HALLMARK_RANDOM_{i}": list(mdata["rna"].var_names[i * 20 : i * 20 + 15]) for i in range(5)}
+    ranking = "radiomics:CT_tumour_original_shape_Elongation"
+    rg.enrich.gsea(mdata, [ranking], layer="log", gene_sets=sets, n_permutations=20, seed=0)
+    small, large = rg.pl.enrichment_dotplot(mdata, top=3), rg.pl.enrichment_dotplot(mdata, top=8)
+    ticks = list(large.get_yticklabels())
+    assert all(t.get_text().startswith("Hallmark: ") for t in ticks)
+    assert min(t.get_fontsize() for t in ticks) >= 8
+    assert large.figure.get_figheight() > small.figure.get_figheight() + 1
+    plt.close(small.figure)
+    plt.close(large.figure)
