@@ -101,6 +101,26 @@ def test_return_annotation(qualname, func):
         assert text == "Axes", f"{qualname}: plots return the matplotlib Axes they drew on, annotated '-> Axes'"
 
 
+APPLY = [(q, f) for q, f in FUNCTIONS if q.split(".")[-1].startswith("apply_")]
+
+
+def test_apply_functions_are_found():
+    assert len(APPLY) >= 5, [q for q, _ in APPLY]
+
+
+@pytest.mark.parametrize(("qualname", "func"), APPLY, ids=[q for q, _ in APPLY])
+def test_apply_functions_share_one_shape(qualname, func):
+    """``apply_x(mdata, fit, *, key=..., <own options>, key_added=..., copy=False)`` (docs/glossary.md)."""
+    params = list(inspect.signature(func).parameters.values())
+    positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    assert positional == ["mdata", "fit"], f"{qualname}: positional parameters {positional}"
+    assert params[1].default is inspect.Parameter.empty, f"{qualname}: the stored fit is required"
+    keyword = [p for p in params[2:] if p.kind is p.KEYWORD_ONLY]
+    assert len(keyword) == len(params) - 2, f"{qualname}: everything after fit is keyword-only"
+    assert keyword[0].name == "key", f"{qualname}: key= (where the fit is stored) comes first"
+    assert [p.name for p in keyword[-2:]] == ["key_added", "copy"] and keyword[-1].default is False, qualname
+
+
 def test_exception_lists_give_reasons_and_are_needed():
     names = dict(FUNCTIONS)
     for table in (FIRST_PARAM_EXCEPTIONS, PLOT_RETURN_EXCEPTIONS):

@@ -127,23 +127,3 @@ def test_public_parameters_use_the_glossary():
 def test_glossary_is_in_the_docs():
     index = (GLOSSARY.parent / "index.md").read_text()
     assert "\nglossary\n" in index
-
-
-@pytest.mark.parametrize(
-    ("func", "fit"),
-    [
-        (rg.survival.apply_signature, "signature"),
-        (rg.integrate.apply_model, "model"),
-        (rg.imaging.apply_harmonization, "fit"),
-        (rg.survival.apply_cutpoint, "cutpoint"),
-        (rg.survival.apply_risk_groups, "groups"),
-    ],
-)
-def test_apply_functions_share_one_shape(func, fit):
-    """New cohort first, the stored fit positional, the output name and copy keyword-only."""
-    params = inspect.signature(func).parameters
-    positional = [n for n, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD]
-    assert positional[0] == "mdata" and fit in positional
-    assert positional[1:] in ([fit], ["score", fit])
-    assert params["key_added"].kind is params["key_added"].KEYWORD_ONLY
-    assert params["copy"].kind is params["copy"].KEYWORD_ONLY and params["copy"].default is False

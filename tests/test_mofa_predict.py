@@ -192,7 +192,7 @@ def test_apply_model_to_external_cohort(tmp_path):
     rg.integrate.predict(train, "idh_mutant", model="logistic_l2", cv=3, repeats=1, batch_key="site", grid=GRID)
     stored = train.uns["predict"]
     with pytest.warns(UserWarning, match=r"120 of 120 patients were used to fit this model; .* apparent"):
-        rg.integrate.apply_model(train, key_added="self")  # the tables reproduce the fitted pipeline
+        rg.integrate.apply_model(train, train, key_added="self")  # the tables reproduce the fitted pipeline
     apparent = train.uns["self"]["metrics"]
     assert apparent["estimate"].tolist() == ["apparent"] and train.uns["self"]["params"]["n_training_patients"] == 120
     assert apparent["value"].iloc[0] > stored["metrics"]["value"].iloc[0]  # in-sample is optimistic
@@ -342,7 +342,7 @@ def test_predict_feature_keys_like_signature(mdata):
     res = mdata.uns["predict"]
     assert list(res["model"].index) == keys and res["params"]["features"] == keys
     with pytest.warns(UserWarning, match="apparent"):
-        rg.integrate.apply_model(mdata, key_added="again")  # the same keys rebuild the same columns
+        rg.integrate.apply_model(mdata, mdata, key_added="again")  # the same keys rebuild the same columns
     np.testing.assert_allclose(
         mdata.uns["again"]["predictions"]["score"], res["predictions"]["final_model_score"], rtol=1e-8
     )

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import radiogenomics as rg
-from radiogenomics.errors import DataFormatError
+from radiogenomics.errors import DataFormatError, MissingResultError, ParameterError
 from radiogenomics.survival._cox import harrell_c
 from radiogenomics.survival._cut import maxstat
 
@@ -415,12 +415,22 @@ def test_dichotomize_quantile_and_apply_cutpoint(mdata):
     rg.survival.dichotomize(mdata, "rna:CD274", method="quantile", quantile=0.25, key_added="cd274")
     assert (mdata.obs["cd274"] == "low").sum() == 30
     valid = rg.datasets.synthetic_cohort(n_patients=40, n_genes=100, seed=3)
-    rg.survival.apply_cutpoint(valid, "rna:CD274", mdata.uns["cd274"], key_added="cd274")
+    rg.survival.apply_cutpoint(valid, mdata.uns["cd274"], key_added="cd274")
     cut = mdata.uns["cd274"]["params"]["cutpoint"]
     assert valid.uns["cd274"]["params"]["cutpoint"] == cut
     assert valid.uns["cd274"]["params"]["source_method"] == "quantile"
     expected = np.where(rg._utils.resolve_keys(valid, ["rna:CD274"])["rna:CD274"] > cut, "high", "low")
     assert (valid.obs["cd274"].astype(str).to_numpy() == expected).all()
+    # the same fit read from the training cohort, or given as a number with its score
+    by_cohort = rg.survival.apply_cutpoint(valid, mdata, key="cd274", key_added="cd274", copy=True)
+    by_number = rg.survival.apply_cutpoint(valid, cut, score="rna:CD274", key_added="cd274", copy=True)
+    for other in (by_cohort, by_number):
+        assert (other.obs["cd274"].astype(str).to_numpy() == expected).all()
+    assert by_cohort.uns["cd274"]["params"]["source_method"] == "quantile"
+    with pytest.raises(ParameterError, match="score="):
+        rg.survival.apply_cutpoint(valid, cut)
+    with pytest.raises(MissingResultError, match="rna:CD274_group"):
+        rg.survival.apply_cutpoint(valid, mdata, score="rna:CD274")
 
 
 def test_maxstat_planted_signal_and_null(mdata):

@@ -57,9 +57,15 @@ def test_trend_statistic_equals_survdiff_scores(mdata):
 def test_applied_groups_and_ties_are_reported(mdata):
     train, valid = mdata[:60].copy(), mdata[60:].copy()
     rg.survival.risk_groups(train, "age", key_added="ag")
-    rg.survival.apply_risk_groups(valid, "age", train.uns["ag"], key_added="ag")
+    rg.survival.apply_risk_groups(valid, train.uns["ag"], key_added="ag")
     assert valid.uns["ag"]["params"]["cutpoints"] == train.uns["ag"]["params"]["cutpoints"]
     assert valid.uns["ag"]["params"]["applied"] is True
+    assert valid.uns["ag"]["params"]["source_n_train"] == 60
+    again = rg.survival.apply_risk_groups(valid, train, key="ag", key_added="ag", copy=True)
+    assert (again.obs["ag"] == valid.obs["ag"]).all()
+    # applying an applied fit keeps the training parameters, not the applied ones
+    third = rg.survival.apply_risk_groups(valid, valid.uns["ag"], key_added="ag", copy=True)
+    assert third.uns["ag"]["params"]["source_n_train"] == 60
     tied = mdata.copy()
     tied.obs["tied"] = np.where(np.arange(tied.n_obs) < 70, 0.0, np.arange(tied.n_obs, dtype=float))
     with pytest.warns(UserWarning, match=r"(heavily tied|empty)"):

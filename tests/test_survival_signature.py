@@ -116,14 +116,14 @@ def test_null_features_one_se_rule_selects_nothing():
 
 def test_apply_signature_on_new_cohort_without_refitting(trained):
     validation = rg.datasets.synthetic_cohort(n_patients=200, seed=11)
-    rg.survival.apply_signature(validation, signature=trained.uns["signature"])
+    rg.survival.apply_signature(validation, trained.uns["signature"])
     assert _c_index(validation) > 0.6
     coefs = trained.uns["signature"]["coefficients"]
     z = (validation.mod["radiomics"][:, coefs.index].X - coefs["center"].to_numpy()) / coefs["scale"].to_numpy()
     np.testing.assert_allclose(validation.obs["risk_score"], z @ coefs["coef"].to_numpy(), rtol=1e-5)
     # applying to the training cohort reproduces the stored scores and keeps the full result
     again = trained.copy()
-    rg.survival.apply_signature(again)
+    rg.survival.apply_signature(again, again)
     np.testing.assert_allclose(again.obs["risk_score"], trained.obs["risk_score"], rtol=1e-12)
     assert "cv_scores" in again.uns["signature"]
 
@@ -134,8 +134,8 @@ def test_round_trip_then_apply_gives_identical_scores(trained, tmp_path):
     for table in ("coefficients", "baseline", "cv_scores", "performance", "selection", "path"):
         pd.testing.assert_frame_equal(back.uns["signature"][table], trained.uns["signature"][table], check_dtype=False)
     validation = rg.datasets.synthetic_cohort(n_patients=60, seed=12)
-    direct = rg.survival.apply_signature(validation, signature=trained.uns["signature"], copy=True)
-    reloaded = rg.survival.apply_signature(validation, signature=back.uns["signature"], copy=True)
+    direct = rg.survival.apply_signature(validation, trained.uns["signature"], copy=True)
+    reloaded = rg.survival.apply_signature(validation, back.uns["signature"], copy=True)
     np.testing.assert_array_equal(direct.obs["risk_score"], reloaded.obs["risk_score"])
 
 
@@ -147,7 +147,7 @@ def test_clinical_covariates_are_unpenalised(mdata):
     assert clinical.loc["age", "coef"] > 0 and clinical.loc["idh_mutant", "coef"] < 0
     assert "combined_risk_score" in mdata.obs
     scores = mdata.obs["combined_risk_score"].copy()
-    rg.survival.apply_signature(mdata, signature="combined")
+    rg.survival.apply_signature(mdata, mdata, key="combined")
     np.testing.assert_allclose(mdata.obs["combined_risk_score"], scores, rtol=1e-12)
 
 
@@ -159,7 +159,7 @@ def test_elastic_net_and_forest(mdata):
     rg.survival.signature(mdata, method="rsf", cv=3, key_added="rsf")
     assert mdata.uns["rsf"]["performance"].loc["harrell_c", "mean"] > 0.55
     with pytest.raises(MissingResultError, match="rsf"):
-        rg.survival.apply_signature(mdata, signature="rsf")
+        rg.survival.apply_signature(mdata, mdata, key="rsf")
 
 
 def test_parallel_outer_folds_equal_serial():
@@ -227,7 +227,7 @@ def test_feature_keys_and_missing_feature_in_new_cohort(mdata):
     other = rg.datasets.synthetic_cohort(n_patients=30, n_features=30, n_genes=100, seed=9)
     other.mod["radiomics"].var_names = [f"x{i}" for i in range(30)]
     with pytest.raises(KeyError, match="not found in modality 'radiomics'"):
-        rg.survival.apply_signature(other, signature=mdata.uns["signature"])
+        rg.survival.apply_signature(other, mdata.uns["signature"])
 
 
 def test_empty_outer_folds_are_reported_with_their_ties():

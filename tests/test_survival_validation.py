@@ -17,7 +17,7 @@ def split():
     train, validation = cohort[:150].copy(), cohort[150:].copy()
     with pytest.warns(UserWarning, match="1 of 3 outer folds selected no feature"):
         rg.survival.signature(train, cv=3)
-    rg.survival.apply_signature(validation, signature=train.uns["signature"])
+    rg.survival.apply_signature(validation, train.uns["signature"])
     rg.survival.evaluate(validation, n_boot=30)
     return train, validation
 

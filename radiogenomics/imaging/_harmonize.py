@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 import anndata as ad
@@ -12,12 +11,13 @@ import numpy as np
 import pandas as pd
 
 from .._compat import copy_mudata
+from .._fits import stored_fit
 from .._utils import dense, get_modality, resolve_keys
 from ..errors import DataFormatError, MissingColumnError, MissingResultError, ParameterError
 from ._combat import combat_apply, combat_design, combat_fit
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from mudata import MuData
 
@@ -216,15 +216,10 @@ def harmonize(
     return data if copy else None
 
 
-def _fitted(fit, mod: str, fit_key: str) -> Mapping:
-    if isinstance(fit, Mapping):
-        stored = fit
-    else:
-        holder = get_modality(fit, mod)
-        if fit_key not in holder.uns:
-            msg = f"No fitted harmonisation in uns[{fit_key!r}] of modality {mod!r}; run rg.imaging.harmonize on the training cohort first."
-            raise MissingResultError(msg)
-        stored = holder.uns[fit_key]
+def _fitted(fit, mod: str, key: str) -> Mapping:
+    stored = stored_fit(
+        fit, key, where="apply_harmonization", what="fitted harmonisation", writer="rg.imaging.harmonize", mod=mod
+    )
     needed = {"params", "features", "beta", "gamma_star", "delta_star", "covariate_levels"}
     if not needed <= set(stored):
         msg = f"The fitted harmonisation lacks {sorted(needed - set(stored))}; pass the dict stored by rg.imaging.harmonize."
@@ -236,8 +231,8 @@ def apply_harmonization(
     mdata: MuData | ad.AnnData,
     fit: Mapping | MuData | ad.AnnData,
     *,
+    key: str = "harmonize",
     mod: str = "radiomics",
-    fit_key: str = "harmonize",
     key_added: str = "harmonize",
     copy: bool = False,
 ) -> MuData | ad.AnnData | None:
@@ -254,11 +249,11 @@ def apply_harmonization(
         Cohort (MuData) or AnnData with the new patients; features must include every fitted feature.
     fit
         The fitted parameters: the dict stored by :func:`harmonize` (``mod.uns["harmonize"]``)
-        or the harmonised training cohort itself.
+        or the harmonised training cohort itself (read at the modality's ``uns[key]``).
+    key
+        Key of the fit in the training modality's ``uns`` when ``fit`` is a cohort.
     mod
         Modality holding the features (in both cohorts).
-    fit_key
-        Key of the fit in the training modality's ``uns`` when ``fit`` is a cohort.
     key_added
         Key in the modality's ``uns`` where the applied parameters are recorded.
     copy
@@ -282,7 +277,7 @@ def apply_harmonization(
     >>> test.mod["radiomics"].uns["harmonize"]["params"]["applied"]
     True
     """
-    stored = _fitted(fit, mod, fit_key)
+    stored = _fitted(fit, mod, key)
     data = copy_mudata(mdata) if copy else mdata
     adata = get_modality(data, mod)
     params = dict(stored["params"])

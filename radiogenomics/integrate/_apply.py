@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from .._compat import copy_mudata
+from .._fits import stored_fit
 from .._keys import score_column
 from .._utils import require_mudata, resolve_keys
-from ..errors import MissingColumnError, MissingResultError, ParameterError
+from ..errors import MissingColumnError, ParameterError
 from ._predict_metrics import metric_rows
 from ._predict_model import linear_predictor
 from ._predict_prepare import feature_matrix
@@ -96,7 +97,7 @@ def _training_patients(mdata: MuData, model: Mapping) -> np.ndarray:
 
 def apply_model(
     mdata: MuData,
-    model: Mapping | None = None,
+    fit: Mapping | MuData,
     *,
     key: str = "predict",
     key_added: str = "apply_model",
@@ -116,11 +117,11 @@ def apply_model(
     ----------
     mdata
         The (external) cohort to score; it needs the model's feature modality and feature names.
-    model
-        ``mdata_train.uns["predict"]`` of the training cohort (also after an h5mu round trip);
-        when ``None``, ``mdata.uns[key]`` of this cohort.
+    fit
+        ``mdata_train.uns["predict"]`` of the training cohort (also after an h5mu round trip), or
+        the cohort holding it at ``uns[key]`` (the training cohort, or ``mdata`` itself).
     key
-        ``uns`` key read when ``model`` is ``None``.
+        Key of the model in a cohort passed as ``fit``.
     key_added
         Key under which results are stored.
     copy
@@ -153,12 +154,10 @@ def apply_model(
     True
     """
     require_mudata(mdata, "integrate.apply_model")
-    mdata = copy_mudata(mdata) if copy else mdata
-    if model is None:
-        if key not in mdata.uns:
-            msg = f"No stored model in mdata.uns[{key!r}]; pass model=mdata_train.uns['predict'] or run predict first."
-            raise MissingResultError(msg)
-        model = mdata.uns[key]
+    original, mdata = mdata, copy_mudata(mdata) if copy else mdata
+    model = stored_fit(
+        mdata if fit is original else fit, key, where="apply_model", what="stored model", writer="rg.integrate.predict"
+    )
     if "intercept" not in model or "model" not in model:
         msg = "This stored result has no coefficients (random_forest or an older result); apply_model needs a linear model from predict."
         raise ParameterError(msg)

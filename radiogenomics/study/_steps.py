@@ -275,7 +275,7 @@ def signature(state: State, p: s.SignatureStep, ctx: Context) -> None:
         n_alphas=p.n_alphas,
     )
     if state.validation is not None:
-        survival.apply_signature(state.validation, signature=state.mdata.uns["signature"])
+        survival.apply_signature(state.validation, state.mdata.uns["signature"])
 
 
 def evaluate(state: State, p: s.EvaluateStep, ctx: Context) -> None:
@@ -291,7 +291,9 @@ def evaluate(state: State, p: s.EvaluateStep, ctx: Context) -> None:
     if state.validation is not None:
         vdata = state.validation
         survival.evaluate(vdata, "risk_score", **kw)
-        survival.apply_cutpoint(vdata, "risk_score", state.mdata.uns[f"{risk}_group"], key_added="risk_score_group")
+        survival.apply_cutpoint(
+            vdata, state.mdata.uns[f"{risk}_group"], score="risk_score", key_added="risk_score_group"
+        )
         survival.kaplan_meier(vdata, time=time, event=event, groupby="risk_score_group")
 
 

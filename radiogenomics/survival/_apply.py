@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._compat import copy_mudata
+from .._fits import stored_fit
 from .._keys import risk_column
 from .._utils import require_mudata
 from ..errors import DataFormatError, MissingResultError
@@ -34,19 +35,11 @@ def linear_predictor(X: pd.DataFrame, coefficients: pd.DataFrame) -> np.ndarray:
     return z @ coefficients["coef"].to_numpy()
 
 
-def _stored(mdata: MuData, signature) -> tuple[Mapping, str]:
-    if isinstance(signature, str):
-        if signature not in mdata.uns:
-            msg = f"No signature {signature!r} in mdata.uns; pass signature=<training cohort>.uns['signature'] or run rg.survival.signature first."
-            raise MissingResultError(msg)
-        return mdata.uns[signature], signature
-    return signature, "signature"
-
-
 def apply_signature(
     mdata: MuData,
-    signature: Mapping | str = "signature",
+    fit: Mapping | MuData,
     *,
+    key: str = "signature",
     key_added: str | None = None,
     copy: bool = False,
 ) -> MuData | None:
@@ -60,11 +53,16 @@ def apply_signature(
     ----------
     mdata
         Cohort to score.
-    signature
-        The stored result of :func:`signature` (e.g. ``mdata_train.uns["signature"]``), or its key in ``mdata.uns``.
+    fit
+        The stored result of :func:`signature` (e.g. ``mdata_train.uns["signature"]``, also after an
+        h5mu round trip), or the cohort holding it at ``uns[key]`` (the training cohort, or
+        ``mdata`` itself for a signature stored there).
+    key
+        Key of the signature in a cohort passed as ``fit``.
     key_added
         Name of the signature in ``mdata``; the risk score goes to ``obs["risk_score"]`` for
-        ``"signature"``, else to ``obs[f"{key_added}_risk_score"]``. Default: the stored key.
+        ``"signature"``, else to ``obs[f"{key_added}_risk_score"]``. Default: the key the
+        signature was stored under.
     copy
         Return a modified copy instead of writing into ``mdata``.
 
@@ -79,20 +77,33 @@ def apply_signature(
         that :func:`evaluate` can use the training baseline hazard (left as is when the signature
         was read from this key).
 
+    Raises
+    ------
+    MissingResultError
+        ``fit`` is a cohort without ``uns[key]``, or a signature without coefficients (``rsf``).
+    DataFormatError
+        Stored terms without a scale (not written by :func:`signature`).
+
     Examples
     --------
     >>> import radiogenomics as rg
     >>> train = rg.datasets.synthetic_cohort(n_patients=100, n_features=30, n_genes=100, seed=0)
     >>> test = rg.datasets.synthetic_cohort(n_patients=40, n_features=30, n_genes=100, seed=1)
     >>> rg.survival.signature(train, cv=3, n_alphas=20)
-    >>> rg.survival.apply_signature(test, signature=train.uns["signature"])
+    >>> rg.survival.apply_signature(test, train.uns["signature"])
     >>> test.obs["risk_score"].notna().all()
     np.True_
     """
     require_mudata(mdata, "survival.apply_signature")
-    mdata = copy_mudata(mdata) if copy else mdata
-    stored, default_key = _stored(mdata, signature)
-    key = key_added or stored.get("params", {}).get("key_added", default_key)
+    original, mdata = mdata, copy_mudata(mdata) if copy else mdata
+    stored = stored_fit(
+        mdata if fit is original else fit,
+        key,
+        where="apply_signature",
+        what="signature",
+        writer="rg.survival.signature",
+    )
+    key = key_added or stored.get("params", {}).get("key_added", key)
     if "coefficients" not in stored:
         msg = "This signature has no coefficient table (method='rsf' stores no model); refit with method='lasso_cox'."
         raise MissingResultError(msg)

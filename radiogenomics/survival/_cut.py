@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from numbers import Real
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -11,15 +12,16 @@ import pandas as pd
 from scipy import stats
 
 from .._compat import copy_mudata
+from .._fits import stored_fit
 from .._ties import warn_split_ties
 from .._utils import require_mudata, resolve_keys, train_mask
-from ..errors import InsufficientDataError, ParameterError
+from ..errors import DataFormatError, InsufficientDataError, ParameterError
 from ._outcome import survival_columns
 
 if TYPE_CHECKING:
     from mudata import MuData
 
-__all__ = ["apply_cutpoint", "dichotomize", "logrank_scores", "maxstat"]
+__all__ = ["applied_params", "apply_cutpoint", "dichotomize", "logrank_scores", "maxstat"]
 
 
 def logrank_scores(time, event) -> np.ndarray:
@@ -216,11 +218,45 @@ def dichotomize(
     return mdata if copy else None
 
 
+def applied_params(
+    fit, *, key: str | None, score: str | None, needed: tuple[str, ...], where: str, writer: str, suffix: str
+) -> tuple[Mapping, str, dict]:
+    """Unpack a stored cut (:func:`dichotomize`, :func:`~radiogenomics.survival.risk_groups`).
+
+    ``fit`` is the training ``uns[key_added]`` dict or a cohort holding it at ``uns[key]`` (default
+    ``f"{score}{suffix}"``). Returns the training ``params``, the score (``score`` or the training
+    one) and the parameters recorded with the applied result: ``applied``, ``method="applied"``
+    and the training parameters under ``source_*`` keys (carried over when ``fit`` was itself applied).
+    """
+    if not isinstance(fit, Mapping) and key is None:
+        if score is None:
+            msg = f"{where}: pass key=<the key_added of rg.survival.{writer} on the training cohort> or score=."
+            raise ParameterError(msg)
+        key = f"{score}{suffix}"
+    stored = stored_fit(fit, str(key), where=where, what=f"{writer} result", writer=f"rg.survival.{writer}")
+    params = stored.get("params", stored)
+    missing = [name for name in needed if name not in params]
+    if missing:
+        msg = f"{where}: fit has no {missing}; pass the dict stored by rg.survival.{writer} (train.uns[key_added])."
+        raise DataFormatError(msg)
+    score = score or params.get("score")
+    if not score:
+        msg = f"{where}: the stored fit does not record its score; pass score=<obs column or key>."
+        raise ParameterError(msg)
+    if params.get("applied"):
+        source = {k: v for k, v in params.items() if k.startswith("source_")}
+    else:
+        fitted = {*needed, "n_low", "n_high"}
+        source = {f"source_{k}": v for k, v in params.items() if k not in fitted}
+    return params, str(score), {"score": str(score), "method": "applied", "applied": True, **source}
+
+
 def apply_cutpoint(
     mdata: MuData,
-    score: str,
-    cutpoint: float | Mapping,
+    fit: float | Mapping | MuData,
     *,
+    key: str | None = None,
+    score: str | None = None,
     key_added: str | None = None,
     copy: bool = False,
 ) -> MuData | None:
@@ -230,11 +266,14 @@ def apply_cutpoint(
     ----------
     mdata
         Cohort container (e.g. a validation cohort).
+    fit
+        The stored result of :func:`dichotomize` on the training cohort
+        (``mdata_train.uns[key_added]``), the training cohort itself (read at ``uns[key]``), or a
+        number (then ``score`` is required).
+    key
+        Key of the result in a cohort passed as ``fit``; default ``f"{score}_group"``.
     score
-        Score to cut, resolved as in :func:`dichotomize`.
-    cutpoint
-        A number, or the stored result of :func:`dichotomize` on the training cohort
-        (``mdata_train.uns[key_added]``).
+        Score to cut, resolved as in :func:`dichotomize`; default the training score.
     key_added
         ``obs`` column and ``uns`` key written; default ``f"{score}_group"``.
     copy
@@ -244,29 +283,43 @@ def apply_cutpoint(
     -------
     ``None``, or the modified copy if ``copy=True``. Writes ``mdata.obs[key_added]``
     (``low``/``high``) and ``mdata.uns[key_added]["params"]`` (``cutpoint``, ``method`` =
-    ``"applied"``, and the training parameters under ``source_*`` keys).
+    ``"applied"``, ``applied`` and the training parameters under ``source_*`` keys).
+
+    Raises
+    ------
+    MissingResultError
+        ``fit`` is a cohort without ``uns[key]``.
+    DataFormatError
+        ``fit`` is a dict without a stored cut-point.
 
     Examples
     --------
     >>> import radiogenomics as rg
     >>> train = rg.datasets.synthetic_cohort(n_patients=60, n_genes=100, seed=0)
     >>> valid = rg.datasets.synthetic_cohort(n_patients=40, n_genes=100, seed=1)
-    >>> rg.survival.dichotomize(train, "age", key_added="age_group")
-    >>> rg.survival.apply_cutpoint(valid, "age", train.uns["age_group"], key_added="age_group")
+    >>> rg.survival.dichotomize(train, "age")  # stored at "age_group"
+    >>> rg.survival.apply_cutpoint(valid, train, key="age_group")  # or train.uns["age_group"]
     >>> valid.uns["age_group"]["params"]["cutpoint"] == train.uns["age_group"]["params"]["cutpoint"]
     True
     """
     require_mudata(mdata, "survival.apply_cutpoint")
     mdata = copy_mudata(mdata) if copy else mdata
-    key_added = key_added or f"{score}_group"
-    source = {}
-    if isinstance(cutpoint, Mapping):
-        stored = cutpoint.get("params", cutpoint)
-        if "cutpoint" not in stored:
-            msg = "cutpoint must be a number or the dict stored by rg.survival.dichotomize (with params['cutpoint'])."
+    if isinstance(fit, Real):
+        if score is None:
+            msg = "apply_cutpoint: a numeric cut-point needs score=<the obs column or key to cut>."
             raise ParameterError(msg)
-        source = {f"source_{k}": v for k, v in stored.items() if k not in ("cutpoint", "n_low", "n_high")}
-        cutpoint = stored["cutpoint"]
+        cut, params = float(fit), {"score": score, "method": "applied", "applied": True}
+    else:
+        stored, score, params = applied_params(
+            fit,
+            key=key,
+            score=score,
+            needed=("cutpoint",),
+            where="apply_cutpoint",
+            writer="dichotomize",
+            suffix="_group",
+        )
+        cut = float(stored["cutpoint"])
     values = resolve_keys(mdata, [score])[score].astype(float)
-    _write(mdata, values, float(cutpoint), key_added, {"score": score, "method": "applied", **source})
+    _write(mdata, values, cut, key_added or f"{score}_group", params)
     return mdata if copy else None

@@ -11,6 +11,7 @@ import pandas as pd
 from .._compat import copy_mudata
 from .._utils import require_mudata, resolve_keys, train_mask
 from ..errors import DataFormatError
+from ._cut import applied_params
 from ._km import logrank_test
 from ._outcome import survival_columns
 
@@ -181,9 +182,10 @@ def risk_groups(
 
 def apply_risk_groups(
     mdata: MuData,
-    score: str,
-    groups: Mapping,
+    fit: Mapping | MuData,
     *,
+    key: str | None = None,
+    score: str | None = None,
     time: str = "os_months",
     event: str = "os_event",
     key_added: str | None = None,
@@ -195,10 +197,13 @@ def apply_risk_groups(
     ----------
     mdata
         Cohort container (e.g. a validation cohort).
+    fit
+        The stored result of :func:`risk_groups` on the training cohort (``train.uns[key_added]``),
+        or the training cohort itself (read at ``uns[key]``).
+    key
+        Key of the result in a cohort passed as ``fit``; default ``f"{score}_risk_group"``.
     score
-        Score, resolved as in :func:`risk_groups`.
-    groups
-        The stored result of :func:`risk_groups` on the training cohort (``train.uns[key_added]``).
+        Score, resolved as in :func:`risk_groups`; default the training score.
     time, event
         Survival columns for the tests (skipped when absent).
     key_added
@@ -208,7 +213,15 @@ def apply_risk_groups(
 
     Returns
     -------
-    ``None``, or the modified copy; writes as :func:`risk_groups`, with ``params["applied"] = True``.
+    ``None``, or the modified copy; writes as :func:`risk_groups`, with ``params["applied"] = True``,
+    ``method = "applied"`` and the training parameters under ``source_*`` keys.
+
+    Raises
+    ------
+    MissingResultError
+        ``fit`` is a cohort without ``uns[key]``.
+    DataFormatError
+        ``fit`` is a dict without stored cut-points and labels.
 
     Examples
     --------
@@ -216,27 +229,22 @@ def apply_risk_groups(
     >>> train = rg.datasets.synthetic_cohort(n_patients=90, n_genes=100, seed=0)
     >>> valid = rg.datasets.synthetic_cohort(n_patients=60, n_genes=100, seed=1)
     >>> rg.survival.risk_groups(train, "age", key_added="age_group")
-    >>> rg.survival.apply_risk_groups(valid, "age", train.uns["age_group"], key_added="age_group")
+    >>> rg.survival.apply_risk_groups(valid, train.uns["age_group"], key_added="age_group")
     >>> valid.uns["age_group"]["params"]["cutpoints"] == train.uns["age_group"]["params"]["cutpoints"]
     True
     """
     require_mudata(mdata, "survival.apply_risk_groups")
     mdata = copy_mudata(mdata) if copy else mdata
-    key_added = key_added or f"{score}_risk_group"
-    stored = groups.get("params", groups)
-    if "cutpoints" not in stored or "labels" not in stored:
-        msg = "groups must be the dict stored by rg.survival.risk_groups (with params['cutpoints'] and ['labels'])."
-        raise DataFormatError(msg)
-    values = resolve_keys(mdata, [score])[score].astype(float)
-    params = {"score": score, "applied": True, "source_n_train": stored.get("n_train"), "method": "applied"}
-    _store(
-        mdata,
-        values,
-        np.asarray(stored["cutpoints"], dtype=float),
-        list(stored["labels"]),
-        key_added,
-        params,
-        time,
-        event,
+    stored, score, params = applied_params(
+        fit,
+        key=key,
+        score=score,
+        needed=("cutpoints", "labels"),
+        where="apply_risk_groups",
+        writer="risk_groups",
+        suffix="_risk_group",
     )
+    values = resolve_keys(mdata, [score])[score].astype(float)
+    cuts, labels = np.asarray(stored["cutpoints"], dtype=float), list(stored["labels"])
+    _store(mdata, values, cuts, labels, key_added or f"{score}_risk_group", params, time, event)
     return mdata if copy else None
