@@ -277,6 +277,47 @@ def test_missing_dependency_and_bad_yaml(tmp_path):
     assert "appears twice" in msg and "line 3" in msg
 
 
+def _table_study(tmp_path, clinical: bytes, features: bytes = b"patient_id,f1,f2\nP1,1,2\nP2,3,4\n") -> Path:
+    (tmp_path / "features.csv").write_bytes(features)
+    (tmp_path / "clinical.csv").write_bytes(clinical)
+    file = tmp_path / "tables.yaml"
+    file.write_text(
+        "inputs:\n  radiomics:\n    path: features.csv\n    id_column: patient_id\n"
+        "  clinical:\n    path: clinical.csv\n    columns: {id: Patient}\n  id_rule: null\nsteps:\n  pair: {}\n"
+    )
+    return file
+
+
+UNREADABLE = [
+    (b"Patient,Age\nP1,50\nP2,60,7\n", "clinical.csv, line 3, column 7: 3 fields where the header has 2", "quotes"),
+    (b"Patient;Age\nP1;50\n", "clinical.csv, line 1: one column 'Patient;Age'", 'Set inputs.clinical.sep: ";"'),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "clinical.csv, line 1, column 1 (byte 0x89", "binary content"),
+    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00", "clinical.csv, line 1, column 1 (byte 0x50", "Excel .xlsx"),
+    ("Patient,Age\nJos\xe9,50\n".encode("latin-1"), "clinical.csv, line 2, column 4 (byte 0xe9", "save it as UTF-8"),
+    (b"", "clinical.csv is empty", "point the key at the table"),
+]
+
+
+@pytest.mark.parametrize(("content", "where", "fix"), UNREADABLE)
+def test_unreadable_input_table_names_file_line_key_and_fix(tmp_path, content, where, fix):
+    file = _table_study(tmp_path, content)
+    with pytest.raises(rg.errors.DataFormatError) as info:
+        study.run(file, progress=False)
+    msg = str(info.value)
+    assert msg.startswith(where) and fix in msg
+    assert "inputs.clinical.path (tables.yaml, line 6)" in msg or "inputs.clinical.sep" in msg
+
+
+def test_unreadable_feature_table_names_its_key(tmp_path):
+    file = _table_study(tmp_path, b"Patient,Age\nP1,50\n", features=b"patient_id\tf1\nP1\t1\nP2\t2\t3\n")
+    file.write_text(file.read_text().replace("id_column: patient_id", 'id_column: patient_id\n    sep: "\\t"'))
+    with pytest.raises(rg.errors.DataFormatError) as info:
+        study.run(file, progress=False)
+    msg = str(info.value)
+    assert msg.startswith("features.csv, line 3, column 6: 3 fields where the header has 2 (tab-separated)")
+    assert "inputs.radiomics.path (tables.yaml, line 3)" in msg and "set inputs.radiomics.sep" in msg
+
+
 def test_cli_init_run_and_errors(tmp_path, capsys):
     file = tmp_path / "g.yaml"
     assert main(["init", str(file)]) == 0

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataFormatError, MissingColumnError
+from ._tablefile import read_text_table, reading
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
     from ._schema import ClinicalInput, CohortInputs, FileInput, Study
 
-__all__ = ["build_cohort", "read_clinical"]
+__all__ = ["build_cohort", "read_clinical", "read_manifest"]
 
 _MONTHS_PER = {"days": 1 / 30.4375, "weeks": 7 / 30.4375, "months": 1.0, "years": 12.0}
 
@@ -31,8 +32,23 @@ def _sep(path: Path, sep: str | None) -> str:
     )
 
 
-def _read_table(path: Path, spec: FileInput) -> pd.DataFrame:
-    frame = pd.read_csv(path, sep=_sep(path, spec.sep))
+def _reader_args(study: Study, key: tuple, path: Path, sep: str | None) -> dict[str, str]:
+    """Where a file is named in the study file, its separator and the key that sets it."""
+    return {"where": study.key_line(key), "sep": _sep(path, sep), "sep_key": ".".join(map(str, key[:-1])) + ".sep"}
+
+
+def read_manifest(study: Study) -> pd.DataFrame:
+    """The image manifest of the study cohort, image and mask paths made absolute."""
+    path = study.resolve(study.inputs.images.manifest)
+    table = read_text_table(path, **_reader_args(study, ("inputs", "images", "manifest"), path, None))
+    for col in ("image", "mask"):
+        if col in table:
+            table[col] = [str((path.parent / p).resolve()) for p in table[col].astype(str)]
+    return table
+
+
+def _read_table(path: Path, spec: FileInput, args: dict[str, str]) -> pd.DataFrame:
+    frame = read_text_table(path, **args)
     if spec.transpose:
         frame = frame.set_index(frame.columns[0]).T
     elif spec.id_column is not None:
@@ -53,10 +69,24 @@ def _read_table(path: Path, spec: FileInput) -> pd.DataFrame:
     return frame.astype(np.float64)
 
 
-def _read_matrix(study: Study, spec: FileInput) -> ad.AnnData | pd.DataFrame:
+def _read_matrix(study: Study, spec: FileInput, key: tuple) -> ad.AnnData | pd.DataFrame:
+    path = study.resolve(spec.path)
+    args = _reader_args(study, key, path, spec.sep)
+    if spec.format == "table":
+        frame = _read_table(path, spec, args)
+        adata = ad.AnnData(
+            X=frame.to_numpy(), obs=pd.DataFrame(index=frame.index), var=pd.DataFrame(index=frame.columns)
+        )
+        if spec.layer is not None:
+            adata.layers[spec.layer] = adata.X.copy()
+        return adata
+    with reading(path, **args):
+        return _read_with_loader(study, spec, path)
+
+
+def _read_with_loader(study: Study, spec: FileInput, path: Path) -> ad.AnnData | pd.DataFrame:
     import data_loaders as dl
 
-    path = study.resolve(spec.path)
     if spec.format == "pyradiomics":
         return dl.read_pyradiomics_csv(path, id_column=spec.id_column or "patient_id")
     if spec.format == "xena":
@@ -70,13 +100,7 @@ def _read_matrix(study: Study, spec: FileInput) -> ad.AnnData | pd.DataFrame:
         return dl.read_cbioportal_expression(path)
     if spec.format == "maf":
         return dl.mutation_matrix(path, genes=spec.genes)
-    if spec.format == "h5ad":
-        return ad.read_h5ad(path)
-    frame = _read_table(path, spec)
-    adata = ad.AnnData(X=frame.to_numpy(), obs=pd.DataFrame(index=frame.index), var=pd.DataFrame(index=frame.columns))
-    if spec.layer is not None:
-        adata.layers[spec.layer] = adata.X.copy()
-    return adata
+    return ad.read_h5ad(path)
 
 
 def _event(values: pd.Series, coding: list, path: Path, column: str) -> pd.Series:
@@ -94,15 +118,17 @@ def _event(values: pd.Series, coding: list, path: Path, column: str) -> pd.Serie
     return out
 
 
-def read_clinical(study: Study, spec: ClinicalInput) -> pd.DataFrame:
+def read_clinical(study: Study, spec: ClinicalInput, key: tuple = ("inputs", "clinical", "path")) -> pd.DataFrame:
     """Read a clinical table and map its columns: patient ID, ``<endpoint>_months``/``_event``, covariates."""
     import data_loaders as dl
 
     path = study.resolve(spec.path)
+    args = _reader_args(study, key, path, spec.sep)
     if spec.format == "cbioportal":
-        frame = dl.read_cbioportal_clinical(path).reset_index()
+        with reading(path, **args):
+            frame = dl.read_cbioportal_clinical(path).reset_index()
     else:
-        frame = pd.read_csv(path, sep=_sep(path, spec.sep))
+        frame = read_text_table(path, **args)
     cols = spec.columns
     wanted = {"id": cols.id, "time": cols.time, "event": cols.event, **cols.covariates}
     missing = [f"{k}: {v}" for k, v in wanted.items() if v is not None and v not in frame.columns]
@@ -137,14 +163,17 @@ def build_cohort(study: Study, cohort: CohortInputs, *, how: str, radiomics: ad.
 
     if cohort.dataset is not None:
         return _bundled(cohort)
+    prefix = ("inputs", "validation") if cohort is study.inputs.validation else ("inputs",)
     mods: dict[str, ad.AnnData | pd.DataFrame] = {}
     if radiomics is not None:
         mods["radiomics"] = radiomics
     elif cohort.radiomics is not None:
-        mods["radiomics"] = _read_matrix(study, cohort.radiomics)
+        mods["radiomics"] = _read_matrix(study, cohort.radiomics, (*prefix, "radiomics", "path"))
     for name, spec in cohort.omics.items():
-        mods[name] = _read_matrix(study, spec)
-    clinical = read_clinical(study, cohort.clinical) if cohort.clinical is not None else None
+        mods[name] = _read_matrix(study, spec, (*prefix, "omics", name, "path"))
+    clinical = None
+    if cohort.clinical is not None:
+        clinical = read_clinical(study, cohort.clinical, (*prefix, "clinical", "path"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         mdata = build_mudata(mods, clinical, id_rule=cohort.id_rule, how=how)

@@ -279,4 +279,5 @@ def load(path: PathLike[str] | str, *, check_files: bool = True) -> Study:
                 raise MissingInputError(msg)
     study._base_dir = base
     study._source = str(path.resolve())
+    study._marks = marks
     return study

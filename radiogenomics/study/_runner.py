@@ -52,13 +52,12 @@ def input_files(study: Study) -> dict[str, Path]:
 
     files = {".".join(map(str, key)): study.resolve(f) for key, f in _input_files(study)}
     if study.inputs.images is not None:
-        import pandas as pd
+        from ._inputs import read_manifest
 
-        manifest = study.resolve(study.inputs.images.manifest)
-        table = pd.read_csv(manifest)
+        table = read_manifest(study)
         for col in ("image", "mask"):
-            for i, p in enumerate(table.get(col, pd.Series(dtype=str)).astype(str)):
-                files[f"inputs.images.{col}[{i}]"] = (manifest.parent / p).resolve()
+            for i, p in enumerate(table.get(col, [])):
+                files[f"inputs.images.{col}[{i}]"] = Path(p)
     return files
 
 

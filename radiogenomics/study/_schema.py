@@ -301,6 +301,7 @@ class Study(_Model):
     steps: Steps = Field(default_factory=Steps)
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _source: str | None = PrivateAttr(default=None)
+    _marks: dict[tuple, tuple[int, int]] = PrivateAttr(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -310,6 +311,13 @@ class Study(_Model):
     def resolve(self, file: str) -> Path:
         """Absolute path of an input file named in the study file."""
         return (self._base_dir / file).resolve()
+
+    def key_line(self, key: tuple) -> str:
+        """``"inputs.clinical.path (study.yaml, line 27)"``: a key and where the study file sets it."""
+        dotted = ".".join(str(k) for k in key)
+        if key not in self._marks or self._source is None:
+            return dotted
+        return f"{dotted} ({Path(self._source).name}, line {self._marks[key][0]})"
 
     def enabled_steps(self) -> list[str]:
         """Names of the steps present in the file, in run order."""

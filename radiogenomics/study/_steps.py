@@ -8,14 +8,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from .. import enrich, imaging, integrate, omics, survival
 from ..errors import MissingColumnError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    import pandas as pd
     from mudata import MuData
 
     from . import _schema as s
@@ -84,12 +83,9 @@ def risk_column(study: s.Study) -> str:
 
 
 def _manifest(study: s.Study) -> pd.DataFrame:
-    path = study.resolve(study.inputs.images.manifest)
-    table = pd.read_csv(path)
-    for col in ("image", "mask"):
-        if col in table:
-            table[col] = [str((path.parent / p).resolve()) for p in table[col].astype(str)]
-    return table
+    from ._inputs import read_manifest
+
+    return read_manifest(study)
 
 
 def _params(study: s.Study, p: s.ExtractStep | None) -> Any:
