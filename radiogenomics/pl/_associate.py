@@ -128,7 +128,8 @@ def associate_heatmap(
 
     Returns
     -------
-    The axes.
+    The axes: the correlation image (``ax.images[0]``), one ``*`` mark per significant cell in
+    ``ax.texts`` and a colour bar of ``r``.
 
     Examples
     --------
@@ -201,11 +202,12 @@ def volcano(
     max_points
         Maximum number of non-significant points drawn.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.scatter`.
+        Passed to :meth:`matplotlib.axes.Axes.scatter` for both groups of pairs (e.g. ``s``, ``alpha``).
 
     Returns
     -------
-    The axes.
+    The axes: grey and red point sets (``ax.collections``), the FDR line (a ``Line2D`` labelled
+    ``FDR 5%``) and one annotation per labelled pair in ``ax.texts``.
 
     Examples
     --------

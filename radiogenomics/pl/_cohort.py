@@ -24,11 +24,11 @@ def pairing(mdata: MuData, *, ax: Axes | None = None, **kwargs) -> Axes:
     ax
         Axes to draw into; a new figure is made when ``None``.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.barh`.
+        Passed to :meth:`matplotlib.axes.Axes.barh` for the bars of patient counts.
 
     Returns
     -------
-    The axes.
+    The axes: one bar per combination of modalities, its count written at its end.
 
     Examples
     --------

@@ -85,11 +85,11 @@ def enrichment_dotplot(
     ax
         Axes to draw into; a new figure is made when ``None``.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.scatter`.
+        Passed to :meth:`matplotlib.axes.Axes.scatter` for the gene-set dots (e.g. ``cmap``).
 
     Returns
     -------
-    The axes.
+    The axes: one dot per ranking and gene set, a colour bar of NES and a legend of dot sizes.
 
     Examples
     --------
@@ -158,7 +158,8 @@ def gsea_running_score(mdata: MuData, ranking: str, term: str, *, key: str = "gs
 
     Returns
     -------
-    The axes.
+    The axes: the running score curve, one tick per gene of the set under it and a dashed line
+    at the rank of the ES.
 
     Examples
     --------
@@ -236,11 +237,12 @@ def pathway_heatmap(
     ax
         Axes to draw into; a new figure is made when ``None``.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+        Passed to :meth:`matplotlib.axes.Axes.imshow` for the correlation image (e.g. ``cmap``).
 
     Returns
     -------
-    The axes.
+    The axes: the features x pathways image of ``r`` with a colour bar, dots on the cells with
+    ``padj < alpha``.
 
     Examples
     --------

@@ -59,7 +59,7 @@ def shap_summary(
 
     Returns
     -------
-    The axes.
+    The axes: one row of points per feature and a colour bar of the feature value.
 
     Raises
     ------
@@ -123,7 +123,7 @@ def shap_dependence(
 
     Returns
     -------
-    The axes.
+    The axes: one point per patient, coloured by ``color`` (with a colour bar) when given.
 
     Raises
     ------

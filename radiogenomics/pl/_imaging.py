@@ -60,7 +60,7 @@ def icc_distribution(
 
     Returns
     -------
-    The axes.
+    The axes: the cumulative ICC lines, the threshold line and a legend with the counts.
 
     Examples
     --------
@@ -138,11 +138,11 @@ def feature_correlation(
     ax
         Axes to draw into; a new figure is made when ``None``.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.imshow`.
+        Passed to :meth:`matplotlib.axes.Axes.imshow` for the correlation image (e.g. ``cmap``).
 
     Returns
     -------
-    The axes.
+    The axes: the clustered features x features image (``ax.images[0]``) with a colour bar.
 
     Examples
     --------
@@ -212,11 +212,11 @@ def harmonization_pca(
     ax
         Axes to draw into; a new figure is made when ``None``.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.scatter`.
+        Passed to :meth:`matplotlib.axes.Axes.scatter` for the patients of each batch.
 
     Returns
     -------
-    The axes.
+    The axes: PC1 against PC2, one point set per batch, the batch's share of variance in the title.
 
     Examples
     --------

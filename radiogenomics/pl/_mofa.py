@@ -39,7 +39,7 @@ def mofa_variance(
 
     Returns
     -------
-    The axes.
+    The axes: the views x factors image of R² (%) with its values written in the cells.
 
     Examples
     --------
@@ -96,11 +96,11 @@ def factor_scatter(
     ax
         Axes to draw into; a new figure is made when ``None``.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.scatter`.
+        Passed to :meth:`matplotlib.axes.Axes.scatter` for the patients (e.g. ``s``).
 
     Returns
     -------
-    The axes.
+    The axes: one point per patient, with a legend of the levels or a colour bar of ``color``.
 
     Examples
     --------

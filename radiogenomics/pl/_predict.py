@@ -46,7 +46,7 @@ def roc(mdata: MuData, *, key: str = "predict", ax: Axes | None = None, **kwargs
 
     Returns
     -------
-    The axes.
+    The axes: the ROC curves with the chance diagonal and a legend of the AUCs.
 
     Examples
     --------

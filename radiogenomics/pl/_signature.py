@@ -8,7 +8,7 @@ import numpy as np
 
 from .._utils import require_mudata
 from ..get import result
-from ._utils import at_time, event_name, level_text, new_axes, survival_at, time_label
+from ._utils import at_time, event_name, interval_bars, level_text, new_axes, survival_at, time_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -35,11 +35,11 @@ def calibration(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None,
     ax
         Axes to draw into; a new figure is made when ``None``.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+        Passed to :meth:`matplotlib.axes.Axes.errorbar` for the risk groups.
 
     Returns
     -------
-    The axes.
+    The axes: one point with its interval per risk group, the diagonal, and the slope in the title.
 
     Examples
     --------
@@ -56,10 +56,8 @@ def calibration(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None,
     slope = result(mdata, key, "calibration_slope").iloc[0]
     ax = new_axes(ax, figsize=(4.5, 4.5))
     # survival -> risk of the event by t0: 1 - S, so the interval bounds swap
-    risk, lower, upper = 1 - table["observed"].to_numpy(), 1 - table["observed_upper"], 1 - table["observed_lower"]
-    err = [risk - lower.to_numpy(), upper.to_numpy() - risk]
-    style = {"fmt": "o", "color": "black", "capsize": 3, **kwargs}
-    ax.errorbar(1 - table["predicted"].to_numpy(), risk, yerr=err, **style)
+    risk = 1 - table[["predicted", "observed", "observed_upper", "observed_lower"]].to_numpy(dtype=float)
+    interval_bars(ax, risk[:, 0], risk[:, 1], risk[:, 2], risk[:, 3], **{"fmt": "o", **kwargs})
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
@@ -90,11 +88,11 @@ def time_auc(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None, **
     ax
         Axes to draw into; a new figure is made when ``None``.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+        Passed to :meth:`matplotlib.axes.Axes.errorbar` for the AUC at each time.
 
     Returns
     -------
-    The axes.
+    The axes: the AUC with its interval at each stored time and the line of chance (0.5).
 
     Examples
     --------
@@ -108,9 +106,7 @@ def time_auc(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None, **
     require_mudata(mdata, "pl.time_auc")
     table = result(mdata, key, "auc")
     ax = new_axes(ax)
-    auc = table["auc"].to_numpy()
-    err = [auc - table["ci_lower"].to_numpy(), table["ci_upper"].to_numpy() - auc]
-    ax.errorbar(table["time"], auc, yerr=err, **{"fmt": "o-", "color": "black", "capsize": 3, **kwargs})
+    interval_bars(ax, table["time"], table["auc"], table["ci_lower"], table["ci_upper"], **{"fmt": "o-", **kwargs})
     ax.axhline(0.5, color="grey", linestyle="--", linewidth=1)
     ax.set_ylim(0.3, 1)
     ax.set_xlabel(time_label(result(mdata, key, "params")["time"]))
@@ -134,7 +130,7 @@ def decision_curve(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = No
 
     Returns
     -------
-    The axes.
+    The axes: the model's net benefit curve with the treat-all and treat-none lines.
 
     Examples
     --------
@@ -176,7 +172,7 @@ def risk_distribution(mdata: MuData, *, key: str = "evaluate", ax: Axes | None =
 
     Returns
     -------
-    The axes.
+    The axes: a box and jittered points of the risk score for censored patients and for events.
 
     Examples
     --------
@@ -224,7 +220,7 @@ def nomogram(mdata: MuData, *, key: str = "nomogram", ax: Axes | None = None) ->
 
     Returns
     -------
-    The axes.
+    The axes: one scale per row (``ax.get_yticklabels()`` names them), its values in ``ax.texts``.
 
     Examples
     --------

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._utils import require_mudata
 from ..get import result
-from ._utils import level_text, new_axes, time_label
+from ._utils import interval_bars, level_text, new_axes, time_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -72,11 +72,12 @@ def kaplan_meier(
     min_at_risk
         Leave the number-at-risk cell empty where fewer than this many patients remain.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.step`.
+        Passed to :meth:`matplotlib.axes.Axes.step` for the survival curves.
 
     Returns
     -------
-    The axes.
+    The axes: one step curve per group with its interval and censoring marks; the at-risk numbers
+    are in ``ax.texts``.
 
     Examples
     --------
@@ -150,11 +151,12 @@ def forest(mdata: MuData, *, key: str = "cox", ax: Axes | None = None, **kwargs)
     ax
         Axes to draw into; a new figure is made when ``None``.
     **kwargs
-        Passed to :meth:`matplotlib.axes.Axes.errorbar`.
+        Passed to :meth:`matplotlib.axes.Axes.errorbar` for the hazard ratios.
 
     Returns
     -------
-    The axes.
+    The axes: one hazard ratio with its interval per term (terms are the y tick labels), with
+    the HR and p-value written at the right.
 
     Examples
     --------
@@ -172,8 +174,7 @@ def forest(mdata: MuData, *, key: str = "cox", ax: Axes | None = None, **kwargs)
     hr = summary["exp(coef)"].to_numpy()
     lo = summary["exp(coef) lower 95%"].to_numpy()
     hi = summary["exp(coef) upper 95%"].to_numpy()
-    style = {"fmt": "s", "color": "black", "capsize": 3, **kwargs}
-    ax.errorbar(hr, y, xerr=[hr - lo, hi - hr], **style)
+    interval_bars(ax, y, hr, lo, hi, horizontal=True, **{"fmt": "s", **kwargs})
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
     ax.set_xscale("log")
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter

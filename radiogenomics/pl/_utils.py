@@ -25,6 +25,19 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float] = (6, 4)) -> Axes:
     return ax
 
 
+def interval_bars(ax: Axes, at, estimate, lower, upper, *, horizontal: bool = False, **kwargs) -> None:
+    """Draw estimates with their (asymmetric) interval as black capped error bars; ``kwargs`` override the style."""
+    import numpy as np
+
+    estimate = np.asarray(estimate, dtype=float)
+    err = [estimate - np.asarray(lower, dtype=float), np.asarray(upper, dtype=float) - estimate]
+    style = {"color": "black", "capsize": 3, **kwargs}
+    if horizontal:
+        ax.errorbar(estimate, at, xerr=err, **style)
+    else:
+        ax.errorbar(at, estimate, yerr=err, **style)
+
+
 def time_unit(column: object) -> str:
     """Unit of a time column read from its name (``"os_months"`` -> ``"months"``); ``""`` when the name has none."""
     return _UNITS.get(str(column).lower().rsplit("_", 1)[-1], "")
