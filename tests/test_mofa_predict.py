@@ -411,8 +411,6 @@ def test_predict_shap_of_a_forest_and_refusals(mdata):
     shap = mdata.uns["predict"]["shap"]
     assert shap.abs().mean().idxmax() == mdata["radiomics"].var_names[3]
     assert mdata.uns["predict"]["params"]["shap_scale"] == "probability"
-    with pytest.raises(rg.errors.DataFormatError, match="explain=True supports binary and continuous"):
-        rg.integrate.predict(mdata, "site", explain=True)
     rg.integrate.predict(mdata, "planted", model="logistic_l2", cv=3, repeats=1, grid=GRID, key_added="plain")
     with pytest.raises(KeyError, match="rerun predict or signature with explain=True"):
         rg.pl.shap_summary(mdata, key="plain")

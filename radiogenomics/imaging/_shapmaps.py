@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._explain import stored_shap
 from .._utils import require_mudata
 from ..errors import DataFormatError, MissingColumnError, MissingResultError
 from ._featuremap import CLASSES, feature_map, read_case
@@ -71,6 +72,7 @@ def shap_feature_maps(
     patient: str,
     *,
     key: str = "predict",
+    target_class: str | None = None,
     n_features: int = 3,
     modality: str = "radiomics",
     kernel_radius: int = 1,
@@ -98,6 +100,8 @@ def shap_feature_maps(
         Patient ID (a row of the SHAP table).
     key
         ``uns`` key of the explained result.
+    target_class
+        For a multi-class target, the class whose SHAP values rank the features (required there).
     n_features
         Number of features mapped.
     modality
@@ -121,6 +125,8 @@ def shap_feature_maps(
     ------
     MissingResultError
         No SHAP values in ``uns[key]`` (rerun with ``explain=True``) or ``patient`` not in them.
+    ValueError
+        ``target_class`` missing for a multi-class result, or given for another one.
     MissingColumnError
         ``modality`` is not a modality of ``mdata``.
     DataFormatError
@@ -142,14 +148,10 @@ def shap_feature_maps(
     >>> maps["table"][["rank", "shap"]]  # doctest: +SKIP
     """
     require_mudata(mdata, "imaging.shap_feature_maps")
-    stored = mdata.uns.get(key, {})
-    if "shap" not in stored:
-        msg = f"No SHAP values in uns[{key!r}]; rerun predict or signature with explain=True."
-        raise MissingResultError(msg)
+    shap, data, _ = stored_shap(mdata, key, target_class)
     if modality not in mdata.mod:
         msg = f"shap_feature_maps: no modality {modality!r}; modalities are {list(mdata.mod)}."
         raise MissingColumnError(msg)
-    shap, data = stored["shap"], stored.get("shap_data")
     patient = str(patient)
     if patient not in shap.index:
         msg = f"patient {patient!r} has no SHAP values in uns[{key!r}]; e.g. {list(shap.index[:5])}."

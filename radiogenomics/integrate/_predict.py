@@ -12,7 +12,7 @@ from sklearn.metrics import roc_curve
 
 from .._compat import copy_mudata
 from .._utils import require_mudata, resolve_keys
-from ..errors import DataFormatError, ParameterError
+from ..errors import ParameterError
 from ._predict_cv import checked_splits, cross_validate, fit_tuned, inner_splits, permutation_null
 from ._predict_metrics import bootstrap_metrics, metric_rows
 from ._predict_model import make_pipeline, model_tables
@@ -156,11 +156,20 @@ def _store_shap(result: dict, final, prep: dict, task: str) -> None:
 
     table, base = predict_shap(final, prep["x"], prep["columns"], task)
     patients = [str(p) for p in prep["y_raw"].index]
-    result["shap"] = shap_table(table.to_numpy(), patients, table.columns)
+    features = [c for c in table.columns if c != "class_index"]
+    if task == "multiclass":  # all patients once per class, with a class column
+        classes = [str(c) for c in prep["classes"]]
+        shap = shap_table(table[features].to_numpy(), patients * len(classes), features)
+        shap.insert(0, "class", [classes[k] for k in table["class_index"]])
+        result["shap"] = shap
+    else:
+        result["shap"] = shap_table(table.to_numpy(), patients, features)
     x = prep["x"][:, 1:] if "batch" in final.named_steps else prep["x"]
-    data = pd.DataFrame(x, columns=prep["columns"])[list(table.columns)]
-    result["shap_data"] = shap_table(data.to_numpy(), patients, table.columns)
-    scale = "value" if task == "regression" else ("probability" if "importance" in result["model"] else "log-odds")
+    data = pd.DataFrame(x, columns=prep["columns"])[features]
+    result["shap_data"] = shap_table(data.to_numpy(), patients, features)
+    linear = "importance" not in result["model"]
+    scale = "value" if task == "regression" else ("log-odds" if linear else "probability")
+    scale = "class logit" if task == "multiclass" and linear else scale
     result["params"].update(shap_base_value=base, shap_scale=scale, explain=True)
 
 
@@ -246,7 +255,8 @@ def predict(
     explain
         Compute SHAP values of the final model on every patient (:mod:`shap`; linear models:
         interventional linear SHAP on the log-odds or value scale, forests: tree SHAP of the
-        positive-class probability or the value). Binary and continuous targets.
+        positive-class probability or the value). Multi-class targets: one set per class
+        (linear: each class's multinomial logit; forests: each class's probability).
     key_added
         Key under which results are stored.
     copy
@@ -286,8 +296,10 @@ def predict(
     ``"shap"`` : :class:`pandas.DataFrame`
         With ``explain=True``: patients x features (those the final model uses) SHAP values;
         ``params["shap_base_value"]`` and ``params["shap_scale"]`` give the base value and scale;
-        ``"shap_data"`` holds the same patients' raw feature values.
-        Drawn by :func:`radiogenomics.pl.shap_summary` and :func:`radiogenomics.pl.shap_dependence`.
+        ``"shap_data"`` holds the same patients' raw feature values. A multi-class target stores
+        every patient once per class with a first column ``class`` and one base value per class
+        (in ``params["classes"]`` order). Drawn by :func:`radiogenomics.pl.shap_summary` and
+        :func:`radiogenomics.pl.shap_dependence` (``target_class=`` for a multi-class target).
     ``"params"`` : :class:`dict`
         Arguments, task, classes, patient counts, ``n_empty_folds``, ``missing_labels`` and
         ``n_missing_labels``, tuned hyper-parameters of the final model.
@@ -305,9 +317,6 @@ def predict(
     mdata = copy_mudata(mdata) if copy else mdata
     prep = _prepare(mdata, target, features, task, batch_key)
     x, y, task, classes = prep["x"], prep["y"], prep["task"], prep["classes"]
-    if explain and task == "multiclass":
-        msg = f"predict: explain=True supports binary and continuous targets; {target!r} has classes {classes}: predict one class vs the rest."
-        raise DataFormatError(msg)
     splits = checked_splits(task, y, cv=cv, repeats=repeats, seed=seed, inner_cv=inner_cv, classes=classes)
     n_select = min(n_select, len(prep["columns"])) if n_select else None
     pipe, default_grid = make_pipeline(model, task, seed, batch=batch_key is not None, n_select=n_select)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._explain import stored_shap
 from .._utils import require_mudata
 from ..errors import MissingResultError
-from ..get import result
 from ._utils import new_axes
 
 if TYPE_CHECKING:
@@ -22,22 +22,19 @@ if TYPE_CHECKING:
 __all__ = ["shap_dependence", "shap_feature_maps", "shap_summary"]
 
 
-def _tables(mdata: MuData, key: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    stored = mdata.uns.get(key, {})
-    if "shap" not in stored:
-        msg = f"No SHAP values in uns[{key!r}]; rerun predict or signature with explain=True."
-        raise MissingResultError(msg)
-    params = result(mdata, key, "params")
-    return result(mdata, key, "shap"), result(mdata, key, "shap_data"), str(params.get("shap_scale", ""))
-
-
 def _rank01(values: np.ndarray) -> np.ndarray:
     """Feature values as ranks in [0, 1] for colouring (missing values stay NaN)."""
     return pd.Series(values).rank(pct=True).to_numpy()
 
 
 def shap_summary(
-    mdata: MuData, *, key: str = "predict", max_features: int = 15, ax: Axes | None = None, **kwargs
+    mdata: MuData,
+    *,
+    key: str = "predict",
+    target_class: str | None = None,
+    max_features: int = 15,
+    ax: Axes | None = None,
+    **kwargs,
 ) -> Axes:
     """Draw SHAP values per feature (one row per feature, one point per patient), coloured by feature value.
 
@@ -50,6 +47,8 @@ def shap_summary(
         Cohort after ``predict(..., explain=True)`` or ``signature(..., explain=True)``.
     key
         ``uns`` key of that result.
+    target_class
+        For a multi-class target, the class whose SHAP values are drawn (required there).
     max_features
         Number of features shown.
     ax
@@ -76,7 +75,7 @@ def shap_summary(
     (5, 'SHAP value (log-odds)')
     """
     require_mudata(mdata, "pl.shap_summary")
-    shap, data, scale = _tables(mdata, key)
+    shap, data, scale = stored_shap(mdata, key, target_class)
     order = shap.abs().mean().sort_values(ascending=False).index[:max_features]
     ax = new_axes(ax, figsize=(6, 0.9 + 0.35 * len(order)))
     rng = np.random.default_rng(0)  # vertical jitter of the points only
@@ -102,7 +101,14 @@ def shap_summary(
 
 
 def shap_dependence(
-    mdata: MuData, feature: str, *, key: str = "predict", color: str | None = None, ax: Axes | None = None, **kwargs
+    mdata: MuData,
+    feature: str,
+    *,
+    key: str = "predict",
+    target_class: str | None = None,
+    color: str | None = None,
+    ax: Axes | None = None,
+    **kwargs,
 ) -> Axes:
     """Scatter a feature's value against its SHAP value, one point per patient.
 
@@ -114,6 +120,8 @@ def shap_dependence(
         A column of ``uns[key]["shap"]`` (a feature the final model uses).
     key
         ``uns`` key of that result.
+    target_class
+        For a multi-class target, the class whose SHAP values are drawn (required there).
     color
         Another explained feature whose value colours the points (an interaction), or ``None``.
     ax
@@ -141,7 +149,7 @@ def shap_dependence(
     True
     """
     require_mudata(mdata, "pl.shap_dependence")
-    shap, data, scale = _tables(mdata, key)
+    shap, data, scale = stored_shap(mdata, key, target_class)
     for name in [feature] + ([color] if color else []):
         if name not in shap.columns:
             msg = f"{name!r} is not an explained feature of uns[{key!r}]; e.g. {list(shap.columns[:5])}."
@@ -166,6 +174,7 @@ def shap_feature_maps(
     patient: str,
     *,
     key: str = "predict",
+    target_class: str | None = None,
     n_features: int = 3,
     slice_index: int | None = None,
     cmap: str = "magma",
@@ -190,6 +199,8 @@ def shap_feature_maps(
         Patient ID.
     key
         ``uns`` key of the explained result.
+    target_class
+        For a multi-class target, the class whose SHAP values are drawn (required there).
     n_features
         Number of features (panels).
     slice_index
@@ -236,7 +247,7 @@ def shap_feature_maps(
     from ._featuremap import feature_map
 
     require_mudata(mdata, "pl.shap_feature_maps")
-    res = compute(mdata, manifest, patient, key=key, n_features=n_features, **kwargs)
+    res = compute(mdata, manifest, patient, key=key, target_class=target_class, n_features=n_features, **kwargs)
     table, skipped = res["table"], res["skipped"]
     if ax is None:
         import matplotlib.pyplot as plt
@@ -248,7 +259,7 @@ def shap_feature_maps(
     if len(axes) < len(table):
         msg = f"shap_feature_maps: {len(table)} features to draw but {len(axes)} axes given."
         raise ValueError(msg)
-    scale = str(result(mdata, key, "params").get("shap_scale", ""))
+    scale = stored_shap(mdata, key, target_class)[2]
     for panel, (feature, row) in zip(axes, table.iterrows(), strict=False):
         feature_map(
             res["images"][feature], res["maps"][feature], {str(row["roi"]): res["masks"][feature]},
