@@ -125,3 +125,14 @@ def test_enrichment_dotplot_font_names_and_height_grow_with_sets():
     assert large.figure.get_figheight() > small.figure.get_figheight() + 1
     plt.close(small.figure)
     plt.close(large.figure)
+
+
+def test_competing_risk_and_validation_plots_carry_the_time_unit():
+    mdata = rg.datasets.synthetic_cohort(n_patients=120, n_genes=100, seed=0)
+    died = mdata.obs["os_event"].to_numpy(dtype=bool)
+    mdata.obs["outcome"] = np.where(died, np.where(mdata.obs["idh_mutant"], 2, 1), 0)
+    mdata.obs["os_days"] = mdata.obs["os_months"] * 30.44
+    rg.survival.cumulative_incidence(mdata, cause="outcome", time="os_days", groupby="site")
+    assert rg.pl.cumulative_incidence(mdata, cause="1", ax=_axes()).get_xlabel() == "Time (OS, days)"
+    rg.survival.validate(mdata, ["age", "idh_mutant"], n_boot=5, t0=12)
+    assert rg.pl.calibration_curve(mdata, ax=_axes()).get_xlabel() == "Predicted risk of death by 12 months"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from .._utils import require_mudata
 from ..get import result
-from ._utils import new_axes
+from ._utils import at_time, event_name, new_axes, time_unit
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -33,7 +33,8 @@ def cumulative_incidence(
 
     Returns
     -------
-    The axes (x: time in months; y: cumulative incidence); Gray's p-values in the legend title.
+    The axes (x: time in the unit of the time column, e.g. months; y: cumulative incidence); Gray's
+    p-values in the legend title.
 
     Examples
     --------
@@ -64,7 +65,9 @@ def cumulative_incidence(
             f"cause {c} p = {tests.loc[c, 'p']:.3g}" for c in causes if c in tests.index
         )
     ax.legend(title=title, frameon=False, fontsize="small")
-    ax.set_xlabel(f"Time ({stored['params']['time'].removesuffix('_months').upper() or 'follow-up'}, months)")
+    time = str(stored["params"]["time"])
+    endpoint = time.rsplit("_", 1)[0].upper() if time_unit(time) and "_" in time else ""
+    ax.set_xlabel(f"Time ({', '.join(filter(None, [endpoint, time_unit(time)]))})" if time_unit(time) else time)
     ax.set_ylabel("Cumulative incidence")
     ax.set_ylim(0, 1)
     return ax
@@ -111,7 +114,7 @@ def calibration_curve(mdata: MuData, *, key: str = "validate", ax: Axes | None =
     )
     ax.set_xlim(0, hi)
     ax.set_ylim(0, hi)
-    ax.set_xlabel(f"Predicted risk of an event by {params['t0']:.3g} months")
+    ax.set_xlabel(f"Predicted risk of {event_name(params['event'])} by {at_time(params['t0'], params['time'])}")
     ax.set_ylabel("Observed risk (smooth, Cox on spline of cloglog risk)")
     ax.legend(frameon=False, fontsize="small")
     return ax
