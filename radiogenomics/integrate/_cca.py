@@ -212,11 +212,11 @@ def cca(
     # small matrices: one BLAS thread avoids thread start-up and contention costs in the refits
     with threadpool_limits(limits=1, user_api="blas"):
         wa, wb, corr = _fit(ra, rb, method, n_components, penalties)
-        null = [
+        null_fits = [
             _fit(ra, rb[rng.permutation(len(rb))], method, n_components, penalties, quiet=True)[2]
             for _ in range(n_permutations)
         ]
-    null = np.array(null).reshape(-1, n_components)
+    null = np.array(null_fits).reshape(-1, n_components)
     fa, fb = (wa if la is None else la @ wa), (wb if lb is None else lb @ wb)
     fa, fb = fa / np.linalg.norm(fa, axis=0), fb / np.linalg.norm(fb, axis=0)
     comps = [f"C{k + 1}" for k in range(n_components)]

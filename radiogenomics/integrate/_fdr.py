@@ -72,7 +72,8 @@ def pairs_table(maps: dict, mask: np.ndarray | None = None) -> pd.DataFrame:
     y_names = pd.Index(np.asarray(maps["y_features"]).astype(str))
     nx, ny = len(x_names), len(y_names)
     if mask is None:
-        ix, iy, pick = np.repeat(np.arange(nx), ny), np.tile(np.arange(ny), nx), slice(None)
+        ix, iy = np.repeat(np.arange(nx), ny), np.tile(np.arange(ny), nx)
+        pick: slice | tuple[np.ndarray, np.ndarray] = slice(None)
     else:
         ix, iy = np.nonzero(mask)
         pick = (ix, iy)

@@ -111,7 +111,8 @@ def fuse(
     if copy:
         mdata = copy_mudata(mdata)
     layers = dict(layers or {})
-    blocks, tables, params = [], [], {"mods": list(mods), "scale": scale}
+    blocks, tables = [], []
+    params: dict[str, object] = {"mods": list(mods), "scale": scale}
     for mod in mods:
         full, table, info = _scaled_block(mdata, mod, layers.get(mod), block_scale=scale == "block")
         blocks.append(full)

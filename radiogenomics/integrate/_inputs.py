@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,10 +25,10 @@ class Side:
 
     label: str
     names: pd.Index
-    matrix: object
+    matrix: Any  # ndarray, scipy sparse, or a backed (on-disk) matrix
     patients: pd.Index
-    rows: np.ndarray | None = None
-    cols: np.ndarray | None = None
+    rows: np.ndarray = field(default_factory=lambda: np.arange(0))  # set by select()
+    cols: np.ndarray = field(default_factory=lambda: np.arange(0))  # set by select()
     n_nonfinite: int = 0
 
     def select(self, patients: pd.Index, features: Sequence[str] | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 MODELS = ("logistic_l1", "logistic_l2", "elasticnet", "random_forest")
 _PENALTY_DEPRECATED = inspect.signature(LogisticRegression).parameters["penalty"].default == "deprecated"
@@ -77,7 +81,7 @@ def make_estimator(model: str, task: str, seed: int) -> tuple[BaseEstimator, dic
         msg = f"model={model!r} is not supported; use one of {MODELS}."
         raise ParameterError(msg)
     if task == "regression":
-        return {
+        regressors: dict[str, tuple[BaseEstimator, dict]] = {
             "logistic_l1": (Lasso(max_iter=20000), {"alpha": np.logspace(-3, 0, 7)}),
             "logistic_l2": (Ridge(), {"alpha": np.logspace(-2, 4, 7)}),
             "elasticnet": (ElasticNet(l1_ratio=0.5, max_iter=20000), {"alpha": np.logspace(-3, 0, 7)}),
@@ -85,7 +89,8 @@ def make_estimator(model: str, task: str, seed: int) -> tuple[BaseEstimator, dic
                 RandomForestRegressor(n_estimators=200, random_state=seed),
                 {"min_samples_leaf": [1, 5]},
             ),
-        }[model]
+        }
+        return regressors[model]
     binary = task == "binary"
     if model == "logistic_l1":
         solver = {"solver": "liblinear"} if binary else {"solver": "saga", "tol": 1e-3}
@@ -141,7 +146,7 @@ def model_tables(pipe: Pipeline, features: list[str], classes: list[str], task: 
     return out
 
 
-def linear_predictor(values: np.ndarray, tables: dict, task: str) -> np.ndarray:
+def linear_predictor(values: np.ndarray, tables: Mapping, task: str) -> np.ndarray:
     """Apply stored tables (imputation, scaling, coefficients) to a patients x features array."""
     table = tables["model"]
     coef_cols = [c for c in table.columns if c == "coef" or c.startswith("coef_")]

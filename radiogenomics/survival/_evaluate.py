@@ -39,9 +39,9 @@ def median_follow_up(time: np.ndarray, event: np.ndarray) -> float:
     8.0
     """
     time = np.asarray(time, dtype=float)
-    event = pd.array(event, dtype="boolean")
-    ok = ~np.isnan(time) & ~np.asarray(event.isna())
-    time, censored = time[ok], ~np.asarray(event[ok], dtype=bool)
+    flags = pd.Series(pd.array(event, dtype="boolean"))
+    ok = ~np.isnan(time) & ~flags.isna().to_numpy()
+    time, censored = time[ok], ~flags[ok].to_numpy(dtype=bool)
     reverse = km_table(time, censored)
     below = np.flatnonzero(reverse["survival"].to_numpy() <= 0.5)
     return float(reverse["time"].iloc[below[0]]) if below.size else float("nan")
@@ -291,24 +291,24 @@ def evaluate(
             stacklevel=2,
         )
     y = survival_y(t, e)
-    times = default_times(t, e) if times is None else np.asarray(times, dtype=float)
-    t0 = float(times[len(times) // 2]) if calibration_time is None else float(calibration_time)
+    at = default_times(t, e) if times is None else np.asarray(times, dtype=float)
+    t0 = float(at[len(at) // 2]) if calibration_time is None else float(calibration_time)
     base, source = _baseline(mdata, risk, baseline, lp, t, e)
     apparent = _apparent(mdata, risk)
-    lower, upper = _bootstrap(y, lp, times, n_boot, seed)
+    lower, upper = _bootstrap(y, lp, at, n_boot, seed)
     concordance = pd.DataFrame(
         {"estimate": [harrell_c(t, e, lp), uno_c(y, y, lp)], "ci_lower": lower[:2], "ci_upper": upper[:2]},
         index=pd.Index(["harrell_c", "uno_c"], name="metric"),
     )
-    surv_t = survival_at(base, lp, times)
-    brier = np.full(len(times), np.nan)
+    surv_t = survival_at(base, lp, at)
+    brier = np.full(len(at), np.nan)
     from sksurv.metrics import brier_score
 
-    for i, ti in enumerate(times):
+    for i, ti in enumerate(at):
         if t.min() <= ti < t.max():
             brier[i] = brier_score(y, y, surv_t[:, [i]], [ti])[1][0]
     auc = pd.DataFrame(
-        {"time": times, "auc": td_auc(y, y, lp, times), "ci_lower": lower[2:], "ci_upper": upper[2:], "brier": brier}
+        {"time": at, "auc": td_auc(y, y, lp, at), "ci_lower": lower[2:], "ci_upper": upper[2:], "brier": brier}
     )
     grid = np.unique(np.quantile(t[e], np.linspace(0.1, 0.9, 20)))
     pred_t0 = survival_at(base, lp, [t0])[:, 0]
@@ -323,7 +323,7 @@ def evaluate(
             "risk": risk,
             "time": time,
             "event": event,
-            "times": [float(x) for x in times],
+            "times": [float(x) for x in at],
             "calibration_time": t0,
             "baseline": source,
             "ibs": ibs(y, y, survival_at(base, lp, grid), grid),

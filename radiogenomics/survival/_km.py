@@ -262,12 +262,12 @@ def logrank(
         msg = f"logrank: {groupby!r} has a single group {levels}; a comparison needs at least two."
         raise InsufficientDataError(msg)
     if trend:
-        scores = _default_scores(levels) if scores is None else np.asarray(scores, dtype=float)
-        if len(scores) != len(levels):
-            msg = f"logrank: {len(scores)} scores for {len(levels)} groups {levels}."
+        trend_scores = _default_scores(levels) if scores is None else np.asarray(scores, dtype=float)
+        if len(trend_scores) != len(levels):
+            msg = f"logrank: {len(trend_scores)} scores for {len(levels)} groups {levels}."
             raise InsufficientDataError(msg)
     codes = values.cat.codes.to_numpy()[usable]
-    groups, tests = logrank_test(t[usable], ev[usable], codes, strata=strat, scores=scores if trend else None)
+    groups, tests = logrank_test(t[usable], ev[usable], codes, strata=strat, scores=trend_scores if trend else None)
     groups.index = pd.Index([_label(levels[int(c)]) for c in groups.index], name="group")
     mdata.uns[key_added] = {
         "groups": groups.loc[[_label(v) for v in levels if _label(v) in groups.index]],
@@ -344,7 +344,9 @@ def kaplan_meier(
     mdata = copy_mudata(mdata) if copy else mdata
     t, ev, usable = survival_columns(mdata.obs, time, event, where="kaplan_meier", require_events=False)
     if groupby is None:
-        values = pd.Series(pd.Categorical(np.where(usable, "all", None), categories=["all"]), index=mdata.obs.index)
+        labels = np.full(len(usable), None, dtype=object)
+        labels[usable] = "all"
+        values = pd.Series(pd.Categorical(labels, categories=["all"]), index=mdata.obs.index)
     else:
         values, usable = _groups(mdata.obs, groupby, usable, "kaplan_meier")
     tables, medians = [], []

@@ -5,10 +5,15 @@ Convention everywhere: a higher risk score means worse survival (shorter time to
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from ._coxnet import survival_y
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "baseline_hazard",
@@ -104,7 +109,7 @@ def baseline_hazard(lp: np.ndarray, time: np.ndarray, event: np.ndarray) -> pd.D
     return pd.DataFrame({"time": est.cum_baseline_hazard_.x, "cumulative_hazard": est.cum_baseline_hazard_.y})
 
 
-def survival_at(baseline: pd.DataFrame, lp: np.ndarray, times: np.ndarray) -> np.ndarray:
+def survival_at(baseline: pd.DataFrame, lp: ArrayLike, times: ArrayLike) -> np.ndarray:
     """Predicted survival ``S(t | lp) = exp(-H0(t) exp(lp))`` (patients x times), H0 a right-continuous step."""
     grid = baseline["time"].to_numpy(dtype=float)
     cum = baseline["cumulative_hazard"].to_numpy(dtype=float)

@@ -136,13 +136,13 @@ def nomogram(
     scale = 100 / spans.max()
     table["points"] = scale * (table["contribution"] - low)
     lp_at_zero = float(table.groupby("covariate", sort=False)["contribution"].min().sum() - center @ coef.to_numpy())
-    times = np.quantile(t[rows], [0.25, 0.5, 0.75]).round(1) if times is None else np.asarray(times, dtype=float)
+    at = np.quantile(t[rows], [0.25, 0.5, 0.75]).round(1) if times is None else np.asarray(times, dtype=float)
     base = baseline_hazard(lp[rows], t[rows], e[rows])
     total = np.linspace(0, float(table.groupby("covariate")["points"].max().sum()), 101)
     lin = lp_at_zero + total / scale
-    surv = survival_at(base, lin, times)
+    surv = survival_at(base, lin, at)
     totals = pd.DataFrame({"total_points": total, "linear_predictor": lin})
-    for j, ti in enumerate(times):
+    for j, ti in enumerate(at):
         totals[f"survival_{ti:g}"] = surv[:, j]
     mdata.obs[score_column(key_added, "points")] = np.where(
         design.notna().all(axis=1), (lp - lp_at_zero) * scale, np.nan
@@ -152,7 +152,7 @@ def nomogram(
         "total_points": totals,
         "params": {
             "key": key,
-            "times": [float(x) for x in times],
+            "times": [float(x) for x in at],
             "points_per_unit": float(scale),
             "lp_at_zero": lp_at_zero,
             "n": int(rows.sum()),

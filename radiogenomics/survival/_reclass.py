@@ -215,7 +215,8 @@ def reclassification(
     if not (t <= t0).any() or not (ev & (t <= t0)).any() or not (t > t0).any():
         msg = f"reclassification: t0={t0} must lie inside the follow-up with events before it and patients after it."
         raise DataFormatError(msg)
-    estimate = idi_nri(t, ev, *_risks(t, ev, (X_base, X_full), t0), t0)
+    risk_base, risk_full = _risks(t, ev, (X_base, X_full), t0)
+    estimate = idi_nri(t, ev, risk_base, risk_full, t0)
     boots, failed = [], 0
     for idx in bootstrap_indices(len(t), n_boot, seed):
         if not (ev[idx] & (t[idx] <= t0)).any() or not (t[idx] > t0).any():

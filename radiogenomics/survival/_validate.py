@@ -152,8 +152,8 @@ def validate(
         raise DataFormatError(msg)
     if signature is not None:
         X, t, e, fitter = _signature_problem(mdata, signature, time, event)
-        model = {"signature": signature}
-    else:
+        model: dict[str, str | list[str]] = {"signature": signature}
+    elif covariates is not None:
         X, t, e, fitter = _cox_problem(mdata, covariates, time, event)
         model = {"covariates": [covariates] if isinstance(covariates, str) else list(covariates)}
     t0 = float(np.median(t[e])) if t0 is None else float(t0)

@@ -148,7 +148,7 @@ def optimism(
     lp = predict(X)
     apparent = indices(time, event, lp, lp, time, event, slope_is_one=unpenalized)
     curve = None
-    if t0 is not None:
+    if t0 is not None and grid is not None:
         pred = predicted_risk(lp, time, event, lp, t0)
         curve = calibration_curve(time, event, pred, t0, grid)
     train_rows, test_rows, curve_opt, failed = [], [], [], 0
@@ -161,7 +161,7 @@ def optimism(
             lp_b, lp_o = pb(X[idx]), pb(X)
             tr = indices(time[idx], event[idx], lp_b, lp_b, time[idx], event[idx], slope_is_one=unpenalized)
             te = indices(time, event, lp_o, lp_b, time[idx], event[idx])
-            if t0 is not None:
+            if t0 is not None and grid is not None:
                 cb = calibration_curve(
                     time[idx], event[idx], predicted_risk(lp_b, time[idx], event[idx], lp_b, t0), t0, grid
                 )
