@@ -242,6 +242,8 @@ def shap_feature_maps(
     >>> ax = rg.pl.shap_feature_maps(mdata, manifest, "P000", n_features=2)
     >>> ax.get_title().splitlines()[0]  # rank 1 is the lesion volume: a shape feature has no voxel map
     '#2 firstorder_Energy'
+    >>> import shutil
+    >>> shutil.rmtree(folder)
     """
     from ..imaging import shap_feature_maps as compute
     from ._featuremap import feature_map
