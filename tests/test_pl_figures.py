@@ -136,3 +136,15 @@ def test_competing_risk_and_validation_plots_carry_the_time_unit():
     assert rg.pl.cumulative_incidence(mdata, cause="1", ax=_axes()).get_xlabel() == "Time (OS, days)"
     rg.survival.validate(mdata, ["age", "idh_mutant"], n_boot=5, t0=12)
     assert rg.pl.calibration_curve(mdata, ax=_axes()).get_xlabel() == "Predicted risk of death by 12 months"
+
+
+def test_report_labels_replace_raw_names_in_terms_combinations_and_texts():
+    from radiogenomics.study._figures import _relabel
+
+    ax = _axes()
+    ax.set_yticks([0, 1, 2], ["idh_mutant [yes vs no]", "radiomics + mut", "age"])
+    ax.set_xlabel("gene rank in risk_score_cv (n = 10)")
+    _relabel(ax, {"age": "Age at diagnosis"})
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert ticks == ["IDH mutant (yes vs no)", "Radiomics + Mutations", "Age at diagnosis"]
+    assert ax.get_xlabel() == "Gene rank in Radiomic risk score (n = 10)"

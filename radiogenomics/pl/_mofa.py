@@ -10,7 +10,7 @@ import pandas as pd
 from .._keys import embedding
 from .._utils import require_mudata, resolve_keys
 from ..get import result
-from ._utils import new_axes
+from ._utils import level_text, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -90,7 +90,7 @@ def factor_scatter(
         Factor on the y axis (1-based).
     color
         ``mdata.obs`` column or ``"<mod>:<feature>"`` key (e.g. ``"mut:IDH1"``); categories and
-        booleans get a legend, numbers a colour bar; missing values are grey.
+        booleans get a legend (booleans as ``yes``/``no``), numbers a colour bar; missing values are grey.
     key
         Name of the embedding (``key_added`` of :func:`radiogenomics.integrate.mofa`).
     ax
@@ -130,7 +130,7 @@ def factor_scatter(
             labels = c.astype(str)
             for level in sorted(labels[~missing].unique()):
                 mask = (labels == level).to_numpy() & ~missing
-                ax.scatter(fx[mask], fy[mask], label=level, **kwargs)
+                ax.scatter(fx[mask], fy[mask], label=level_text(level), **kwargs)
             ax.legend(title=color, frameon=False)
     ax.set_xlabel(f"Factor{x}")
     ax.set_ylabel(f"Factor{y}")

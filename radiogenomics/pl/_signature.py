@@ -229,7 +229,7 @@ def nomogram(mdata: MuData, *, key: str = "nomogram", ax: Axes | None = None) ->
     >>> rg.survival.cox(mdata, ["age", "idh_mutant"])
     >>> rg.survival.nomogram(mdata, times=[12])
     >>> [t.get_text() for t in rg.pl.nomogram(mdata).get_yticklabels()][:3]
-    ['points', 'age', 'idh_mutant']
+    ['Points', 'age', 'idh_mutant']
     """
     require_mudata(mdata, "pl.nomogram")
     points = result(mdata, key, "points")
@@ -238,7 +238,7 @@ def nomogram(mdata: MuData, *, key: str = "nomogram", ax: Axes | None = None) ->
     surv_cols = [c for c in totals.columns if c.startswith("survival_")]
     model = mdata.uns.get(str(result(mdata, key, "params").get("key")), {})
     time = model.get("params", {}).get("time", "")  # the Cox model's time column gives the unit
-    labels = ["points", *covariates, "total points", "linear predictor"]
+    labels = ["Points", *covariates, "Total points", "Linear predictor"]
     labels += [survival_at(float(c.removeprefix("survival_")), time) for c in surv_cols]
     ax = new_axes(ax, figsize=(8, 0.5 * len(labels) + 0.5))
     y = np.arange(len(labels))[::-1].astype(float)

@@ -69,16 +69,23 @@ class Figure:
 
 
 def _relabel(ax: Axes, labels: dict[str, str]) -> None:
-    """Replace raw column names in an axes' texts with their labels (exact matches and ``name [level]`` terms)."""
+    """Replace raw column names in an axes' texts with their labels.
+
+    Exact matches, ``name [level vs reference]`` terms, ``a + b`` combinations, and names with an
+    underscore inside a longer text (e.g. ``gene rank in risk_score_cv``).
+    """
     pattern = re.compile(r"^([A-Za-z0-9_]+) ?(\[.*\])?$")  # name, or a term "name [level vs reference]"
+    known = {**DEFAULT_LABELS, **labels}
+    names = sorted((n for n in known if "_" in n), key=len, reverse=True)
+    inner = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b") if names else None
 
     def fix(text: str) -> str:
-        text = re.sub(r"^time \((\w+)_months\)$", "Time (months)", text)
-        text = re.sub(r"^time \(months\)$", "Time (months)", text)
+        if " + " in text:
+            return " + ".join(fix(part) for part in text.split(" + "))
         match = pattern.match(text.strip())
-        if match and (match.group(1) in labels or match.group(1) in DEFAULT_LABELS):
+        if match and match.group(1) in known:
             return label(match.group(1), labels) + (match.group(2) or "").replace("[", " (").replace("]", ")")
-        return text
+        return inner.sub(lambda m: label(m.group(1), labels), text) if inner else text
 
     def capital(text: str) -> str:
         return text[:1].upper() + text[1:] if text[:1].islower() else text
