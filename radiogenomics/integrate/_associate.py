@@ -114,7 +114,8 @@ def associate(
     y_features
         Restrict y to these features.
     chunk_size
-        Number of y features per chunk; default keeps each chunk near 64 MB.
+        Number of y features per chunk; default keeps each chunk's float64 blocks (patients x chunk
+        and x features x chunk) near 16 MB.
     missing
         ``"pairwise"`` or ``"drop"``, see above.
     min_patients

@@ -85,7 +85,9 @@ def compute(
 ):
     """Run the screen on two prepared sides; return the matrices and a dict of what was done."""
     n_rows = len(xs.rows)
-    chunk = int(chunk_size) if chunk_size else max(1, 8_000_000 // n_rows)
+    # default: float64 blocks (patients x chunk, x features x chunk) of about 16 MB, which the allocator
+    # reuses from chunk to chunk; larger blocks are mapped afresh each time (page faults cost more than BLAS gains)
+    chunk = int(chunk_size) if chunk_size else max(1, 2_000_000 // max(n_rows, xs.n_features, 1))
     gx, gy, rule = _choose_groups(xs, ys, missing, chunk)
     if xs.n_nonfinite or ys.n_nonfinite:
         msg = (
@@ -217,7 +219,7 @@ def correlate(
     seed
         Seed of the permutations.
     chunk_size
-        ``Y`` columns per chunk (default near 64 MB of float64 per chunk).
+        ``Y`` columns per chunk (default: float64 blocks of ``X`` columns x chunk and rows x chunk near 16 MB).
     client
         A :class:`distributed.Client`: chunks of ``Y`` (and their permutation nulls) run on its
         workers; results are identical to the local run.

@@ -8,10 +8,12 @@ turn a block into unit-norm residual columns so that a single matrix product giv
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import special, stats
 
-from ._kernels import spline_pvalues
+from ._kernels import average_ranks, spline_pvalues
 
 __all__ = [
     "corr_pvalues",
@@ -23,30 +25,6 @@ __all__ = [
 ]
 
 _SPLINE_STEP = 2.0**-14
-
-
-def _average_ranks(a: np.ndarray) -> np.ndarray:
-    """Average ranks of each column of a complete matrix (sorting feature-major rows)."""
-    at = np.ascontiguousarray(a.T)
-    m, n = at.shape
-    order = np.argsort(at, axis=1)
-    s = np.take_along_axis(at, order, axis=1)
-    new = np.empty((m, n), dtype=bool)
-    new[:, :1] = True
-    np.not_equal(s[:, 1:], s[:, :-1], out=new[:, 1:])
-    if new.all():
-        avg = np.broadcast_to(np.arange(1.0, n + 1), (m, n))
-    else:  # ties: each run gets the mean of its first and last position
-        idx = np.arange(n)
-        start = np.maximum.accumulate(np.where(new, idx, 0), axis=1)
-        last = np.empty_like(new)
-        last[:, -1:] = True
-        last[:, :-1] = new[:, 1:]
-        end = np.minimum.accumulate(np.where(last, idx, n - 1)[:, ::-1], axis=1)[:, ::-1]
-        avg = (start + end) / 2.0 + 1.0
-    out = np.empty((m, n))
-    np.put_along_axis(out, order, avg, axis=1)
-    return out.T
 
 
 def rank_columns(a: np.ndarray) -> np.ndarray:
@@ -66,7 +44,7 @@ def rank_columns(a: np.ndarray) -> np.ndarray:
         return stats.rankdata(a, axis=0, nan_policy="omit")
     if a.shape[0] == 0:
         return a.copy()
-    return _average_ranks(a)
+    return average_ranks(a.T).T
 
 
 def covariate_basis(z: np.ndarray | None, n: int, *, rank: bool = False) -> tuple[np.ndarray, int]:
@@ -155,8 +133,9 @@ def _exact_pvalues(a: np.ndarray, df: np.ndarray | float) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=8)
 def _pvalue_spline(df: float, h: float = _SPLINE_STEP) -> tuple[np.ndarray, float]:
-    """Cubic Hermite pieces of log p(|r|) on a grid of step ``h`` (Horner coefficients, 4 x m)."""
+    """Cubic Hermite pieces of log p(|r|) on a grid of step ``h`` (Horner coefficients, 4 x m; read-only, cached)."""
     grid = np.arange(0.0, 0.9 + h / 2, h)
     p = _exact_pvalues(grid, df)
     keep = p > 1e-250
@@ -167,6 +146,7 @@ def _pvalue_spline(df: float, h: float = _SPLINE_STEP) -> tuple[np.ndarray, floa
     f, d = np.log(p), -np.exp(log_dp - np.log(p)) * h
     f0, f1, d0, d1 = f[:-1], f[1:], d[:-1], d[1:]
     coef = np.stack([f0, d0, -3 * f0 + 3 * f1 - 2 * d0 - d1, 2 * f0 - 2 * f1 + d0 + d1])
+    coef.flags.writeable = False
     return coef, float(grid[-1])
 
 

@@ -1,9 +1,11 @@
-"""Compiled per-pair kernels of an association map: p-values from correlations, Benjamini-Hochberg.
+"""Compiled kernels of an association map: ranks, p-values from correlations, Benjamini-Hochberg.
 
 An association map of 1,000 x 20,000 features has 2e7 pairs; numpy spends most of the time of
-these two steps in temporaries (about 20 passes over the map for the p-values, a comparison
-sort of 2e7 values for the FDR). The kernels below make three vectorised passes (p-values) and
-a three-pass radix sort (FDR) instead, compiled with numba (a dependency of scanpy) and cached on disk.
+these steps in temporaries (about 20 passes over the map for the p-values, a comparison
+sort of 2e7 values for the FDR, gathers and scatters of every rank). The kernels below make
+three vectorised passes (p-values), a radix sort (FDR: one pass by the top bits, then two
+within each bucket, in cache) and one pass per sorted row
+(ranks) instead, compiled with numba (a dependency of scanpy) and cached on disk.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["bh_adjust", "spline_pvalues"]
+__all__ = ["average_ranks", "bh_adjust", "spline_pvalues"]
 
 
 def _spline(r, df, coef, top, inv_h, logp, t):  # pragma: no cover - compiled
@@ -39,46 +41,81 @@ def _spline(r, df, coef, top, inv_h, logp, t):  # pragma: no cover - compiled
     return outside
 
 
-def _radix_order(keys):  # pragma: no cover - compiled
-    """Sorted keys and their positions: stable counting sorts on three 10-bit digits (keys < 2^30)."""
-    m = keys.size
-    count = np.zeros((3, 1025), np.int64)
+def _bucket_top(bits):  # pragma: no cover - compiled
+    """Keys (p clipped to [0, 1], -0 as 0) packed above their positions, bucketed by the top 10 of 30 bits."""
+    m = bits.size
+    keys = np.empty(m, np.uint32)
+    starts = np.zeros(1025, np.int64)
+    for i in range(m):  # non-negative floats order like their bit patterns; p <= 1 needs 30 bits
+        b = bits[i]
+        k = np.uint32(0) if b >= 0x80000000 else min(b, np.uint32(0x3F800000))
+        keys[i] = k
+        starts[(k >> 20) + 1] += 1
+    for d in range(1024):
+        starts[d + 1] += starts[d]
+    packed = np.empty(m, np.uint64)
+    fill = starts[:-1].copy()
     for i in range(m):
-        k = keys[i]
-        count[0, (k & 1023) + 1] += 1
-        count[1, ((k >> 10) & 1023) + 1] += 1
-        count[2, (k >> 20) + 1] += 1
-    for d in range(3):
+        d = keys[i] >> 20
+        packed[fill[d]] = (np.uint64(keys[i]) << np.uint64(32)) | np.uint64(i)
+        fill[d] += 1
+    return packed, starts
+
+
+def _sort_buckets(packed, starts):  # pragma: no cover - compiled
+    """Sort each bucket in place on the other 20 key bits: two stable 10-bit counting sorts via a scratch copy."""
+    scratch = np.empty(np.max(starts[1:] - starts[:-1]), np.uint64)
+    count = np.empty((2, 1025), np.int64)
+    for bucket in range(1024):
+        lo, hi = starts[bucket], starts[bucket + 1]
+        if hi - lo < 2:
+            continue
+        count[:] = 0
+        for i in range(lo, hi):
+            count[0, ((packed[i] >> np.uint64(32)) & np.uint64(1023)) + 1] += 1
+            count[1, ((packed[i] >> np.uint64(42)) & np.uint64(1023)) + 1] += 1
         for b in range(1024):
-            count[d, b + 1] += count[d, b]
-    key_a, idx_a = np.empty(m, np.uint32), np.empty(m, np.uint32)
-    key_b, idx_b = np.empty(m, np.uint32), np.empty(m, np.uint32)
-    for d in range(3):  # least significant digit first; in: keys/(a), out: a/b alternately
-        c = count[d]
-        shift = 10 * d
-        for i in range(m):
-            k = keys[i] if d == 0 else (key_a[i] if d == 1 else key_b[i])
-            digit = (k >> shift) & 1023
-            pos = c[digit]
-            c[digit] = pos + 1
-            if d == 1:
-                key_b[pos], idx_b[pos] = k, idx_a[i]
-            else:
-                key_a[pos], idx_a[pos] = k, (i if d == 0 else idx_b[i])
-    return key_a, idx_a
+            count[0, b + 1] += count[0, b]
+            count[1, b + 1] += count[1, b]
+        for i in range(lo, hi):  # low digit: bucket -> scratch
+            d = (packed[i] >> np.uint64(32)) & np.uint64(1023)
+            scratch[count[0, d]] = packed[i]
+            count[0, d] += 1
+        for i in range(hi - lo):  # middle digit: scratch -> bucket
+            d = (scratch[i] >> np.uint64(42)) & np.uint64(1023)
+            packed[lo + count[1, d]] = scratch[i]
+            count[1, d] += 1
 
 
-def _step_up(ordered, idx, harmonic):  # pragma: no cover - compiled
+def _step_up(packed, harmonic):  # pragma: no cover - compiled
     """Adjust sorted p as statsmodels does: p_(j) / (j / m / harmonic), running minimum from the top, capped at 1."""
-    m = ordered.size
+    m = packed.size
+    halves = packed.view(np.float32)  # little-endian: [position bits, p] per packed key
     out = np.empty(m, np.float32)
     running = np.inf
     for j in range(m - 1, -1, -1):
         factor = (j + 1) / float(m)
         if harmonic != 1.0:
             factor = factor / harmonic
-        running = min(running, ordered[j] / factor)
-        out[idx[j]] = min(running, 1.0)
+        running = min(running, halves[2 * j + 1] / factor)
+        out[packed[j] & np.uint64(0xFFFFFFFF)] = min(running, 1.0)
+    return out
+
+
+def _tie_ranks(values, order, out):  # pragma: no cover - compiled
+    """Average ranks (1..n) of each row of ``values`` given its ascending ``order``; ties share the mean."""
+    m, n = values.shape
+    for i in range(m):
+        start = 0
+        while start < n:
+            value = values[i, order[i, start]]
+            end = start
+            while end + 1 < n and values[i, order[i, end + 1]] == value:
+                end += 1
+            rank = (start + end) / 2.0 + 1.0
+            for q in range(start, end + 1):
+                out[i, order[i, q]] = rank
+            start = end + 1
     return out
 
 
@@ -88,7 +125,7 @@ def _compiled():
     import numba
 
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    return jit(_spline), jit(_radix_order), jit(_step_up)
+    return jit(_spline), jit(_bucket_top), jit(_sort_buckets), jit(_step_up), jit(_tie_ranks)
 
 
 def spline_pvalues(
@@ -113,10 +150,15 @@ def bh_adjust(values: np.ndarray, *, by: bool = False) -> np.ndarray:
     ``statsmodels.stats.multitest.fdrcorrection(values.astype(float))`` cast to float32 (the same
     float64 formula on the same order; ties get the same value whatever their order).
     """
-    _, radix_order, step_up = _compiled()
-    p = np.abs(np.clip(values, 0.0, 1.0), dtype=np.float32)  # a copy; abs turns -0.0 into +0.0
-    ordered, idx = radix_order(p.view(np.uint32))  # non-negative floats order like their bit patterns
-    del p
-    m = len(ordered)
-    harmonic = float(np.sum(1.0 / np.arange(1, m + 1))) if by else 1.0
-    return step_up(ordered.view(np.float32), idx, harmonic)
+    _, bucket_top, sort_buckets, step_up, _ = _compiled()
+    packed, starts = bucket_top(np.ascontiguousarray(values, dtype=np.float32).view(np.uint32))
+    sort_buckets(packed, starts)  # a radix sort, most significant digit first, then within buckets
+    harmonic = float(np.sum(1.0 / np.arange(1, len(values) + 1))) if by else 1.0
+    return step_up(packed, harmonic)
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Average ranks (1..n, ties share their mean, as :func:`scipy.stats.rankdata`) of each row of a complete matrix."""
+    values = np.ascontiguousarray(values)
+    order = np.argsort(values, axis=1)
+    return _compiled()[4](values, order, np.empty(values.shape))
