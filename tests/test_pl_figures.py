@@ -148,3 +148,11 @@ def test_report_labels_replace_raw_names_in_terms_combinations_and_texts():
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert ticks == ["IDH mutant (yes vs no)", "Radiomics + Mutations", "Age at diagnosis"]
     assert ax.get_xlabel() == "Gene rank in Radiomic risk score (n = 10)"
+
+
+def test_volcano_draws_into_a_subfigure():
+    mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=200, seed=0)
+    rg.integrate.associate(mdata, y="rna", y_features=mdata.mod["rna"].var_names[:20])
+    left, _ = Figure(layout="constrained").subfigures(1, 2)
+    ax = rg.pl.volcano(mdata, ax=left.add_subplot(), label_top=3)
+    assert len(ax.texts) == 3

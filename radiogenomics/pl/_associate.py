@@ -55,7 +55,7 @@ def _label_points(ax: Axes, xy: np.ndarray, labelled: np.ndarray, texts: list[st
 
     if not len(texts):
         return
-    figure = ax.figure
+    figure = ax.figure.figure  # the root figure (also when ax is in a subfigure)
     figure.draw_without_rendering()  # final layout, so that data map to their final pixels
     px = ax.transData.transform(xy)
     zero = ax.transData.transform((0, 0))[0]
