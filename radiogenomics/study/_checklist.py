@@ -68,22 +68,13 @@ def _models(study: Study, state: State) -> list[dict[str, str]]:
             "; ".join(disc) or "no evaluate step",
         )
     )
-    out.append(
-        _item(
-            "TRIPOD+AI 23",
-            "Calibration reported",
-            MET if "evaluate" in uns else (NOT_MET if st.signature else NA),
-            "calibration plot by risk group" if "evaluate" in uns else "add the evaluate step",
-        )
-    )
-    out.append(
-        _item(
-            "TRIPOD+AI 12",
-            "Clinical utility (decision curve)",
-            MET if "evaluate" in uns else (NOT_MET if st.signature else NA),
-            "decision curve against treat-all/none" if "evaluate" in uns else "add the evaluate step",
-        )
-    )
+    evaluated = "evaluate" in uns
+    for framework, item, evidence in (
+        ("TRIPOD+AI 23", "Calibration reported", "calibration plot by risk group"),
+        ("TRIPOD+AI 12", "Clinical utility (decision curve)", "decision curve against treat-all/none"),
+    ):
+        status = MET if evaluated else (NOT_MET if st.signature else NA)
+        out.append(_item(framework, item, status, evidence if evaluated else "add the evaluate step"))
     if state.validation is not None and "evaluate" in state.validation.uns:
         out.append(
             _item(
@@ -164,22 +155,15 @@ def checklist(study: Study, state: State) -> list[dict[str, str]]:
             else "features supplied as a table; settings are those of its source",
         )
     )
-    out.append(
-        _item(
-            "RQS 2 / CLEAR 32",
-            "Feature robustness (perturbation / test-retest)",
-            MET if st.robustness else NOT_MET,
-            f"ICC over {st.robustness.n_perturbations} perturbations" if st.robustness else "no robustness step",
-        )
-    )
-    out.append(
-        _item(
-            "CLEAR 21",
-            "Harmonisation of batch or scanner effects",
-            MET if st.harmonize else NOT_MET,
-            f"ComBat across {st.harmonize.batch_key}" if st.harmonize else "no harmonize step",
-        )
-    )
+    step_items = (
+        ("RQS 2 / CLEAR 32", "Feature robustness (perturbation / test-retest)", "robustness",
+         lambda r: f"ICC over {r.n_perturbations} perturbations"),
+        ("CLEAR 21", "Harmonisation of batch or scanner effects", "harmonize",
+         lambda h: f"ComBat across {h.batch_key}"),
+    )  # fmt: skip
+    for framework, item, step, evidence in step_items:
+        params = getattr(st, step)
+        out.append(_item(framework, item, *((MET, evidence(params)) if params else (NOT_MET, f"no {step} step"))))
     out.append(
         _item(
             "CLEAR 33 / RQS 3",

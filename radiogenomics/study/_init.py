@@ -116,13 +116,13 @@ def init(path: PathLike[str] | str, *, example: str = "glioma", overwrite: bool 
 
     Examples
     --------
-    >>> import tempfile
-    >>> from pathlib import Path
+    >>> from tempfile import TemporaryDirectory
     >>> from radiogenomics import study
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     file = study.init(Path(tmp) / "study.yaml", example="glioma")
-    ...     print(study.load(file).enabled_steps()[:3])
+    >>> folder = TemporaryDirectory()
+    >>> file = study.init(f"{folder.name}/study.yaml", example="glioma")
+    >>> study.load(file).enabled_steps()[:3]
     ['pair', 'filter', 'mutation_status']
+    >>> folder.cleanup()
     """
     if example not in EXAMPLES:
         msg = f"example {example!r} is not one of {', '.join(EXAMPLES)}"

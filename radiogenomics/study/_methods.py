@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ._figures import label
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mudata import MuData
 
     from ._schema import Study
@@ -57,14 +61,12 @@ def _survival(study: Study, used: list[str], mdata: MuData) -> list[str]:
     if st.signature is not None:
         p = st.signature
         endpoint = label(f"{p.endpoint}_months", study.labels).split(" (")[0]
-        clinical = (
-            f", with {', '.join(label(c, study.labels) for c in p.clinical)} entered unpenalised" if p.clinical else ""
-        )
+        clinical = f", with {_names(p.clinical, study)} entered unpenalised" if p.clinical else ""
         n = mdata.uns.get("signature", {}).get("params", {})
         out.append(
             f"A radiomic signature for {endpoint.lower()} was fitted with {'LASSO' if p.l1_ratio == 1 else 'elastic-net'}-penalised "
             f"Cox regression {_cite(used, 'lasso_cox', 'coxnet', 'sksurv')}{clinical} ({n.get('n_patients', '?')} patients, "
-            f"{n.get('n_events', '?')} events); the penalty was chosen by inner cross-validation ({p.rule} rule) inside each of "
+            f"{n.get('n_events', '?')} events); the penalty was chosen by inner cross-validation ({'one-standard-error' if p.rule == '1se' else 'minimum-error'} rule) inside each of "
             f"{p.cv} outer folds ({p.repeats} repeat{'s' if p.repeats > 1 else ''}), so every patient's risk score comes "
             f"from a model that never saw that patient {_cite(used, 'nested')}."
         )
@@ -76,7 +78,7 @@ def _survival(study: Study, used: list[str], mdata: MuData) -> list[str]:
             f"Kaplan-Meier curves with a log-rank test {_cite(used, 'km')}."
         )
     if st.compare is not None:
-        base = ", ".join(label(c, study.labels) for c in st.compare.clinical)
+        base = _names(st.compare.clinical, study)
         out.append(
             f"Its added value over a clinical Cox model ({base}) {_cite(used, 'cox')} was tested by a likelihood-ratio "
             f"test and the change in C (bootstrap and {st.compare.cv}-fold cross-validated)."
@@ -86,61 +88,95 @@ def _survival(study: Study, used: list[str], mdata: MuData) -> list[str]:
     return out
 
 
-def methods_text(study: Study, mdata: MuData) -> dict:
-    """Methods paragraph (list of sentences) and the numbered references it cites."""
-    st, used, text = study.steps, [], []
-    text.append(
-        f"Data were held in one MuData container per cohort {_cite(used, 'mudata')} with every input identifier accounted for in the pairing table."
+MODELS = {
+    "logistic_l1": "L1-penalised (lasso) logistic regression",
+    "logistic_l2": "L2-penalised (ridge) logistic regression",
+    "elasticnet": "elastic-net logistic regression",
+    "random_forest": "a random forest",
+}
+
+
+def _names(keys: list[str] | str | None, study: Study) -> str:
+    """Labels of columns or modalities for running text, without units: ``Age, WHO grade``."""
+    keys = [keys] if isinstance(keys, str) else list(keys or [])
+    return ", ".join(
+        f"{k[4:]} mutation" if k.startswith("mut:") else label(k, study.labels).split(" (")[0] for k in keys
     )
-    if st.extract is not None:
-        text.append(
-            f"Radiomic features were extracted with PyRadiomics {_cite(used, 'pyradiomics')} following IBSI definitions {_cite(used, 'ibsi')}."
-        )
-    if st.robustness is not None:
-        r = st.robustness
-        text.append(
-            f"Feature robustness was measured by the {r.form} intraclass correlation {_cite(used, 'icc')} over {r.n_perturbations} perturbations ({', '.join(r.perturbations)}) of image and mask {_cite(used, 'perturb')}."
-        )
-    if st.filter is not None:
-        f = st.filter
+
+
+def _step_sentences(study: Study, mdata: MuData, cite: Callable[..., str]) -> dict[str, Callable[[Any], str]]:
+    """One sentence per step, from its parameters (in run order, so citations are numbered in order)."""
+
+    def filtered(f: Any) -> str:
         parts = [
             f"ICC < {f.min_icc}" if f.min_icc is not None else None,
             f"|r| > {f.max_corr} with another feature" if f.max_corr else None,
             f"more than {f.max_missing:.0%} missing values",
         ]
-        text.append(f"Features were removed for {', '.join(p for p in parts if p)} or near-zero variance.")
-    if st.harmonize is not None:
-        text.append(
-            f"Batch effects across '{st.harmonize.batch_key}' were removed with ComBat {_cite(used, 'combat')}."
+        return f"Features were removed for {', '.join(p for p in parts if p)} or near-zero variance."
+
+    def normalised(n: Any) -> str:
+        method = {"log_cpm": "log CPM", "log_tpm": "log TPM", "vst": "variance-stabilising transformation"}[n.method]
+        return f"RNA-seq counts were normalised ({method}){' ' + cite('vst') if n.method == 'vst' else ''}."
+
+    def predicted(p: Any) -> str:
+        repeats = f"{p.repeats} repeat{'s' if p.repeats > 1 else ''}"
+        return (
+            f"{_names(p.targets, study)} {'was' if len(p.targets) == 1 else 'were'} predicted from "
+            f"{_names(p.features, study).lower()} features by {MODELS.get(p.model, p.model)} {cite('sklearn')} in "
+            f"nested cross-validation ({p.cv} outer folds, {p.inner_cv} inner folds for tuning, {repeats}) "
+            f"{cite('nested')}; feature scaling and selection were fitted inside training folds only."
         )
-    if st.normalize is not None:
-        key = "vst" if st.normalize.method == "vst" else None
-        text.append(
-            f"RNA-seq counts were normalised ({st.normalize.method.replace('_', ' ')}){' ' + _cite(used, key) if key else ''}."
+
+    def enriched(e: Any) -> str:
+        gsea = cite("gsea", "gseapy")
+        sets = (
+            f"hallmark gene sets {cite('hallmark')}"
+            if e.gene_sets == "hallmark"
+            else f"gene sets of {Path(e.gene_sets).name}"
         )
-    if st.associate is not None:
-        a = st.associate
-        text.append(
-            f"Associations between {a.x} and {a.y} features were tested by {a.method.capitalize()} correlation with Benjamini-Hochberg FDR {_cite(used, 'bh')} (pairs with at least {a.min_patients} patients)."
+        words = {"risk_score": "the radiomic risk score", "factors": "each MOFA+ factor"}
+        rankings = " and ".join(words.get(r) or _names(r, study) for r in e.rankings)
+        return (
+            f"Pathways were tested by pre-ranked GSEA {gsea} of the {sets} "
+            f"({e.permutations} permutations) for {rankings}."
         )
-    if st.mofa is not None:
-        m = st.mofa
-        text.append(
-            f"Multi-omics factors were learnt with MOFA+ {_cite(used, 'mofa')} ({m.n_factors} factors over {', '.join(m.mods or list(mdata.mod))})."
-        )
-    if st.predict is not None:
-        p = st.predict
-        targets = ", ".join(label(t, study.labels) for t in p.targets)
-        text.append(
-            f"{targets} {'was' if len(p.targets) == 1 else 'were'} predicted from {p.features} features by {p.model.replace('_', ' ')} regression {_cite(used, 'sklearn')} in nested cross-validation ({p.cv} outer folds, {p.inner_cv} inner folds for tuning, {p.repeats} repeat{'s' if p.repeats > 1 else ''}) {_cite(used, 'nested')}; feature scaling and selection were fitted inside training folds only."
-        )
-    text.extend(_survival(study, used, mdata))
-    if st.enrichment is not None:
-        e = st.enrichment
-        text.append(
-            f"Pathways were tested by pre-ranked GSEA {_cite(used, 'gsea', 'gseapy')} of the {e.gene_sets} gene sets {_cite(used, 'hallmark') if e.gene_sets == 'hallmark' else ''} ({e.permutations} permutations) for {', '.join(e.rankings)}."
-        )
+
+    return {
+        "extract": lambda _: (
+            f"Radiomic features were extracted with PyRadiomics {cite('pyradiomics')} following IBSI definitions {cite('ibsi')}."
+        ),
+        "robustness": lambda r: (
+            f"Feature robustness was measured by the {r.form} intraclass correlation {cite('icc')} over {r.n_perturbations} perturbations ({', '.join(r.perturbations)}) of image and mask {cite('perturb')}."
+        ),
+        "filter": filtered,
+        "harmonize": lambda h: f"Batch effects across '{h.batch_key}' were removed with ComBat {cite('combat')}.",
+        "normalize": normalised,
+        "associate": lambda a: (
+            f"Associations between {_names(a.x, study).lower()} and {_names(a.y, study).lower()} features were tested by {a.method.capitalize()} correlation with Benjamini-Hochberg FDR {cite('bh')} (pairs with at least {a.min_patients} patients)."
+        ),
+        "mofa": lambda m: (
+            f"Multi-omics factors were learnt with MOFA+ {cite('mofa')} ({m.n_factors} factors over {_names(m.mods or list(mdata.mod), study).lower()})."
+        ),
+        "predict": predicted,
+        "enrichment": enriched,
+    }
+
+
+def methods_text(study: Study, mdata: MuData) -> dict:
+    """Methods paragraph (list of sentences) and the numbered references it cites."""
+    used: list[str] = []
+    cite = partial(_cite, used)
+    text = [
+        f"Data were held in one MuData container per cohort {cite('mudata')} with every input identifier accounted for in the pairing table."
+    ]
+    for name, sentence in _step_sentences(study, mdata, cite).items():
+        if name == "enrichment":
+            text.extend(_survival(study, used, mdata))
+        params = getattr(study.steps, name)
+        if params is not None:
+            text.append(sentence(params))
     text.append(
-        f"All random steps used seed {study.seed}; software versions and input file checksums are in run.json. Reporting follows TRIPOD+AI {_cite(used, 'tripod')}, CLEAR {_cite(used, 'clear')} and the radiomics quality score {_cite(used, 'rqs')}."
+        f"All random steps used seed {study.seed}; software versions and input file checksums are in run.json. Reporting follows TRIPOD+AI {cite('tripod')}, CLEAR {cite('clear')} and the radiomics quality score {cite('rqs')}."
     )
     return {"sentences": text, "references": [REFERENCES[k] for k in used]}

@@ -52,6 +52,23 @@ def _call(func: Callable, ctx: Context, *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
 
+def _forward(
+    func: Callable, ctx: Context, p: Any, *args: Any, rename: dict[str, str] | None = None, **extra: Any
+) -> Any:
+    """Call ``func`` with the step's parameters that it takes, the run's seed, and ``extra``.
+
+    A study-file key is passed as the parameter of the same name (``rename`` maps the few that
+    differ, e.g. ``permutations`` -> ``n_permutations``); keys ``func`` does not take are left
+    out, ``seed`` is the run's seed where ``func`` takes one, and ``extra`` wins over both.
+    """
+    accepted = inspect.signature(func).parameters
+    rename = rename or {}
+    kwargs = {rename.get(k, k): v for k, v in p if rename.get(k, k) in accepted}
+    if "seed" in accepted:
+        kwargs["seed"] = ctx.seed
+    return _call(func, ctx, *args, **{**kwargs, **extra})
+
+
 @contextlib.contextmanager
 def _dask_backend(ctx: Context, *, uses_joblib: bool) -> Iterator[None]:
     if ctx.client is None or not uses_joblib:
@@ -98,32 +115,14 @@ def extract(state: State, p: s.ExtractStep, ctx: Context) -> None:
     """Extract radiomic features from the image manifest."""
     from mudata import MuData
 
-    adata = _call(
-        imaging.extract,
-        ctx,
-        _manifest(ctx.study),
-        params=_params(ctx.study, p),
-        preprocess=p.preprocess,
-        resample_mask=p.resample_mask,
-        progress=False,
-    )
+    adata = _forward(imaging.extract, ctx, p, _manifest(ctx.study), params=_params(ctx.study, p), progress=False)
     state.mdata = MuData({"radiomics": adata})
 
 
 def robustness(state: State, p: s.RobustnessStep, ctx: Context) -> None:
     """ICC of every feature under perturbations of mask and image."""
-    table = _call(
-        imaging.robustness,
-        ctx,
-        _manifest(ctx.study),
-        perturbations=p.perturbations,
-        n_perturbations=p.n_perturbations,
-        n_shuffles=p.n_shuffles,
-        params=_params(ctx.study, ctx.study.steps.extract),
-        form=p.form,
-        seed=ctx.seed,
-        progress=False,
-    )
+    params = _params(ctx.study, ctx.study.steps.extract)
+    table = _forward(imaging.robustness, ctx, p, _manifest(ctx.study), params=params, progress=False)
     state.mdata.uns["robustness"] = table
 
 
@@ -146,29 +145,12 @@ def pair(state: State, p: s.PairStep, ctx: Context) -> None:
 def filter(state: State, p: s.FilterStep, ctx: Context) -> None:
     """Remove unstable (ICC), redundant, constant and incomplete features."""
     icc = state.mdata.uns.get("robustness") if p.min_icc is not None else None
-    imaging.filter_features(
-        state.mdata,
-        mod=p.mod,
-        min_icc=p.min_icc,
-        icc=icc,
-        max_corr=p.max_corr,
-        min_variance=p.min_variance,
-        max_missing=p.max_missing,
-        max_volume_corr=p.max_volume_corr,
-        volume_feature=p.volume_feature,
-    )
+    _forward(imaging.filter_features, ctx, p, state.mdata, icc=icc)
 
 
 def harmonize(state: State, p: s.HarmonizeStep, ctx: Context) -> None:
     """ComBat across batches; the validation cohort gets the training fit."""
-    imaging.harmonize(
-        state.mdata,
-        mod=p.mod,
-        batch_key=p.batch_key,
-        covariates=p.covariates,
-        parametric=p.parametric,
-        mean_only=p.mean_only,
-    )
+    _forward(imaging.harmonize, ctx, p, state.mdata)
     if state.validation is not None:
         imaging.apply_harmonization(state.validation, fit=state.mdata, mod=p.mod)
 
@@ -179,53 +161,33 @@ def normalize(state: State, p: s.NormalizeStep, ctx: Context) -> None:
         if mdata is None or p.mod not in mdata.mod:
             continue
         if p.min_count is not None:
-            omics.filter_genes(mdata, mod=p.mod, min_count=p.min_count, layer=p.layer)
-        omics.normalize(mdata, mod=p.mod, method=p.method, layer=p.layer)
+            _forward(omics.filter_genes, ctx, p, mdata)
+        _forward(omics.normalize, ctx, p, mdata)
     if p.n_top_genes is not None:
-        omics.highly_variable(state.mdata, mod=p.mod, n_top_genes=p.n_top_genes)
+        _forward(omics.highly_variable, ctx, p, state.mdata)
 
 
 def mutation_status(state: State, p: s.MutationStatusStep, ctx: Context) -> None:
     """Per-patient mutation status of genes or gene groups."""
     for mdata in (state.mdata, state.validation):
         if mdata is not None:
-            omics.mutation_status(mdata, p.groups, mod=p.mod)
+            _forward(omics.mutation_status, ctx, p, mdata)
 
 
 def markers(state: State, p: s.MarkersStep, ctx: Context) -> None:
     """High/low marker expression (cut-points fitted on the study cohort)."""
-    omics.markers(state.mdata, p.genes, mod=p.mod, method=p.method, quantile=p.quantile, threshold=p.threshold)
+    _forward(omics.markers, ctx, p, state.mdata)
 
 
 def associate(state: State, p: s.AssociateStep, ctx: Context) -> None:
     """Feature-by-feature associations with FDR."""
-    _call(
-        integrate.associate,
-        ctx,
-        state.mdata,
-        p.x,
-        p.y,
-        method=p.method,
-        covariates=p.covariates,
-        fdr=p.fdr,
-        min_patients=p.min_patients,
-        n_permutations=p.n_permutations,
-        seed=ctx.seed,
-    )
+    _forward(integrate.associate, ctx, p, state.mdata)
 
 
 def mofa(state: State, p: s.MofaStep, ctx: Context) -> None:
     """MOFA+ factors, then their association with clinical variables, mutations and survival."""
     mdata = state.mdata
-    integrate.mofa(
-        mdata,
-        mods=p.mods,
-        n_factors=p.n_factors,
-        seed=ctx.seed,
-        scale_features=p.scale_features,
-        max_iter=p.max_iter,
-        convergence_mode=p.convergence_mode,
-    )
+    _forward(integrate.mofa, ctx, p, mdata)
     obs = p.obs if p.obs is not None else [c for c in ctx.study.labels if c in mdata.obs and not c.endswith("_months")]
     time = "os_months" if "os_months" in mdata.obs else None
     mods = tuple(m for m in ("mut",) if m in mdata.mod)
@@ -235,41 +197,13 @@ def mofa(state: State, p: s.MofaStep, ctx: Context) -> None:
 def predict(state: State, p: s.PredictStep, ctx: Context) -> None:
     """Nested cross-validated prediction of each target from the features."""
     for target in p.targets:
-        _call(
-            integrate.predict,
-            ctx,
-            state.mdata,
-            target,
-            features=p.features,
-            model=p.model,
-            cv=p.cv,
-            repeats=p.repeats,
-            seed=ctx.seed,
-            inner_cv=p.inner_cv,
-            n_permutations=p.n_permutations,
-            key_added=predict_key(target),
-        )
+        _forward(integrate.predict, ctx, p, state.mdata, target, key_added=predict_key(target))
 
 
 def signature(state: State, p: s.SignatureStep, ctx: Context) -> None:
     """Radiomic survival signature; applied unchanged to the validation cohort."""
     time, event = _endpoint(state.mdata, p.endpoint)
-    _call(
-        survival.signature,
-        ctx,
-        state.mdata,
-        features=p.features,
-        time=time,
-        event=event,
-        method=p.method,
-        cv=p.cv,
-        repeats=p.repeats,
-        seed=ctx.seed,
-        clinical=p.clinical,
-        l1_ratio=p.l1_ratio,
-        rule=p.rule,
-        n_alphas=p.n_alphas,
-    )
+    _forward(survival.signature, ctx, p, state.mdata, time=time, event=event)
     if state.validation is not None:
         survival.apply_signature(state.validation, state.mdata.uns["signature"])
 
@@ -279,14 +213,13 @@ def evaluate(state: State, p: s.EvaluateStep, ctx: Context) -> None:
     endpoint = ctx.study.step_params("signature").endpoint
     time, event = _endpoint(state.mdata, endpoint)
     risk = risk_column(ctx.study)
-    kw = {"time": time, "event": event, "times": p.times, "n_groups": p.n_groups, "n_boot": p.n_boot, "seed": ctx.seed}
-    survival.evaluate(state.mdata, risk, **kw)
+    _forward(survival.evaluate, ctx, p, state.mdata, risk, time=time, event=event)
     survival.dichotomize(state.mdata, risk, method=p.cutpoint, time=time, event=event, seed=ctx.seed)
     survival.kaplan_meier(state.mdata, time=time, event=event, groupby=f"{risk}_group")
     survival.logrank(state.mdata, f"{risk}_group", time=time, event=event)
     if state.validation is not None:
         vdata = state.validation
-        survival.evaluate(vdata, "risk_score", **kw)
+        _forward(survival.evaluate, ctx, p, vdata, "risk_score", time=time, event=event)
         survival.apply_cutpoint(
             vdata, state.mdata.uns[f"{risk}_group"], score="risk_score", key_added="risk_score_group"
         )
@@ -296,17 +229,8 @@ def evaluate(state: State, p: s.EvaluateStep, ctx: Context) -> None:
 def compare(state: State, p: s.CompareStep, ctx: Context) -> None:
     """Added value of the risk score over the clinical model (bootstrap and cross-validated)."""
     time, event = _endpoint(state.mdata, ctx.study.step_params("signature").endpoint)
-    survival.compare(
-        state.mdata,
-        p.clinical,
-        [risk_column(ctx.study)],
-        time=time,
-        event=event,
-        n_boot=p.n_boot,
-        cv=p.cv,
-        repeats=p.repeats,
-        seed=ctx.seed,
-    )
+    added = [risk_column(ctx.study)]
+    _forward(survival.compare, ctx, p, state.mdata, rename={"clinical": "base"}, added=added, time=time, event=event)
 
 
 def nomogram(state: State, p: s.NomogramStep, ctx: Context) -> None:
@@ -316,8 +240,8 @@ def nomogram(state: State, p: s.NomogramStep, ctx: Context) -> None:
     if covariates is None:
         clinical = ctx.study.steps.compare.clinical if ctx.study.steps.compare else []
         covariates = [*clinical, risk_column(ctx.study)]
-    survival.cox(state.mdata, covariates, time=time, event=event)
-    survival.nomogram(state.mdata, times=p.times)
+    _forward(survival.cox, ctx, p, state.mdata, covariates=covariates, time=time, event=event)
+    _forward(survival.nomogram, ctx, p, state.mdata)
 
 
 def enrichment_rankings(mdata: MuData, names: list[str], study: s.Study) -> list[str]:
@@ -341,18 +265,7 @@ def enrichment(state: State, p: s.EnrichmentStep, ctx: Context) -> None:
     keys = enrichment_rankings(state.mdata, p.rankings, ctx.study)
     sets = ctx.study.resolve(p.gene_sets)
     gene_sets = str(sets) if sets.is_file() else p.gene_sets
-    _call(
-        enrich.gsea,
-        ctx,
-        state.mdata,
-        keys,
-        mod=p.mod,
-        gene_sets=gene_sets,
-        n_permutations=p.permutations,
-        null=p.null,
-        min_size=p.min_size,
-        seed=ctx.seed,
-    )
+    _forward(enrich.gsea, ctx, p, state.mdata, keys, rename={"permutations": "n_permutations"}, gene_sets=gene_sets)
 
 
 STEPS: dict[str, Callable[[State, Any, Context], None]] = {
