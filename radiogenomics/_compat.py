@@ -18,18 +18,22 @@ from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import mudata as md
 import pandas as pd
 
+from .errors import MissingColumnError
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    import numpy as np
     from anndata import AnnData
     from mudata import MuData
+    from scipy.sparse import spmatrix
 
-__all__ = ["copy_mudata", "expected_duplicate_names", "md", "restore_obs_dtypes", "update_mudata"]
+__all__ = ["copy_mudata", "expected_duplicate_names", "md", "restore_obs_dtypes", "stored_matrix", "update_mudata"]
 
 
 @contextmanager
@@ -88,3 +92,21 @@ def update_mudata(mdata: MuData) -> None:
     with expected_duplicate_names():
         mdata.update()
     restore_obs_dtypes(mdata, dtypes)
+
+
+def stored_matrix(adata: AnnData, layer: str | None = None) -> np.ndarray | spmatrix:
+    """``adata.layers[layer]`` (or ``adata.X``): the in-memory dense or sparse matrix the package works on.
+
+    anndata types ``X`` as any of its storage backends (or ``None``); the package reads in-memory
+    cohorts (backed ones are read chunkwise elsewhere), so this narrows the type once.
+
+    Raises
+    ------
+    MissingColumnError
+        The AnnData has no such matrix.
+    """
+    values = adata.X if layer is None else adata.layers[layer]
+    if values is None:
+        msg = f"The modality has no {'layer ' + repr(layer) if layer else 'X'} matrix; store the values first."
+        raise MissingColumnError(msg)
+    return cast("np.ndarray | spmatrix", values)

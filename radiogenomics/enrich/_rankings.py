@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._compat import stored_matrix
 from .._keys import embedding_key, loadings_key
 from .._utils import dense, get_modality, resolve_keys
 from ..errors import DataFormatError, InputTypeError, InsufficientDataError, MissingColumnError, ParameterError
@@ -89,7 +90,7 @@ def _patient_rankings(mdata: MuData, keys: list[str], mod: str, layer: str | Non
             msg = f"Ranking {key!r}: only {int(usable.sum())} patients have both {key!r} and {mod!r} data; need >= {MIN_PATIENTS}."
             raise ParameterError(msg)
     patients = mdata.obs_names[has_expr]
-    matrix = adata.layers[layer] if layer is not None else adata.X
+    matrix = stored_matrix(adata, layer)
     rows = adata.obs_names.get_indexer(patients)
     if len(rows) != adata.n_obs or (rows != np.arange(adata.n_obs)).any():
         matrix = matrix[rows]
@@ -105,16 +106,16 @@ def _patient_rankings(mdata: MuData, keys: list[str], mod: str, layer: str | Non
     return out
 
 
-def _factor_ranking(mdata: MuData, key: str, adata: ad.AnnData, labels: pd.Index) -> pd.Series:
+def _factor_ranking(mdata: MuData, key: str, adata: ad.AnnData | None, labels: pd.Index | None) -> pd.Series:
     """Rank genes by their weight on a factor (``"mofa:1"`` reads ``varm["LFs"]`` column 0)."""
-    name, k = key.split(":", 1)
+    name, number = key.split(":", 1)
     slot = loadings_key(name)
-    if slot not in adata.varm:
+    if adata is None or slot not in adata.varm:
         msg = f"Ranking {key!r}: no gene weights in varm[{slot!r}] of the expression modality; run rg.integrate.mofa first."
         raise MissingColumnError(msg)
     weights = adata.varm[slot]
     weights = weights.to_numpy() if isinstance(weights, pd.DataFrame) else np.asarray(weights)
-    k = int(k) if k.isdigit() else 0
+    k = int(number) if number.isdigit() else 0
     if not 1 <= k <= weights.shape[1]:
         msg = (
             f"Ranking {key!r}: varm[{slot!r}] has {weights.shape[1]} factors; use {name}:1..{name}:{weights.shape[1]}."

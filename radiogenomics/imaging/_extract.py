@@ -369,15 +369,17 @@ def extract(
     records = cases.to_dict("records")
     backend, run = runner([records[i] for i in todo], settings, n_jobs, client)
     with tqdm(total=len(cases), initial=len(cases) - len(todo), disable=not progress, desc="extract") as bar:
+        computed: dict[int, dict] = {}
         for j, result in run():
-            results[todo[j]] = {"attempts": 1, **result}
+            computed[todo[j]] = {"attempts": 1, **result}
             bar.update(1)
-    retried = sum(results[i]["attempts"] > 1 for i in todo)
+    retried = sum(r["attempts"] > 1 for r in computed.values())
     if retried:
         msg = f"extract: a worker process died; {retried} cases were resubmitted to a new process pool (see uns['extraction']['cases']['attempts'])."
         warnings.warn(msg, UserWarning, stacklevel=2)
     info = {"backend": backend, "n_jobs": n_jobs, "settings": settings, "resolved": resolved}
-    return _assemble(cases, results, sources, **info)
+    every = [computed[i] if r is None else r for i, r in enumerate(results)]  # every case ran or was loaded
+    return _assemble(cases, every, sources, **info)
 
 
 def _assemble(cases: pd.DataFrame, results: list[dict], sources: list[str], **info: Any) -> AnnData:

@@ -284,7 +284,7 @@ def filter_features(
         if n not in done and not v >= min_variance
     ]
     icc_values = _icc_values(adata, icc)
-    if min_icc is not None:
+    if min_icc is not None and icc_values is not None:  # icc is given with min_icc (checked above)
         done = {r[0] for r in removed}
         removed += [(n, "low_icc", float(v), "") for n, v in icc_values.items() if n not in done and v < min_icc]
     vol = None

@@ -10,7 +10,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from .._compat import copy_mudata
+from .._compat import copy_mudata, stored_matrix
 from .._fits import stored_fit
 from .._utils import dense, get_modality, resolve_keys
 from ..errors import DataFormatError, MissingColumnError, MissingResultError, ParameterError
@@ -209,7 +209,7 @@ def harmonize(
         "continuous": [c for c in covariates if c not in levels],
         "n_unadjusted": int(fit["unadjusted"].sum()),
     }
-    adata.layers["raw"] = adata.X.copy()
+    adata.layers["raw"] = stored_matrix(adata).copy()
     adata.X = adjusted
     adata.uns[key_added] = _store(fit, adata.var_names, list(design.columns), levels, params)
     logger.info("harmonize: %d patients, %d features, %d batches", *x.shape, len(fit["batches"]))
@@ -315,7 +315,7 @@ def apply_harmonization(
     out[:, cols] = combat_apply(
         sub, info[params["batch_key"]].astype(str).to_numpy(), design.to_numpy() if covariates else None, core
     )
-    adata.layers["raw"] = adata.X.copy()
+    adata.layers["raw"] = stored_matrix(adata).copy()
     adata.X = out
     applied = {
         k: (pd.DataFrame(v).copy() if isinstance(v, pd.DataFrame) else v) for k, v in stored.items() if k != "params"

@@ -236,15 +236,15 @@ def ibsi_check(
     from ._case import make_extractor
 
     paths = ibsi_phantom()
-    image = sitk.ReadImage(str(image or paths["image"]))
-    mask = sitk.ReadImage(str(mask or paths["mask"]))
+    image_itk = sitk.ReadImage(str(image or paths["image"]))
+    mask_itk = sitk.ReadImage(str(mask or paths["mask"]))
     ref = pd.read_csv(reference or paths["reference"], sep=";").set_index("tag")
     extractor = make_extractor(PARAMS)
     glcm_logger = logging.getLogger("radiomics.glcm")
     level = glcm_logger.level
     glcm_logger.setLevel(logging.ERROR)  # SumAverage is wanted here (cm_sum_avg); pyradiomics warns it is redundant
     try:
-        output = extractor.execute(image, mask)
+        output = extractor.execute(image_itk, mask_itk)
     finally:
         glcm_logger.setLevel(level)
     n = int(output["diagnostics_Mask-original_VoxelNum"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -32,7 +33,7 @@ def _clean_name(value: object, column: str, *, path: bool = False) -> str:
     return text
 
 
-def _label(value: object, default: int) -> int:
+def _label(value: Any, default: int) -> int:
     if pd.isna(value):
         return default
     try:

@@ -47,7 +47,7 @@ def _write_versions(cases: pd.DataFrame, versions, seed: int, folder: Path) -> p
 
     from ._io import read_image, read_mask
 
-    rows = []
+    rows: list[dict] = []
     for case in cases.itertuples(index=False):
         ident = f"{case.patient_id}|{case.modality}|{case.roi}"
         rng = np.random.default_rng([seed, zlib.crc32(ident.encode())])

@@ -183,7 +183,8 @@ def shap_feature_maps(
             stacklevel=2,
         )
     cases = read_manifest(manifest)
-    rows, out = [], {"maps": {}, "images": {}, "masks": {}}
+    rows: list[dict] = []
+    out: dict[str, dict] = {"maps": {}, "images": {}, "masks": {}}
     read: dict[int, tuple] = {}
     for rank, column, name in chosen:
         info = var.loc[name]

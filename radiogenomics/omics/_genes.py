@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Literal
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 
@@ -13,7 +14,6 @@ from .._utils import dense, get_modality
 from ..errors import MissingColumnError, ParameterError
 
 if TYPE_CHECKING:
-    import anndata as ad
     from mudata import MuData
 
 __all__ = ["map_gene_ids"]
@@ -91,7 +91,7 @@ def map_gene_ids(
         msg = f"duplicates={duplicates!r} is not known; use 'max_mean' or 'first'."
         raise ParameterError(msg)
     ids = adata.var_names.to_numpy(dtype=str)
-    raw = adata.var[column].astype("string").fillna("").str.strip().to_numpy(dtype=str)
+    raw = np.asarray(adata.var[column].astype("string").fillna("").str.strip(), dtype=str)
     symbols = np.where(raw == "", ids, raw)
     values = adata.layers[layer] if layer is not None and layer in adata.layers else adata.X
     means = dense(values).mean(axis=0)
@@ -112,8 +112,8 @@ def map_gene_ids(
         }
     )
     adata._inplace_subset_var(keep)
-    if adata is not data:
-        data.update()  # mudata cannot follow a filter and a rename in one step
+    if not isinstance(data, ad.AnnData):
+        update_mudata(data)  # mudata cannot follow a filter and a rename in one step
     adata.var["gene_id"] = adata.var_names.to_numpy(dtype=str)
     adata.var_names = pd.Index(symbols[keep])
     if len(dropped):

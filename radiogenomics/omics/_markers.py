@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from .._compat import copy_mudata
+from .._compat import copy_mudata, stored_matrix
 from .._ties import warn_split_ties
 from .._utils import dense, get_modality, require_mudata, train_mask
 from ..errors import MissingColumnError, ParameterError
@@ -129,7 +129,7 @@ def markers(
         mdata = copy_mudata(mdata)
     genes = [genes] if isinstance(genes, str) else list(genes)
     adata = get_modality(mdata, mod)
-    matrix = adata.layers[layer] if layer is not None else adata.X
+    matrix = stored_matrix(adata, layer)
     values = pd.DataFrame(
         {g: dense(matrix[:, _column(adata, g)]).ravel() for g in genes}, index=adata.obs_names
     ).reindex(mdata.obs_names)
@@ -156,7 +156,8 @@ def markers(
     table = []
     for g in genes:
         v = values[g]
-        level = np.where(v.isna(), None, np.where(v > cuts[g], "high", "low"))
+        level = np.where(v > cuts[g], "high", "low").astype(object)
+        level[v.isna().to_numpy()] = None
         mdata.obs[f"{g}_expression"] = v.to_numpy(dtype=float)
         mdata.obs[f"{g}_level"] = pd.Categorical(level, categories=LEVELS)
         table.append(

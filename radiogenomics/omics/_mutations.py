@@ -80,7 +80,8 @@ def mutation_status(
     if copy:
         mdata = copy_mudata(mdata)
     adata = get_modality(mdata, mod)
-    rows, counts = [], []
+    rows: list[dict] = []
+    counts = []
     for group, features in groups.items():
         features = [features] if isinstance(features, str) else list(features)
         absent = [f for f in features if f not in adata.var_names]

@@ -9,7 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from .._compat import copy_mudata, update_mudata
+from .._compat import copy_mudata, stored_matrix, update_mudata
 from .._utils import dense, get_modality, train_mask
 from ..errors import ConvergenceError, DataFormatError, MissingColumnError, ParameterError
 from ._vst import dispersion_trend, gene_dispersions, mean_dispersion, size_factors, vst_mean_transform, vst_transform
@@ -29,7 +29,7 @@ def _counts(adata: ad.AnnData, layer: str, *, check_log: bool = True) -> np.ndar
     (scanpy's ``normalize_total``) leave the raw counts intact.
     """
     if layer not in adata.layers:
-        adata.layers[layer] = adata.X.copy()
+        adata.layers[layer] = stored_matrix(adata).copy()
     counts = np.array(dense(adata.layers[layer]), dtype=np.float64, copy=True)
     if not np.isfinite(counts).all():
         msg = f"layers[{layer!r}] has missing or infinite values; normalisation needs complete raw counts."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -124,7 +124,7 @@ def enrichment_dotplot(
     lim = float(np.nanmax(np.abs(res["nes"]))) or 1.0
     kwargs.setdefault("cmap", "RdBu_r")
     points = ax.scatter(x, y, s=size, c=res["nes"], vmin=-lim, vmax=lim, edgecolors="k", linewidths=0.3, **kwargs)
-    tilt = {"rotation": 45, "ha": "right"} if len(cols) > 2 else {}
+    tilt: dict[str, Any] = {"rotation": 45, "ha": "right"} if len(cols) > 2 else {}
     ax.set_xticks(range(len(cols)), [_ranking_name(c) for c in cols], fontsize=8, **tilt)
     ax.set_yticks(range(len(terms)), names, fontsize=8)
     ax.set_xlim(-0.6, len(cols) - 0.4)

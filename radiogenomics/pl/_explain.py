@@ -254,8 +254,8 @@ def shap_feature_maps(
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, axes = plt.subplots(1, len(table), figsize=(4.2 * len(table), 4.2), layout="constrained", squeeze=False)
-        axes = list(axes[0])
+        _, grid = plt.subplots(1, len(table), figsize=(4.2 * len(table), 4.2), layout="constrained", squeeze=False)
+        axes = list(grid[0])
     else:
         axes = [ax] if not isinstance(ax, list | tuple | np.ndarray) else list(np.ravel(ax))
     if len(axes) < len(table):

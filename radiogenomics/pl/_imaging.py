@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._compat import stored_matrix
 from .._utils import dense, get_modality
 from ..errors import MissingResultError
 from ._utils import new_axes
@@ -157,7 +158,7 @@ def feature_correlation(
 
     adata = get_modality(data, mod)
     names = list(adata.var_names if features is None else features)
-    x = dense((adata.layers[layer] if layer else adata.X)[:, adata.var_names.get_indexer(names)])
+    x = dense(stored_matrix(adata, layer or None)[:, adata.var_names.get_indexer(names)])
     r = np.nan_to_num(_spearman(x), nan=0.0)
     dist = np.clip(1 - np.abs(r), 0, None)
     np.fill_diagonal(dist, 0)

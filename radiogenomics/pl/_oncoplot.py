@@ -74,7 +74,7 @@ def _classes(adata, cols: list[int], mutated: np.ndarray, layer: str | None) -> 
     return codes, {int(c): names.get(int(c), f"class {int(c)}") for c in np.unique(codes) if c}
 
 
-def _track_colors(values: pd.Series) -> tuple[np.ndarray, list[tuple[str, object]]]:
+def _track_colors(values: pd.Series) -> tuple[np.ndarray, list[tuple[str, tuple[float, float, float]]]]:
     """RGB per patient for one clinical track and its legend entries (label, colour)."""
     from matplotlib import colormaps
     from matplotlib.colors import to_rgb
@@ -189,8 +189,8 @@ def oncoplot(
     }
     image = np.ones((len(cols) + (1 + len(clinical) if clinical else 0), len(order), 3))
     image[: len(cols)] = to_rgb(NOT_MUTATED)
-    for c, rgb in class_rgb.items():
-        image[: len(cols)][(codes == c).T] = rgb
+    for c, colour in class_rgb.items():
+        image[: len(cols)][(codes == c).T] = colour
     image[: len(cols)][~profiled.T] = to_rgb(NOT_PROFILED)
     image[: len(cols)] = image[: len(cols), order]
     tracks = []
