@@ -14,6 +14,7 @@ from ._utils import new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.transforms import Bbox
     from mudata import MuData
 
 __all__ = ["associate_heatmap", "volcano"]
@@ -62,7 +63,7 @@ def _label_points(ax: Axes, xy: np.ndarray, labelled: np.ndarray, texts: list[st
     frame = ax.get_window_extent()
     to_points = 72 / figure.dpi
     step = 0.65 * fontsize / to_points  # half a text line, in pixels
-    placed = []
+    placed: list[Bbox] = []
     for j, text in zip(labelled, texts, strict=True):
         x, y = px[j]
         side = -1 if x > zero else 1
