@@ -290,7 +290,7 @@ def test_results_round_trip_and_plots_redraw(tmp_path, mdata):
     ax = rg.pl.mofa_variance(back)
     assert len(ax.get_yticklabels()) == 3
     ax = rg.pl.factor_scatter(back, x=1, y=2, color="idh_mutant")
-    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"True", "False"}
+    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"yes", "no"}  # boolean levels read yes/no
     ax = rg.pl.roc(back)
     assert "AUC" in ax.get_legend().get_texts()[-1].get_text()
 

@@ -79,6 +79,15 @@ def _metrics(task, y, oof, folds, *, seed, null):
     observed = metric_rows(task, y, oof)
     pooled = metric_rows(task, y, oof.mean(axis=0)[None])
     boot = bootstrap_metrics(task, y, oof, n_boot=N_BOOT, seed=seed)
+    n_undefined = int(np.isnan(next(iter(boot.values()))).sum())
+    if n_undefined:
+        warnings.warn(
+            f"predict: {n_undefined} of {N_BOOT} bootstrap resamples drew a single class (or a constant target), "
+            "so their metric is undefined; the confidence interval uses the other "
+            f"{N_BOOT - n_undefined}. With so few patients per class the interval is unreliable.",
+            UserWarning,
+            stacklevel=3,
+        )
     rows = []
     for i, (name, per_repeat) in enumerate(observed.items()):
         value = float(np.nanmean(per_repeat))
@@ -89,8 +98,8 @@ def _metrics(task, y, oof, folds, *, seed, null):
             {
                 "metric": name,
                 "value": value,
-                "ci_lower": float(np.nanpercentile(boot[name], 2.5)),
-                "ci_upper": float(np.nanpercentile(boot[name], 97.5)),
+                "ci_lower": _percentile(boot[name], 2.5),
+                "ci_upper": _percentile(boot[name], 97.5),
                 "repeat_sd": float(np.nanstd(per_repeat, ddof=1)) if len(per_repeat) > 1 else np.nan,
                 "fold_mean": float(folds[name].mean()),
                 "fold_sd": float(folds[name].std()),
@@ -99,6 +108,12 @@ def _metrics(task, y, oof, folds, *, seed, null):
             }
         )
     return pd.DataFrame(rows)
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """Percentile of the finite values (NaN when there are none)."""
+    finite = values[np.isfinite(values)]
+    return float(np.percentile(finite, q)) if len(finite) else np.nan
 
 
 def _empty_folds(folds: pd.DataFrame, task: str) -> int:

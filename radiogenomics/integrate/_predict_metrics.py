@@ -53,8 +53,19 @@ def metric_rows(task: str, y: np.ndarray, oof: np.ndarray) -> dict[str, np.ndarr
 
 
 def bootstrap_metrics(task: str, y: np.ndarray, oof: np.ndarray, *, n_boot: int, seed: int) -> dict[str, np.ndarray]:
-    """Bootstrap over patients: each resample scores every repeat, then averages over repeats."""
+    """Bootstrap over patients: each resample scores every repeat, then averages over repeats.
+
+    Returns one value per resample and metric (``n_boot``); NaN where the metric is undefined in every
+    repeat (e.g. an AUC of a resample that drew one class only).
+    """
     idx = bootstrap_indices(len(y), n_boot, seed)
     yb = y[idx][:, None]  # n_boot x 1 x n
     ob = oof[:, idx].swapaxes(0, 1)  # n_boot x repeats x n [x classes]
-    return {k: np.nanmean(v, axis=1) for k, v in metric_rows(task, yb, ob).items()}
+    out = {}
+    for name, values in metric_rows(task, yb, ob).items():
+        finite = np.isfinite(values)
+        n = finite.sum(axis=1)
+        total = np.where(finite, values, 0.0).sum(axis=1)
+        # a resample holding one class only has no AUC: NaN, left out of the interval by the caller
+        out[name] = np.divide(total, n, out=np.full(len(n), np.nan), where=n > 0)
+    return out
