@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from radiogenomics.errors import DataFormatError, MissingColumnError, MissingFileError
+from radiogenomics.errors import DataFormatError, MissingColumnError
+from radiogenomics.io._text import check_path, open_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from os import PathLike
+    from pathlib import Path
 
 __all__ = [
     "as_path",
@@ -28,29 +29,23 @@ _OTHER_SEPS = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}
 
 
 def as_path(path: PathLike[str] | str, what: str) -> Path:
-    """Return ``path`` as a :class:`~pathlib.Path`; raise if it is missing or empty."""
-    p = Path(path)
-    if not p.exists():
-        msg = f"{what} file {str(p)!r} does not exist."
-        raise MissingFileError(msg)
-    if p.is_file() and p.stat().st_size == 0:
-        msg = f"{what} file {str(p)!r} is empty (0 bytes); download it again."
-        raise DataFormatError(msg)
-    return p
+    """Return ``path`` as a :class:`~pathlib.Path`; raise if it is missing, a folder or empty.
+
+    Raises
+    ------
+    MissingFileError
+        Nothing at ``path``; the message suggests similar names in its folder and says to check
+        the path or download the file again.
+    DataFormatError
+        A folder (its entries are listed) or an empty file.
+    """
+    return check_path(path, what)
 
 
-def _open_text(path: Path):
-    import gzip
-
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return path.open(encoding="utf-8-sig", newline="")
-
-
-def count_comment_lines(path: Path, prefix: str = "#") -> tuple[int, list[str]]:
+def count_comment_lines(path: Path, prefix: str = "#", *, what: str = "text") -> tuple[int, list[str]]:
     """Return the number of leading lines starting with ``prefix`` and those lines (stripped)."""
     lines: list[str] = []
-    with _open_text(path) as handle:
+    with open_text(path, what) as handle:
         for line in handle:
             if not line.startswith(prefix):
                 break
@@ -58,17 +53,17 @@ def count_comment_lines(path: Path, prefix: str = "#") -> tuple[int, list[str]]:
     return len(lines), lines
 
 
-def _header_line(path: Path, skip: int) -> str | None:
-    with _open_text(path) as handle:
+def _header_line(path: Path, skip: int, what: str = "text") -> str | None:
+    with open_text(path, what) as handle:
         for i, line in enumerate(handle):
             if i == skip:
                 return line.rstrip("\r\n")
     return None
 
 
-def header_fields(path: Path, skip: int, sep: str) -> list[str]:
+def header_fields(path: Path, skip: int, sep: str, *, what: str = "text") -> list[str]:
     """Return the raw column names of the header line after ``skip`` lines (duplicates kept)."""
-    line = _header_line(path, skip)
+    line = _header_line(path, skip, what)
     return [] if line is None else line.split(sep)
 
 
@@ -83,18 +78,20 @@ def read_delimited(
 ) -> tuple[pd.DataFrame, int]:
     """Read a delimited text table after its leading comment lines.
 
-    Windows (CRLF) line endings and a UTF-8 byte-order mark are handled transparently.
+    Read through :func:`radiogenomics.io._text.open_text`: gzip by content, UTF-8 with a clear
+    error on other encodings, byte-order mark removed, CRLF line ends handled.
 
     Returns
     -------
     The table (all columns as read by pandas) and the 1-based line number of its header.
     """
-    skip = count_comment_lines(path, comment)[0] if comment else 0
-    header = _header_line(path, skip)
+    skip = count_comment_lines(path, comment, what=what)[0] if comment else 0
+    header = _header_line(path, skip, what)
     if header is None or not header.strip():
         msg = f"{what} file {str(path)!r} has no header line after {skip} comment lines (expected columns {list(required)})."
         raise DataFormatError(msg)
-    table = pd.read_csv(path, sep=sep, skiprows=skip, encoding="utf-8-sig", **kwargs)
+    with open_text(path, what) as handle:
+        table = pd.read_csv(handle, sep=sep, skiprows=skip, **kwargs)
     check_columns(table, required, path=path, what=what, line=skip + 1, sep=sep, header=header)
     if table.empty:
         msg = f"{what} file {str(path)!r} has a header (line {skip + 1}) but no data rows."

@@ -145,7 +145,7 @@ def read_cbioportal_clinical(path: PathLike[str] | str) -> pd.DataFrame:
     BooleanDtype
     """
     p = as_path(path, "cBioPortal clinical")
-    n_meta, meta = count_comment_lines(p)
+    n_meta, meta = count_comment_lines(p, what="cBioPortal clinical")
     table, line = read_delimited(
         p, what="cBioPortal clinical", required=["PATIENT_ID"], dtype=str, keep_default_na=False, na_values=NA_VALUES
     )
@@ -218,8 +218,8 @@ def read_cbioportal_expression(path: PathLike[str] | str) -> ad.AnnData:
     True
     """
     p = as_path(path, "cBioPortal expression")
-    skip = count_comment_lines(p)[0]
-    fields = header_fields(p, skip, "\t")
+    skip = count_comment_lines(p, what="cBioPortal expression")[0]
+    fields = header_fields(p, skip, "\t", what="cBioPortal expression")
     gene_cols = [c for c in ("Hugo_Symbol", "Entrez_Gene_Id") if c in fields]
     table, line = read_delimited(
         p, what="cBioPortal expression", required=gene_cols or ["Hugo_Symbol"], dtype=dict.fromkeys(gene_cols, str)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from radiogenomics.errors import DataFormatError, MissingFileError
+from radiogenomics.io._text import open_text
 
 from ._common import as_path, check_columns, check_unique, count_comment_lines, numeric_block, read_delimited
 
@@ -133,10 +134,11 @@ def _match_sheet(
 
 def _read_one(path: Path, columns: list[str], *, annotate: bool) -> tuple[pd.DataFrame, int]:
     as_path(path, "GDC STAR counts")
-    skip = count_comment_lines(path)[0]
+    skip = count_comment_lines(path, what="GDC STAR counts")[0]
     usecols = [*_GENE_COLUMNS, *columns] if annotate else ["gene_id", *columns]
     try:
-        table = pd.read_csv(path, sep="\t", skiprows=skip, usecols=usecols, dtype={"gene_id": str}, engine="c")
+        with open_text(path, "GDC STAR counts") as handle:
+            table = pd.read_csv(handle, sep="\t", skiprows=skip, usecols=usecols, dtype={"gene_id": str}, engine="c")
     except ValueError as e:
         if "Usecols do not match" not in str(e):
             raise

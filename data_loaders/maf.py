@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import warnings
-import zlib
 from typing import TYPE_CHECKING, Literal
 
 import anndata as ad
@@ -87,7 +86,8 @@ def read_maf(path: PathLike[str] | str) -> pd.DataFrame:
         A required column is absent (e.g. ``Tumor_Sample_Barcode``).
     DataFormatError
         Empty barcodes, non-numeric positions or read counts, wrong delimiter; the message
-        names the file, line and column. Unknown variant classes only warn.
+        names the file, line and column; a truncated gzip file, text that is not UTF-8 or a
+        binary file. Unknown variant classes only warn.
 
     Examples
     --------
@@ -99,17 +99,8 @@ def read_maf(path: PathLike[str] | str) -> pd.DataFrame:
     '#version gdc-1.0.0'
     """
     p = as_path(path, "MAF")
-    try:
-        header = count_comment_lines(p)[1]
-        table, line = read_delimited(p, what="MAF", required=REQUIRED, dtype=str, keep_default_na=False, na_values=[""])
-    except (EOFError, OSError, zlib.error, UnicodeDecodeError) as err:
-        if isinstance(err, FileNotFoundError):
-            raise
-        msg = (
-            f"MAF file {str(p)!r} could not be read ({type(err).__name__}: {err}): the file is truncated, "
-            "compressed in another format or not UTF-8 text. Download it again (GDC: *.maf.gz) or decompress it first."
-        )
-        raise DataFormatError(msg) from err
+    header = count_comment_lines(p, what="MAF")[1]
+    table, line = read_delimited(p, what="MAF", required=REQUIRED, dtype=str, keep_default_na=False, na_values=[""])
     for col in REQUIRED:
         empty = table[col].isna()
         if empty.any():

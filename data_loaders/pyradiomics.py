@@ -77,7 +77,7 @@ def read_pyradiomics_csv(
     ['log-sigma-2-0-mm-3D', 'glcm', 'Contrast']
     """
     p = as_path(path, "pyradiomics")
-    fields = header_fields(p, 0, ",")
+    fields = header_fields(p, 0, ",", what="pyradiomics")
     named = [f for f in fields if f.strip()]
     check_unique(named, path=p, what="pyradiomics", kind="column name", first_line=1)
     table, line = read_delimited(

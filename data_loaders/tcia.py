@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from radiogenomics.errors import DataFormatError, MissingFileError
+from radiogenomics.errors import DataFormatError
+from radiogenomics.io._text import check_path
 
 if TYPE_CHECKING:
     from os import PathLike
+    from pathlib import Path
 
 __all__ = ["DicomSeries", "read_dicom_series"]
 
@@ -104,8 +105,10 @@ def read_dicom_series(folder: PathLike[str] | str, *, series_uid: str | None = N
 
     Raises
     ------
+    MissingFileError
+        No folder at ``folder``.
     DataFormatError
-        No DICOM slice, several series without ``series_uid``, slices of different sizes or
+        ``folder`` is a file, not a folder; no DICOM slice, several series without ``series_uid``, slices of different sizes or
         orientations, two slices at the same position.
 
     Examples
@@ -121,10 +124,7 @@ def read_dicom_series(folder: PathLike[str] | str, *, series_uid: str | None = N
     >>> print(*series.header.loc["TCGA-02-0001", ["modality", "manufacturer", "kernel", "slice_thickness"]], sep=" | ")
     CT | GE MEDICAL SYSTEMS | STANDARD | 2.5
     """
-    path = Path(folder)
-    if not path.is_dir():
-        msg = f"DICOM folder {str(path)!r} does not exist or is not a folder."
-        raise MissingFileError(msg)
+    path = check_path(folder, "DICOM series", kind="folder")
     slices = [s for s in _load_slices(path) if hasattr(s, "PixelData")]
     if not slices:
         msg = f"No DICOM image slice found in {str(path)!r}."

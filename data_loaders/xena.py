@@ -83,7 +83,7 @@ def read_xena_matrix(
         msg = f"units={units!r} is not known; use one of {list(_UNITS)}."
         raise ParameterError(msg)
     p = as_path(path, "Xena matrix")
-    fields = header_fields(p, 0, "\t")
+    fields = header_fields(p, 0, "\t", what="Xena matrix")
     table, line = read_delimited(p, what="Xena matrix", comment=None, required=fields[:1], dtype={fields[0]: str})
     id_col = fields[0]
     samples = fields[1:]

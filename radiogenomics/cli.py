@@ -182,12 +182,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--no-rds", action="store_true", help="write CSV only, no .rds files")
     export.set_defaults(func=_export)
     args = parser.parse_args(argv)
+    from .errors import RadiogenomicsError
+
     try:
         return args.func(args)
-    except (FileNotFoundError, FileExistsError, ValueError, KeyError) as err:
-        text = err.args[0] if isinstance(err, KeyError) and err.args else err
-        sys.stderr.write(f"radiogenomics {args.command}: {text}\n")
+    except (RadiogenomicsError, OSError, ValueError, KeyError) as err:
+        sys.stderr.write(f"radiogenomics {args.command}: {_one_line(err)}\n")
         return 2
+    except KeyboardInterrupt:
+        cached = " (finished steps are cached: run it again to go on)" if args.command == "run" else ""
+        sys.stderr.write(f"radiogenomics {args.command}: interrupted{cached}.\n")
+        return 130
+
+
+def _one_line(err: BaseException) -> str:
+    """The message of ``err`` on one line: a list of problems is joined with '; ', a bare OSError names its file."""
+    from .errors import RadiogenomicsError
+
+    text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+    if isinstance(err, OSError) and not isinstance(err, RadiogenomicsError) and err.filename:
+        text = f"{err.strerror or type(err).__name__}: {str(err.filename)!r}; check the path and its permissions."
+    out = ""
+    for part in (p.strip() for p in text.splitlines() if p.strip()):
+        out += ("" if not out else " " if out.endswith(":") else "; ") + part
+    return out or type(err).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

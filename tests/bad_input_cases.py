@@ -334,4 +334,9 @@ CLI_CASES = [
     ("info-missing", ["info", "{tmp}/none.h5mu"], r"none\.h5mu", r"write_h5mu"),
     ("export-missing", ["export", "{tmp}/none.h5mu", "{tmp}/out"], r"none\.h5mu", r"write_h5mu"),
     ("export-foreign-folder", ["export", "{cohort}", "{tmp}/mine"], r"mine", r"new or empty folder"),
+    ("info-truncated", ["info", "{truncated}"], r"truncated\.h5mu", r"truncated or damaged.*copy it again"),
+    ("info-study-file", ["info", "{tmp}/study.yaml"], r"study\.yaml", r"radiogenomics run"),
+    ("export-folder-as-cohort", ["export", "{tmp}/mine", "{tmp}/out"], r"mine' is a folder", r"pass a cohort"),
+    ("run-missing-study", ["run", "{tmp}/none.yaml"], r"none\.yaml", r"radiogenomics init"),
+    ("run-study-is-cohort", ["run", "{cohort}"], r"cohort\.h5mu", r"YAML|study file|radiogenomics init"),
 ]

@@ -84,12 +84,16 @@ def test_cli_bad_input_is_one_line_and_exit_2(name, argv, names, fix, mdata, tmp
     cohort = rg.io.write_h5mu(mdata, tmp_path / "cohort.h5mu")
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "keep.txt").write_text("x")
-    args = [a.format(tmp=tmp_path, cohort=cohort) for a in argv]
+    truncated = tmp_path / "truncated.h5mu"
+    truncated.write_bytes(cohort.read_bytes()[:2000])
+    (tmp_path / "study.yaml").write_text("cohort:\n  example: glioma\n")
+    args = [a.format(tmp=tmp_path, cohort=cohort, truncated=truncated) for a in argv]
     res = subprocess.run(
         [sys.executable, "-m", "radiogenomics.cli", *args], capture_output=True, text=True, check=False, timeout=300
     )
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert re.search(names, res.stderr) and re.search(fix, res.stderr), res.stderr
 
 

@@ -79,7 +79,8 @@ def read_gmt(path: PathLike[str] | str) -> dict[str, list[str]]:
 
     Each line is ``name<TAB>description<TAB>gene1<TAB>gene2...``. Blank lines and lines starting
     with ``#`` are skipped; duplicated genes within a set are kept once; a ``/`` in a set name is
-    replaced by ``_`` (h5mu keys cannot hold it).
+    replaced by ``_`` (h5mu keys cannot hold it). The file is read as every text input of the
+    package: gzip recognised by content, UTF-8 with a byte-order mark removed, CRLF line ends.
 
     Parameters
     ----------
@@ -90,6 +91,14 @@ def read_gmt(path: PathLike[str] | str) -> dict[str, list[str]]:
     -------
     Dictionary ``{set name: [genes]}`` in file order.
 
+    Raises
+    ------
+    MissingFileError
+        No file at ``path``.
+    DataFormatError
+        A folder, an empty or binary file, text that is not UTF-8 (line and byte named), a line
+        that is not ``name<TAB>description<TAB>genes``, a set without genes or a repeated name.
+
     Examples
     --------
     >>> import radiogenomics as rg
@@ -98,11 +107,13 @@ def read_gmt(path: PathLike[str] | str) -> dict[str, list[str]]:
     >>> len(sets), len(sets["HALLMARK_HYPOXIA"])
     (50, 200)
     """
+    from ..io._text import open_text
+
     path = Path(str(path))
-    if not path.is_file():
+    if not path.exists():
         msg = f"GMT file {str(path)!r} not found. Pass an existing .gmt path, 'hallmark' or a dict of gene sets."
         raise MissingFileError(msg)
-    with path.open(encoding="utf-8") as handle:
+    with open_text(path, "GMT") as handle:
         return _parse_gmt_lines(handle, str(path))
 
 

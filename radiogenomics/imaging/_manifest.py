@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import DataFormatError, InputTypeError, MissingColumnError, MissingFileError
+from ..errors import DataFormatError, InputTypeError, MissingColumnError
+from ..io._text import read_table
 
 REQUIRED = ("patient_id", "image", "mask")
 DEFAULT_MODALITY = "image"
@@ -54,10 +55,7 @@ def read_manifest(manifest: pd.DataFrame | str | os.PathLike, *, default_label: 
     base = None
     if isinstance(manifest, str | os.PathLike):
         path = Path(manifest)
-        if not path.is_file():
-            msg = f"manifest file {path} not found."
-            raise MissingFileError(msg)
-        table = pd.read_csv(path, dtype={"patient_id": str})
+        table = read_table(path, "extraction manifest", dtype={"patient_id": str})
         base = path.resolve().parent
     elif isinstance(manifest, pd.DataFrame):
         table = manifest.copy()

@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._utils import get_modality, resolve_keys
-from ..errors import InputTypeError, InsufficientDataError, MissingColumnError
+from ..errors import DataFormatError, InputTypeError, InsufficientDataError, MissingColumnError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -63,7 +63,10 @@ class Side:
         consecutive = len(cols) and cols[-1] - cols[0] == len(cols) - 1 and bool((np.diff(cols) == 1).all())
         if not isinstance(m, np.ndarray) and not sp.issparse(m) and hasattr(m, "shape") and len(cols):
             lo, hi = int(cols.min()), int(cols.max()) + 1
-            part = m[:, lo:hi]  # one read of the span, on disk
+            try:
+                part = m[:, lo:hi]  # one read of the span, on disk
+            except OSError as err:
+                raise _disk_error(self.label, m, err) from None
             part = part.toarray() if sp.issparse(part) else np.asarray(part)
             part = part if consecutive else part[:, cols - lo]
             return part if self._all_rows else part[self.rows]
@@ -85,6 +88,17 @@ class Side:
     @property
     def _all_rows(self) -> bool:
         return len(self.rows) == self.matrix.shape[0] and bool((self.rows == np.arange(len(self.rows))).all())
+
+
+def _disk_error(label: str, matrix, err: OSError) -> DataFormatError:
+    """The error for a backed matrix whose file can no longer be read (truncated or damaged)."""
+    handle = getattr(matrix, "file", None) or getattr(getattr(matrix, "group", None), "file", None)
+    name = getattr(handle, "filename", "the cohort file")
+    msg = (
+        f"Reading modality {label!r} from {name!r} (backed) failed ({err}): the file is truncated or damaged. "
+        "Copy it again or rewrite it with rg.io.write_h5mu, then read it with rg.io.read_h5mu(path, backed=True)."
+    )
+    return DataFormatError(msg)
 
 
 def _numeric_frame(frame: pd.DataFrame, what: str) -> pd.DataFrame:

@@ -128,13 +128,27 @@ def write_h5mu(mdata: MuData, path: PathLike[str] | str) -> Path:
     return path
 
 
-def read_h5mu(path: PathLike[str] | str) -> MuData:
+def _damaged(path: Path, err: OSError) -> DataFormatError:
+    """The error for an HDF5 file that cannot be opened or read (truncated copy, damaged disk)."""
+    size = path.stat().st_size
+    msg = (
+        f"read_h5mu: {str(path)!r} ({size:,} bytes) is truncated or damaged and cannot be read ({err}). The copy or "
+        "download is incomplete, or writing was interrupted by a tool other than rg.io.write_h5mu: copy it again, "
+        "or rebuild the cohort and write it with rg.io.write_h5mu (which never leaves a partial file)."
+    )
+    return DataFormatError(msg)
+
+
+def read_h5mu(path: PathLike[str] | str, *, backed: bool = False) -> MuData:
     """Read a cohort written by :func:`write_h5mu`.
 
     Parameters
     ----------
     path
         An ``.h5mu`` file.
+    backed
+        Leave the modality matrices on disk (read in chunks by the functions that use them, e.g.
+        :func:`radiogenomics.integrate.associate`); the file stays open while the cohort is used.
 
     Returns
     -------
@@ -145,8 +159,9 @@ def read_h5mu(path: PathLike[str] | str) -> MuData:
     FileNotFoundError
         When the file does not exist.
     DataFormatError
-        When the path is a folder or the file is not HDF5 (e.g. a study YAML or an ``.h5ad``
-        renamed by hand); the message names the file.
+        When the path is a folder, the file is not HDF5 (e.g. a study YAML or an ``.h5ad``
+        renamed by hand) or the file is truncated or damaged (an interrupted copy); the message
+        names the file and what to do.
 
     Examples
     --------
@@ -165,10 +180,19 @@ def read_h5mu(path: PathLike[str] | str) -> MuData:
         hint = " (a study file: run it with `radiogenomics run`)" if path.suffix in {".yaml", ".yml"} else ""
         msg = f"read_h5mu: {str(path)!r} is {what}{hint}; pass a cohort written by rg.io.write_h5mu."
         raise DataFormatError(msg)
-    with expected_duplicate_names():
-        mdata = md.read_h5mu(path)
-    # mudata rebuilds the global obs through convert_dtypes (float age -> Int64); the file holds the
-    # clinical columns as written, so they are read back with those dtypes.
-    with h5py.File(path, "r") as handle:
-        stored = ad.io.read_elem(handle["obs"])
+    try:
+        # mudata rebuilds the global obs through convert_dtypes (float age -> Int64); the file holds
+        # the clinical columns as written, so they are read back with those dtypes.
+        with h5py.File(path, "r") as handle:
+            if "mod" not in handle:
+                msg = (
+                    f"read_h5mu: {str(path)!r} is an HDF5 file without modalities (an .h5ad AnnData?); read it with "
+                    'anndata.read_h5ad and wrap it: mudata.MuData({"rna": adata}).'
+                )
+                raise DataFormatError(msg)
+            stored = ad.io.read_elem(handle["obs"])
+        with expected_duplicate_names():
+            mdata = md.read_h5mu(path, backed=backed)
+    except OSError as err:
+        raise _damaged(path, err) from None
     return restore_obs_dtypes(mdata, stored)

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import DataFormatError
+from ..io._text import read_text
 from ._schema import STEP_ORDER, Study
 
 if TYPE_CHECKING:
@@ -250,7 +251,7 @@ def load(path: PathLike[str] | str, *, check_files: bool = True) -> Study:
     if not path.is_file():
         msg = f"study file {path} not found; write one with `radiogenomics init {path}`"
         raise MissingInputError(msg)
-    text = path.read_text()
+    text = read_text(path, "study file (YAML)")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

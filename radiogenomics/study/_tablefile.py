@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..errors import DataFormatError
+from ..io._text import open_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -86,6 +87,11 @@ def _ragged_error(path: Path, where: str, sep: str, sep_key: str, text: str) -> 
     return DataFormatError(msg)
 
 
+def _empty_error(path: Path, where: str) -> DataFormatError:
+    msg = f"{path.name} is empty (no header line); it is named by {where}: point the key at the table"
+    return DataFormatError(msg)
+
+
 @contextlib.contextmanager
 def reading(path: Path, *, where: str, sep: str = ",", sep_key: str = "sep") -> Iterator[None]:
     """Turn a reader's failure on an unreadable table into an error naming file, line, key and fix.
@@ -101,8 +107,7 @@ def reading(path: Path, *, where: str, sep: str = ",", sep_key: str = "sep") -> 
         if found is not None:
             raise _binary_error(path, where, data, found) from err
         if isinstance(err, pd.errors.EmptyDataError):
-            msg = f"{path.name} is empty (no header line); it is named by {where}: point the key at the table"
-            raise DataFormatError(msg) from err
+            raise _empty_error(path, where) from err
         ragged = _ragged_error(path, where, sep, sep_key, str(err))
         if ragged is not None:
             raise ragged from err
@@ -120,12 +125,14 @@ def read_text_table(path: Path, *, sep: str, where: str, sep_key: str) -> pd.Dat
         single column whose header holds another separator (the message gives the line, the column
         where known, ``where`` and the fix, e.g. the value to set ``sep_key`` to).
     """
+    if path.is_file() and path.stat().st_size == 0:
+        raise _empty_error(path, where)
     head = _bytes(path, _HEAD)
     found = _not_text(head, complete=len(head) < _HEAD)
     if found is not None:
         raise _binary_error(path, where, head, found)
-    with reading(path, where=where, sep=sep, sep_key=sep_key):
-        frame = pd.read_csv(path, sep=sep)
+    with reading(path, where=where, sep=sep, sep_key=sep_key), open_text(path, f"table named by {where}") as handle:
+        frame = pd.read_csv(handle, sep=sep)
     if frame.shape[1] == 1:
         header = str(frame.columns[0])
         other = next((s for s in _SEP_NAMES if s != sep and s in header), None)
