@@ -8,7 +8,7 @@ import shutil
 import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._cache import step_key
 from ._runner import recorded_warnings
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ._cache import Cache
+    from ._figures import Figure
     from ._schema import Study
     from ._steps import State
 
@@ -49,7 +50,7 @@ def _atomic_h5mu(mdata, path: Path) -> Path:
     return path
 
 
-def _figures(state: State, study: Study, out: Path, cache: Cache, final_key: str) -> list:
+def _figures(state: State, study: Study, out: Path, cache: Cache, final_key: str) -> tuple[list[Figure], str]:
     """Figures from the cache when the results and labels are unchanged, else drawn anew."""
     from ._figures import Figure, make_figures
 
@@ -95,7 +96,7 @@ def write_outputs(
         bundle = export_tables(state.mdata, out / "r_bundle", rds=rds)
         final_key = plan[-1][1] if plan else "none"
         figures, fig_source = _figures(state, study, out, cache, final_key)
-    run_info = {
+    run_info: dict[str, Any] = {
         "study": study._source,
         "name": study.name,
         "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),

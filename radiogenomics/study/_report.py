@@ -122,7 +122,7 @@ def _notes(steps: list[dict]) -> list[tuple[str, str]]:
     return [(", ".join(names), text) for text, names in by_text.items()]
 
 
-def _figure_html(fig: Figure, folder: Path) -> dict[str, str]:
+def _figure_html(fig: Figure, folder: Path) -> dict[str, Any]:
     data = base64.b64encode((folder / fig.png).read_bytes()).decode()
     return {
         "id": fig.id,
@@ -142,7 +142,7 @@ def render_report(study: Study, state: State, figures: list[Figure], run_info: d
     env = Environment(
         loader=PackageLoader("radiogenomics.study", "templates"), autoescape=select_autoescape(["html", "j2"])
     )
-    by_section = {s: [] for s, _ in SECTIONS}
+    by_section: dict[str, list] = {s: [] for s, _ in SECTIONS}
     for fig in figures:
         by_section.setdefault(fig.section, []).append(_figure_html(fig, out / "figures"))
     tables = report_tables(mdata, study)

@@ -20,6 +20,7 @@ from ._steps import STEPS, Context, State
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from os import PathLike
+    from types import FrameType
 
     from mudata import MuData
 
@@ -151,7 +152,7 @@ def recorded_warnings() -> Iterator[tuple[list[str], list[str]]]:
     other: list[str] = []
 
     def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None and frame.f_globals.get("__name__") == "warnings":
             frame = frame.f_back
         module = frame.f_globals.get("__name__", "?") if frame is not None else "?"

@@ -114,7 +114,8 @@ def _number(value: object, column: str) -> str:
         return f"{float(value):.2e}"
     if column in INT_COLUMNS or column.startswith("n_") or isinstance(value, int | np.integer):
         return f"{round(float(value)):d}"
-    if abs(value) >= 1e4 or (value != 0 and abs(value) < 1e-3):
+    number = float(value)
+    if abs(number) >= 1e4 or (number != 0 and abs(number) < 1e-3):
         return f"{float(value):.3g}"
     return f"{float(value):.3f}"
 
@@ -232,7 +233,8 @@ def report_tables(mdata: MuData, study: Study) -> dict[str, list[tuple[str, dict
     from .. import get
     from ._report import SECTIONS
 
-    uns, out = mdata.uns, {s: [] for s, _ in SECTIONS}
+    uns = mdata.uns
+    out: dict[str, list] = {s: [] for s, _ in SECTIONS}
     unit = study.report.time_unit
     mod = study.steps.filter.mod if study.steps.filter else "radiomics"
     if mod in mdata.mod and "filter_features" in mdata[mod].uns:
