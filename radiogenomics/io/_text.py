@@ -22,12 +22,12 @@ import lzma
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import DataFormatError, MissingFileError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from os import PathLike
 
     import pandas as pd
@@ -35,7 +35,11 @@ if TYPE_CHECKING:
 __all__ = ["check_path", "open_text", "read_table", "read_text"]
 
 # Compressed files are read whatever their name: the format is recognised by its first bytes.
-_COMPRESSED = {b"\x1f\x8b": ("gzip", gzip.open), b"BZh": ("bzip2", bz2.open), b"\xfd7zXZ\x00": ("xz", lzma.open)}
+_COMPRESSED: dict[bytes, tuple[str, Callable[..., Any]]] = {
+    b"\x1f\x8b": ("gzip", gzip.open),
+    b"BZh": ("bzip2", bz2.open),
+    b"\xfd7zXZ\x00": ("xz", lzma.open),
+}
 # Leading bytes of files that are not text, with what they are and what to do.
 _BINARY = {
     b"PK\x03\x04": ("a zip archive (or an Excel .xlsx workbook)", "unzip it, or save the sheet as tab-separated text"),
