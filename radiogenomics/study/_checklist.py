@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._figures import label
+
 if TYPE_CHECKING:
     from ._schema import Study
     from ._steps import State
@@ -59,7 +61,11 @@ def _models(study: Study, state: State) -> list[dict[str, str]]:
     disc = []
     if "evaluate" in uns:
         disc.append("Harrell's C and time-dependent AUC with bootstrap CI")
-    disc.extend(f"AUC with 95% CI for {k.removeprefix('predict_')}" for k in uns if k.startswith("predict_"))
+    disc.extend(
+        f"AUC with 95% CI for {label(str(uns[k]['params'].get('target', k)), study.labels)}"
+        for k in uns
+        if k.startswith("predict_")
+    )
     out.append(
         _item(
             "TRIPOD+AI 23",
@@ -99,7 +105,7 @@ def _models(study: Study, state: State) -> list[dict[str, str]]:
             "RQS 4",
             "Multivariable analysis with non-radiomic features; added value over the clinical model",
             MET if added else (NOT_MET if st.signature else NA),
-            f"clinical model: {', '.join(st.compare.clinical)}; likelihood-ratio test and delta C"
+            f"clinical model: {', '.join(label(c, study.labels) for c in st.compare.clinical)}; likelihood-ratio test and change in C"
             if added
             else "add the compare step",
         )
@@ -141,7 +147,7 @@ def checklist(study: Study, state: State) -> list[dict[str, str]]:
                 "TRIPOD+AI 6",
                 "Outcome defined (time and event)",
                 MET if has else NOT_MET,
-                f"{endpoint}_months / {endpoint}_event, {int(mdata.obs[f'{endpoint}_event'].sum()) if has else 0} events",
+                f"{label(f'{endpoint}_months', study.labels)}, {int(mdata.obs[f'{endpoint}_event'].sum()) if has else 0} events",
             )
         )
     extracted = st.extract is not None

@@ -39,6 +39,17 @@ SECTIONS = [
 WIDE = {"assoc_heatmap", "nomogram"}
 
 
+def _reason(text: str, study: Study) -> str:
+    """A pairing reason in words (``not in cohort: patient has no 'radiomics' data (how=...)`` -> ``no Radiomics data``)."""
+    text = re.sub(r" \(how='[^']*'\)", "", text)
+    text = re.sub(
+        r"^not in cohort: patient has no '([^']+)' data",
+        lambda m: f"not in the cohort: no {label(m.group(1), study.labels)} data",
+        text,
+    )
+    return text
+
+
 def _flow(mdata: MuData, study: Study) -> dict[str, Any]:
     """CONSORT-style flow: input IDs per source, the paired cohort, then patients per analysis."""
     from .. import get
@@ -53,7 +64,7 @@ def _flow(mdata: MuData, study: Study) -> dict[str, Any]:
                     "name": label(str(mod), study.labels),
                     "n_input": len(sub),
                     "n_kept": int((sub["status"] == "kept").sum()),
-                    "dropped": [(str(r), int(n)) for r, n in reasons.items()],
+                    "dropped": [(_reason(str(r), study), int(n)) for r, n in reasons.items()],
                 }
             )
     analyses = []

@@ -217,6 +217,18 @@ def _variable(name: str, study: Study) -> str:
     return label(name, study.labels)
 
 
+def _association_note(res: dict) -> str:
+    """How many pairs were tested and how many pass the FDR threshold (BH over all tested pairs)."""
+    padj = np.asarray(res["padj"], dtype=float)
+    alpha = float(res.get("params", {}).get("alpha", 0.05))
+    tested, passed = int(np.isfinite(padj).sum()), int((padj <= alpha).sum())
+    x, y = padj.shape
+    return (
+        f"{passed:,} of {tested:,} tested pairs ({x:,} x {y:,} features) have an adjusted p (Benjamini-Hochberg "
+        f"over all tested pairs) of at most {alpha:g}."
+    )
+
+
 def _association_headers(mdata: MuData, study: Study) -> dict[str, str]:
     params = mdata.uns["associate"].get("params", {})
     x, y = (params.get(k, k) for k in ("x", "y"))
@@ -243,7 +255,10 @@ def report_tables(mdata: MuData, study: Study) -> dict[str, list[tuple[str, dict
         top = get.associations(mdata, top=15)
         cols = [c for c in ("x_feature", "y_feature", "r", "p", "padj", "n") if c in top]
         headers = _association_headers(mdata, study)
-        out["associations"].append(("Top 15 pairs", format_table(top[cols].reset_index(drop=True), headers=headers)))
+        table = format_table(
+            top[cols].reset_index(drop=True), headers=headers, note=_association_note(uns["associate"])
+        )
+        out["associations"].append(("Top 15 pairs by p", table))
     if "factor_associations" in uns:
         res = uns["factor_associations"]["results"].head(12).reset_index(drop=True)
         res["variable"] = [_variable(str(v), study) for v in res["variable"]]
