@@ -58,22 +58,25 @@ def associate(
     * ``spearman`` / ``pearson``: correlation with the exact two-sided p-value from the t
       distribution with ``n - 2`` degrees of freedom (as :func:`scipy.stats.spearmanr`,
       :func:`scipy.stats.pearsonr`).
-    * ``mannwhitneyu``: a y feature with exactly two values (e.g. a mutation) and
-      ``method="spearman"`` without covariates is tested with the Mann-Whitney U test (normal
+    * ``mannwhitneyu``: a pair in which either feature has exactly two values (e.g. a mutation),
+      with ``method="spearman"`` and no covariates, is tested with the Mann-Whitney U test (normal
       approximation with tie and continuity correction, as :func:`scipy.stats.mannwhitneyu`
-      with ``method="asymptotic"``); ``statistic`` is U of the group with the larger value,
-      ``r`` is the Spearman correlation with the 0/1 indicator (same sign).
+      with ``method="asymptotic"``): the binary feature gives the groups, the other one the values
+      (when both are binary, the one with the smaller minority group gives the groups), so the test
+      of a pair does not depend on which side each feature is on and swapping ``x`` and ``y``
+      transposes the map. ``statistic`` is U of the group with the larger value, ``r`` is the
+      Spearman correlation with the 0/1 indicator (same sign).
     * ``mannwhitneyu_exact``: the same, with the exact p-value (as ``method="exact"``) when
-      the smaller group has at most 8 patients and the x feature has no ties (the rule of
+      the smaller group has at most 8 patients and the values have no ties (the rule of
       scipy's ``method="auto"``): with one carrier among ``n`` patients no p-value is below ``2 / n``.
-      A binary y whose smaller group has fewer than ``min_count`` patients is not tested at
-      all (``p`` missing, outside the FDR family; counted in ``params``).
-      With ``method="pearson"`` a binary y gives the point-biserial correlation, whose t test is
-      Student's two-sample t test.
+      A pair with a binary feature (x or y) whose smaller group has fewer than ``min_count``
+      patients is not tested at all (``p`` missing, outside the FDR family; counted in ``params``).
+      With ``method="pearson"`` a binary feature gives the point-biserial correlation, whose t
+      test is Student's two-sample t test.
     * ``partial_spearman`` / ``partial_pearson``: with ``covariates``, the correlation of the
       residuals of x and y (ranked first for Spearman, covariates included) after regression on
       the covariates (categorical ones dummy-coded), tested with ``n - 2 - k`` degrees of
-      freedom, ``k`` the number of covariate columns. A binary y is then tested this way too.
+      freedom, ``k`` the number of covariate columns. A binary feature is then tested this way too.
 
     Missing values: with ``missing="pairwise"`` each pair uses the patients observed in both
     features. Features are grouped by their pattern of missing values and each group pair is
@@ -123,8 +126,8 @@ def associate(
         family): with pairwise deletion a few patients can give |r| = 1 and a t-test p-value far
         smaller than any exact test allows.
     min_count
-        Binary y features (e.g. mutations) whose smaller group has fewer patients are not
-        tested (as ``min_count`` of :func:`~radiogenomics.integrate.factor_associations`).
+        Pairs with a binary feature (e.g. a mutation, in x or y) whose smaller group has fewer
+        patients are not tested (as ``min_count`` of :func:`~radiogenomics.integrate.factor_associations`).
     n_permutations
         Number of patient permutations for family-wise error control (Westfall-Young single-step
         max-|r|: y rows are permuted after covariate residualisation); needs complete data.

@@ -213,7 +213,7 @@ def correlate(
     min_patients
         Pairs observed on fewer patients are untested.
     min_count
-        Binary ``Y`` columns whose smaller group has fewer patients are untested.
+        Pairs with a binary column (of ``X`` or ``Y``) whose smaller group has fewer patients are untested.
     n_permutations
         Patient permutations for max-|r| family-wise error control (needs complete data).
     seed

@@ -63,42 +63,73 @@ def binary_columns(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return two, n1
 
 
-def _mann_whitney(r, p, stat, test, xnorm, n1, cols, n):
-    """Replace the correlation tests of binary y columns ``cols`` by Mann-Whitney U tests, in place."""
-    u, pu = mannwhitney_from_corr(r[:, cols], xnorm[:, None], n1[cols][None, :], n)
-    test[:, cols] = _MWU
-    small = np.minimum(n1[cols], n - n1[cols]) <= EXACT_MAX_GROUP
-    # exact distribution needs a tie-free x: sum(t^3 - t) = n(n^2 - 1) - 12 |centred ranks|^2
-    no_ties = n * (n * n - 1.0) - 12.0 * xnorm**2 < 0.5
-    if small.any() and no_ties.any():
-        for j in np.flatnonzero(small):
-            m = int(min(n1[cols[j]], n - n1[cols[j]]))
-            pu[no_ties, j] = mannwhitney_exact_p(u[no_ties, j], m, n - m)
-            test[no_ties, cols[j]] = _MWU_EXACT
-    p[:, cols], stat[:, cols] = pu, u
+def _mann_whitney(r, p, stat, test, n, pairs, groups, values_norm):
+    """Replace the correlation tests of the pairs ``pairs`` (rows, cols) by Mann-Whitney U tests, in place.
+
+    ``groups`` (patients with the larger value of the binary feature of each pair) and ``values_norm`` (norm of
+    the centred ranks of the other feature) broadcast to the block ``r[np.ix_(*pairs)]``.
+    """
+    ix = np.ix_(*pairs)
+    u, pu = mannwhitney_from_corr(r[ix], values_norm, groups, n)
+    codes = np.full(u.shape, _MWU, dtype=np.int8)
+    m = np.broadcast_to(np.minimum(groups, n - groups), u.shape)
+    # exact distribution needs tie-free values: sum(t^3 - t) = n(n^2 - 1) - 12 |centred ranks|^2
+    exact = (m <= EXACT_MAX_GROUP) & (n * (n * n - 1.0) - 12.0 * values_norm**2 < 0.5)
+    for size in np.unique(m[exact]):
+        sel = exact & (m == size)
+        pu[sel] = mannwhitney_exact_p(u[sel], int(size), n - int(size))
+    codes[exact] = _MWU_EXACT
+    p[ix], stat[ix], test[ix] = pu, u, codes
 
 
-def chunk_stats(xa, xnorm, yraw, basis, k, rank, test_code, min_count, perms=None, dtype=None) -> dict:
+def _rank_sum_tests(r, p, stat, test, n, xside, yside):
+    """Mann-Whitney U for every pair with a binary feature, whichever side it is on.
+
+    The binary feature gives the groups, the other the values; when both are binary, the one with the
+    smaller minority group gives the groups (with equal minorities both choices give the same U and p),
+    so swapping x and y transposes the result. Sides are ``(norm, binary, n1, minority, few)``.
+    """
+    xnorm, xbin, xn1, xmin, xfew = xside
+    ynorm, ybin, yn1, ymin, yfew = yside
+    cols = np.flatnonzero(ybin & ~yfew)
+    if len(cols):
+        _mann_whitney(r, p, stat, test, n, (np.arange(r.shape[0]), cols), yn1[cols][None, :], xnorm[:, None])
+    for row in np.flatnonzero(xbin & ~xfew):
+        cols = np.flatnonzero(~ybin | (ymin > xmin[row]))
+        if len(cols):
+            _mann_whitney(r, p, stat, test, n, ([row], cols), xn1[row], ynorm[cols][None, :])
+
+
+def chunk_stats(xa, xnorm, yraw, basis, k, rank, test_code, min_count, perms=None, dtype=None, xbinary=None) -> dict:
     """Correlate prepared x columns with a raw, complete y block on the same patients.
 
+    ``xbinary`` is :func:`binary_columns` of the raw x block (``None``: no binary x feature).
     Returns x-by-chunk ``r``, ``p``, ``statistic`` (float64, or ``dtype``), int8 ``test``, the number ``n``
-    of patients, the count of binary y columns left untested (smaller group below
-    ``min_count``) and, for each row permutation in ``perms``, the largest ``|r|``.
+    of patients, the count of pairs left untested (a binary feature, on either side, whose smaller group is
+    below ``min_count``) and, for each row permutation in ``perms``, the largest ``|r|``.
     """
     n = yraw.shape[0]
-    ya, _ = prepare_block(yraw, basis, rank=rank)
+    ya, ynorm = prepare_block(yraw, basis, rank=rank)
     r = xa.T @ ya
     np.clip(r, -1.0, 1.0, out=r)
     p, stat = corr_pvalues(r, n - 2 - k)
     test = np.full(r.shape, test_code, dtype=np.int8)
-    binary, n1 = binary_columns(yraw)
-    few = binary & (np.minimum(n1, n - n1) < min_count)
-    if rank and k == 0 and (binary & ~few).any():
-        _mann_whitney(r, p, stat, test, xnorm, n1, np.flatnonzero(binary & ~few), n)
-    if few.any():  # too few patients in one group: untested, outside the FDR family
-        p[:, few], stat[:, few] = np.nan, np.nan
-        test[:, few] = _MWU if rank and k == 0 else test_code
-        ya[:, few] = 0.0
+    ybin, yn1 = binary_columns(yraw)
+    xbin, xn1 = xbinary if xbinary is not None else (np.zeros(r.shape[0], dtype=bool), np.zeros(r.shape[0], int))
+    ymin, xmin = np.minimum(yn1, n - yn1), np.minimum(xn1, n - xn1)
+    yfew, xfew = ybin & (ymin < min_count), xbin & (xmin < min_count)
+    if rank and k == 0:
+        _rank_sum_tests(r, p, stat, test, n, (xnorm, xbin, xn1, xmin, xfew), (ynorm, ybin, yn1, ymin, yfew))
+    n_few = 0
+    if yfew.any() or xfew.any():  # too few patients in one group: untested, outside the FDR family
+        for ix in ((slice(None), yfew), (xfew, slice(None))):
+            p[ix], stat[ix] = np.nan, np.nan
+            test[ix] = _MWU if rank and k == 0 else test_code
+        ya[:, yfew] = 0.0
+        if perms is not None and xfew.any():
+            xa = xa.copy()
+            xa[:, xfew] = 0.0
+        n_few = int(yfew.sum()) * r.shape[0] + int(xfew.sum()) * (r.shape[1] - int(yfew.sum()))
     null = np.zeros(0 if perms is None else len(perms))
     for b, perm in enumerate([] if perms is None else perms):
         null[b] = np.nanmax(np.abs(xa.T @ ya[perm]), initial=0.0)
@@ -108,7 +139,7 @@ def chunk_stats(xa, xnorm, yraw, basis, k, rank, test_code, min_count, perms=Non
         if dtype is None
         else {"r": r.astype(dtype), "p": p.astype(dtype), "statistic": stat.astype(dtype)}
     )
-    out.update(test=test, n=n, null=null, n_few=int(few.sum()) * r.shape[0])
+    out.update(test=test, n=n, null=null, n_few=n_few)
     return out
 
 
@@ -166,7 +197,9 @@ def run_exact(x: Side, y: Side, design, maps: Maps, groups, rank, chunk, perms, 
                 maps.put(xpos, ypos, {"r": nan, "p": nan, "statistic": nan, "n": n, "test": test_code})
                 continue
             every = bool(rows.all())
-            xa, xnorm = prepare_block(xblock if every else xblock[rows], basis, rank=rank)
+            xraw = xblock if every else xblock[rows]
+            xa, xnorm = prepare_block(xraw, basis, rank=rank)
+            xbinary = binary_columns(xraw)
             fixed = {
                 "xa": xa,
                 "xnorm": xnorm,
@@ -177,6 +210,7 @@ def run_exact(x: Side, y: Side, design, maps: Maps, groups, rank, chunk, perms, 
                 "min_count": min_count,
                 "perms": np.asarray(perms) if len(perms) else None,
                 "dtype": maps.r.dtype,
+                "xbinary": xbinary if xbinary[0].any() else None,
             }
             starts = range(0, len(ypos), chunk)
             blocks = (
