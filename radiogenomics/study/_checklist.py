@@ -20,7 +20,7 @@ def _item(framework: str, item: str, status: str, evidence: str) -> dict[str, st
 
 
 def _models(study: Study, state: State) -> list[dict[str, str]]:
-    uns, st, out = state.mdata.uns, study.steps, []
+    uns, st, out = state.cohort.uns, study.steps, []
     has_model = st.signature is not None or st.predict is not None
     if st.signature is not None and "signature" in uns:
         p = uns["signature"]["params"]
@@ -106,7 +106,7 @@ def _models(study: Study, state: State) -> list[dict[str, str]]:
             "Multivariable analysis with non-radiomic features; added value over the clinical model",
             MET if added else (NOT_MET if st.signature else NA),
             f"clinical model: {', '.join(label(c, study.labels) for c in st.compare.clinical)}; likelihood-ratio test and change in C"
-            if added
+            if added and st.compare is not None
             else "add the compare step",
         )
     )
@@ -116,7 +116,9 @@ def _models(study: Study, state: State) -> list[dict[str, str]]:
             "RQS 6",
             "Cut-off analysis",
             MET if cut else NA,
-            f"risk groups at the {st.evaluate.cutpoint} of the out-of-fold score" if cut else "no risk groups",
+            f"risk groups at the {st.evaluate.cutpoint} of the out-of-fold score"
+            if st.evaluate is not None
+            else "no risk groups",
         )
     )
     return out
@@ -127,7 +129,7 @@ def checklist(study: Study, state: State) -> list[dict[str, str]]:
 
     Returns dicts with ``framework`` (and item number), ``item``, ``status`` and ``evidence``.
     """
-    mdata, st, out = state.mdata, study.steps, []
+    mdata, st, out = state.cohort, study.steps, []
     pairing = "pairing" in mdata.uns
     out.append(
         _item(
@@ -139,7 +141,7 @@ def checklist(study: Study, state: State) -> list[dict[str, str]]:
             else "no pairing table",
         )
     )
-    endpoint = study.steps.signature.endpoint if st.signature else None
+    endpoint = st.signature.endpoint if st.signature else None
     if endpoint:
         has = f"{endpoint}_months" in mdata.obs and f"{endpoint}_event" in mdata.obs
         out.append(

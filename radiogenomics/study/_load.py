@@ -11,9 +11,10 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import DataFormatError
 from ..io._text import read_text
-from ._schema import STEP_ORDER, Study
+from ._schema import STEP_ORDER, CohortInputs, Study
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from os import PathLike
 
 __all__ = ["MissingInputError", "StudyFileError", "load"]
@@ -131,7 +132,7 @@ def closest(name: str, valid: list[str]) -> str | None:
     return None
 
 
-def _describe(err: dict, data: Any, path: tuple) -> str:
+def _describe(err: Mapping[str, Any], data: Any, path: tuple) -> str:
     kind, key = err["type"], _dotted(path)
     if kind == "extra_forbidden":
         parent, name = path[:-1], path[-1]
@@ -175,8 +176,8 @@ def _validation_message(exc: ValidationError, data: Any, marks: Marks, source: s
 
 
 def _input_files(study: Study) -> list[tuple[tuple, str]]:
-    out = []
-    cohorts = [(("inputs",), study.inputs)]
+    out: list[tuple[tuple, str]] = []
+    cohorts: list[tuple[tuple, CohortInputs]] = [(("inputs",), study.inputs)]
     if study.inputs.validation is not None:
         cohorts.append((("inputs", "validation"), study.inputs.validation))
     for prefix, cohort in cohorts:

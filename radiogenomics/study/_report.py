@@ -149,7 +149,7 @@ def render_report(study: Study, state: State, figures: list[Figure], run_info: d
     """Render ``report.html`` (self-contained: inline CSS, figures as base64 PNG, no external resource)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    mdata = state.mdata
+    mdata = state.cohort
     env = Environment(
         loader=PackageLoader("radiogenomics.study", "templates"), autoescape=select_autoescape(["html", "j2"])
     )

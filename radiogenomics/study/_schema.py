@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -31,6 +31,10 @@ class FileInput(_Model):
     genes: list[str] | None = None
 
 
+# Event column values read as "event happened" when event_values is not given.
+_EVENT_VALUES: list[str | int | float | bool] = [1, True, "1", "dead", "deceased"]
+
+
 class ClinicalColumns(_Model):
     """Map the columns of a clinical table onto the package's names."""
 
@@ -38,7 +42,7 @@ class ClinicalColumns(_Model):
     time: str | None = None
     time_unit: Literal["days", "weeks", "months", "years"] = "months"
     event: str | None = None
-    event_values: list[str | int | float | bool] = Field(default_factory=lambda: [1, True, "1", "dead", "deceased"])
+    event_values: list[str | int | float | bool] = Field(default_factory=lambda: list(_EVENT_VALUES))
     endpoint: str = "os"
     covariates: dict[str, str] = Field(default_factory=dict)
 
@@ -273,7 +277,7 @@ class Steps(_Model):
 
 STEP_ORDER = tuple(Steps.model_fields)
 STEP_MODELS: dict[str, type[BaseModel]] = {
-    name: next(a for a in field.annotation.__args__ if a is not type(None))
+    name: next(a for a in get_args(field.annotation) if a is not type(None))
     for name, field in Steps.model_fields.items()
 }
 
@@ -283,7 +287,7 @@ class ReportOptions(_Model):
 
     title: str | None = None
     authors: str | None = None
-    min_at_risk: int = Field(5, ge=0)
+    min_at_risk: int = Field(default=5, ge=0)
     time_unit: str = "months"
     figure_formats: list[Literal["png", "svg", "pdf"]] = ["png", "svg"]
 
@@ -296,7 +300,7 @@ class Study(_Model):
     jobs: int = Field(1, ge=1)
     scheduler: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
-    report: ReportOptions = Field(default_factory=ReportOptions)
+    report: ReportOptions = Field(default_factory=lambda: ReportOptions())
     inputs: Inputs
     steps: Steps = Field(default_factory=Steps)
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)

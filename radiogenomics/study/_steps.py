@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import enrich, imaging, integrate, omics, survival
-from ..errors import MissingColumnError
+from ..errors import MissingColumnError, MissingResultError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -28,6 +28,14 @@ class State:
 
     mdata: MuData | None = None
     validation: MuData | None = None
+
+    @property
+    def cohort(self) -> MuData:
+        """The study cohort, typed as present: the ``load`` step sets it before any other step runs."""
+        if self.mdata is None:
+            msg = "The study cohort is not loaded yet; the load step runs before every other step."
+            raise MissingResultError(msg)
+        return self.mdata
 
 
 @dataclass
