@@ -30,7 +30,7 @@ def small_run(tmp_path_factory):
     file.write_text(
         "inputs:\n  dataset: synthetic\n  dataset_options: {n_patients: 60, n_genes: 100, seed: 0}\n"
         "report:\n  figure_formats: [png]\n"
-        "steps:\n  associate: {}\n  predict: {targets: [idh_mutant], cv: 3}\n  signature: {cv: 3, n_alphas: 10}\n"
+        "steps:\n  filter: {}\n  associate: {}\n  predict: {targets: [idh_mutant], cv: 3}\n  signature: {cv: 3, n_alphas: 10}\n"
         "  evaluate: {n_boot: 5, times: [6.62, 12]}\n  compare: {clinical: [age], n_boot: 5, cv: 3}\n"
     )
     return study.run(file, progress=False)
@@ -86,6 +86,8 @@ def test_report_text_in_words(small_run):
     assert f"{passed:,} of {res['padj'].size:,} tested pairs (" in html and "Benjamini-Hochberg" in html
     _, rows = _cells(small_run.report.read_text(), "Top 15 pairs by p")
     assert len(rows) == 15 and all(re.fullmatch(r"\d\.\d\de-\d\d", r[3]) for r in rows)
+    _, rows = _cells(small_run.report.read_text(), "Feature filter")
+    assert rows[0][0] == "Features before filtering" and ["Correlation used for redundancy", "Spearman"] in rows
     assert "AUC with 95% CI for IDH mutant" in html and "clinical model: Age (years);" in html
     assert "<td>computed</td>" in html or "<td>from the cache</td>" in html
     text = "not in cohort: patient has no 'radiomics' data (how='radiomics')"

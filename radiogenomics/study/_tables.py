@@ -201,7 +201,7 @@ def _confusion(res: dict, threshold: float, name: str) -> dict[str, Any] | None:
 
 def _filter_table(params: dict) -> dict[str, Any]:
     rows = [
-        [text, _number(params[key], "n" if key.startswith("n_") else key)]
+        [text, VALUES.get(str(params[key]), _number(params[key], "n" if key.startswith("n_") else key))]
         for key, text in FILTER_ROWS.items()
         if params.get(key) is not None
     ]
