@@ -108,7 +108,9 @@ def test_one_killed_worker_fails_no_case(tmp_path):
     assert killed, "a worker should have been killed mid-batch"
     cases = adata.uns["extraction"]["cases"]
     assert (cases["status"] == "ok").all()
-    assert cases["attempts"].max() == 2 and cases["attempts"].min() == 1
+    # every case pending when the worker died is resubmitted once (2 attempts); a case finished before the
+    # kill keeps 1, but under load the killed worker may hold the only finished case, so none need keep 1
+    assert cases["attempts"].max() == 2 and cases["attempts"].isin([1, 2]).all()
     assert list(adata.obs_names) == list(manifest["patient_id"])
     assert np.isfinite(adata.X).all()
     # the retried cases give the same numbers as the others (same image)
