@@ -43,11 +43,18 @@ class NearConstantFilter(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64)
-        keep = np.zeros(X.shape[1], dtype=bool)
-        for j in range(X.shape[1]):
-            _, counts = np.unique(X[:, j], return_counts=True)
-            keep[j] = counts.size > 1 and counts.max() <= self.max_fraction * X.shape[0]
-        self.support_ = keep
+        n = X.shape[0]
+        if n == 0:
+            self.support_ = np.zeros(X.shape[1], dtype=bool)
+            return self
+        # largest number of equal values per column, all columns at once: runs of a column-wise sort
+        s = np.sort(X, axis=0)
+        rows = np.arange(n)[:, None]
+        new = np.ones(s.shape, dtype=bool)
+        new[1:] = s[1:] != s[:-1]
+        run_start = np.maximum.accumulate(np.where(new, rows, 0), axis=0)
+        most = (rows - run_start + 1).max(axis=0)
+        self.support_ = (s[0] != s[-1]) & (most <= self.max_fraction * n)
         return self
 
     def transform(self, X):
