@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._kernels import bh_adjust
+from ._kernels import bh_adjust, keep_pairs
 
 __all__ = ["fdr_adjust", "pairs_table", "stored_pairs"]
 
@@ -51,14 +51,7 @@ def stored_pairs(p: np.ndarray, padj: np.ndarray, *, alpha: float, top: int) -> 
     (row) are kept whatever their adjusted p-value (with every pair tied with the ``top``-th;
     missing p-values never).
     """
-    keep = padj < alpha  # NaN compares False
-    k = min(int(top), p.shape[1])
-    if k > 0:
-        filled = np.where(np.isnan(p), np.inf, p) if np.isnan(p).any() else p
-        # the k-th smallest p of each row; ties at that value are all kept
-        kth = np.partition(filled, k - 1, axis=1)[:, k - 1 : k] if k < p.shape[1] else np.full((len(p), 1), np.inf)
-        keep |= (filled <= kth) & np.isfinite(filled)
-    return keep
+    return keep_pairs(p, padj, alpha, top)
 
 
 def pairs_table(maps: dict, mask: np.ndarray | None = None) -> pd.DataFrame:

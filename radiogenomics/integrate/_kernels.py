@@ -14,7 +14,7 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["average_ranks", "bh_adjust", "spline_pvalues"]
+__all__ = ["average_ranks", "bh_adjust", "keep_pairs", "spline_pvalues"]
 
 
 def _spline(r, df, coef, top, inv_h, logp, t):  # pragma: no cover - compiled
@@ -119,13 +119,36 @@ def _tie_ranks(values, order, out):  # pragma: no cover - compiled
     return out
 
 
+def _keep_pairs(p, padj, alpha, k):  # pragma: no cover - compiled
+    """Mask of ``padj < alpha`` or ``p`` at most the k-th smallest finite p of its row (one pass per row)."""
+    rows, cols = p.shape
+    keep = np.empty((rows, cols), np.bool_)
+    best = np.empty(max(k, 1), np.float64)  # the k smallest p so far, ascending
+    for i in range(rows):
+        filled = 0
+        for j in range(cols):
+            v = p[i, j]
+            if v != v or (filled == k and not v < best[k - 1]):  # missing, or not among the k smallest
+                continue
+            q = filled if filled < k else k - 1
+            while q > 0 and best[q - 1] > v:
+                best[q] = best[q - 1]
+                q -= 1
+            best[q] = v
+            filled = min(filled + 1, k)
+        kth = -np.inf if k == 0 else (best[k - 1] if filled == k else np.inf)
+        for j in range(cols):
+            keep[i, j] = padj[i, j] < alpha or p[i, j] <= kth
+    return keep
+
+
 @cache
 def _compiled():
     """Compile (or load from numba's on-disk cache) the kernels on first use."""
     import numba
 
     jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-    return jit(_spline), jit(_bucket_top), jit(_sort_buckets), jit(_step_up), jit(_tie_ranks)
+    return jit(_spline), jit(_bucket_top), jit(_sort_buckets), jit(_step_up), jit(_tie_ranks), jit(_keep_pairs)
 
 
 def spline_pvalues(
@@ -150,7 +173,7 @@ def bh_adjust(values: np.ndarray, *, by: bool = False) -> np.ndarray:
     ``statsmodels.stats.multitest.fdrcorrection(values.astype(float))`` cast to float32 (the same
     float64 formula on the same order; ties get the same value whatever their order).
     """
-    _, bucket_top, sort_buckets, step_up, _ = _compiled()
+    _, bucket_top, sort_buckets, step_up, _, _ = _compiled()
     packed, starts = bucket_top(np.ascontiguousarray(values, dtype=np.float32).view(np.uint32))
     sort_buckets(packed, starts)  # a radix sort, most significant digit first, then within buckets
     harmonic = float(np.sum(1.0 / np.arange(1, len(values) + 1))) if by else 1.0
@@ -162,3 +185,9 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     values = np.ascontiguousarray(values)
     order = np.argsort(values, axis=1)
     return _compiled()[4](values, order, np.empty(values.shape))
+
+
+def keep_pairs(p: np.ndarray, padj: np.ndarray, alpha: float, top: int) -> np.ndarray:
+    """Mask of the pairs with ``padj < alpha`` or among the ``top`` smallest ``p`` of their row (ties kept, NaN never)."""
+    p, padj = np.ascontiguousarray(p), np.ascontiguousarray(padj)
+    return _compiled()[5](p, padj, float(alpha), int(max(0, min(top, p.shape[1]))))
