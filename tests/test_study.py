@@ -59,6 +59,10 @@ def test_run_writes_h5mu_report_r_bundle_and_provenance(first_run):
     assert (out / "r_bundle" / "load.R").is_file()
     info = json.loads((out / "run.json").read_text())
     assert info["seed"] == 0 and info["versions"]["radiogenomics"] == rg.__version__
+    # the cache keys change with the installed source, not only with the version number
+    assert (
+        info["cache_version"].startswith(f"{rg.__version__}+src.") and len(info["cache_version"].split(".")[-1]) == 12
+    )
     assert set(info["input_hashes"]) == {
         "inputs.radiomics.path",
         "inputs.omics.rna.path",

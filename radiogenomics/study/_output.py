@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from ._cache import step_key
-from ._runner import recorded_warnings
+from ._runner import _version, recorded_warnings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -103,6 +103,7 @@ def write_outputs(
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "versions": versions(),
+        "cache_version": _version(),  # package version + fingerprint of the installed source (part of every cache key)
         "input_hashes": hashes,
         "seed": study.seed,
         "jobs": study.jobs,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import os
 import sys
 import threading
@@ -41,10 +43,37 @@ class RunResult:
     mdata: MuData | None = None
 
 
+@functools.cache
 def _version() -> str:
+    """Package version plus a fingerprint of the installed source, so a changed install never reuses the cache."""
     from importlib.metadata import version
 
-    return version("radiogenomics")
+    import data_loaders
+
+    from .. import __file__ as package_init
+
+    roots = [Path(package_init).parent, Path(data_loaders.__file__).parent]
+    return f"{version('radiogenomics')}+src.{source_fingerprint(roots)}"
+
+
+def source_fingerprint(roots: list[Path]) -> str:
+    """SHA-256 (first 12 hex digits) over the relative paths and contents of every ``.py`` file below ``roots``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "a.py").write_text("x = 1")
+    ...     before = source_fingerprint([Path(tmp)])
+    ...     _ = (Path(tmp) / "a.py").write_text("x = 2")
+    ...     before == source_fingerprint([Path(tmp)]), len(before)
+    (False, 12)
+    """
+    digest = hashlib.sha256()
+    for root in roots:
+        for file in sorted(Path(root).rglob("*.py")):
+            digest.update(file.relative_to(root).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 def input_files(study: Study) -> dict[str, Path]:
