@@ -7,6 +7,7 @@ message must name, regex of the fix it must give)``; ``call`` receives a context
 
 from __future__ import annotations
 
+import bz2
 import gzip
 
 import anndata as ad
@@ -90,6 +91,48 @@ def _truncated_gz(c):
     path = c.tmp / "x.maf.gz"
     path.write_bytes(data[: len(data) // 2])
     return path
+
+
+def _latin1(c, name, text):
+    path = c.tmp / name
+    path.write_bytes(text.encode("latin-1"))
+    return path
+
+
+def _raw(c, name, data: bytes):
+    path = c.tmp / name
+    path.write_bytes(data)
+    return path
+
+
+def _truncated(c, name, data: bytes, compress=gzip.compress):
+    packed = compress(data * 50)
+    return _raw(c, name, packed[: len(packed) // 2])
+
+
+def _h5ad(c):
+    path = c.tmp / "rna.h5ad"
+    c.mdata["rna"].write_h5ad(path)
+    return rg.io.read_h5mu(path)
+
+
+def _truncated_backed(c):
+    path = rg.io.write_h5mu(c.mdata, c.tmp / "c.h5mu")
+    path.write_bytes(path.read_bytes()[:2000])
+    rg.io.read_h5mu(path, backed=True)
+
+
+def _missing_near(c):
+    c.write("clin.txt", "PATIENT_ID\tAGE\na\t1\n")
+    dl.read_cbioportal_clinical(c.tmp / "clin.tx")
+
+
+def _dicom_file(c):
+    return dl.read_dicom_series(c.write("slice.dcm", "x"))
+
+
+def _manifest_latin1(c):
+    rg.imaging.extract(_latin1(c, "manifest.csv", "patient_id,image,mask\nJosé,a.nii,b.nii\n"), progress=False)
 
 
 CASES = [
@@ -205,6 +248,77 @@ CASES = [
         r"id_rule='tcga_sample'",
         r"use 'tcga_patient', None or a callable",
     ),
+    # ---- dependency errors translated (issue 11, item 16) --------------------------------------
+    ("read_h5mu-truncated", _truncated_h5mu, DataFormatError, r"c\.h5mu", r"truncated or damaged.*copy it again"),
+    ("read_h5mu-backed-truncated", _truncated_backed, DataFormatError, r"c\.h5mu", r"copy it again"),
+    ("read_h5mu-h5ad", _h5ad, DataFormatError, r"rna\.h5ad", r"anndata\.read_h5ad.*mudata\.MuData"),
+    (
+        "write_h5mu-anndata",
+        lambda c: rg.io.write_h5mu(c.mdata["rna"], c.tmp / "x.h5mu"),
+        TypeError,
+        r"rg\.io\.write_h5mu",
+        r"mudata\.MuData\(",
+    ),
+    (
+        "xena-latin1",
+        lambda c: dl.read_xena_matrix(_latin1(c, "x.tsv", "id\tS1\nCAFÉ\t1\n"), units="linear"),
+        DataFormatError,
+        r"x\.tsv', line 2: byte 0xc9",
+        r"re-save it as UTF-8",
+    ),
+    (
+        "xena-utf16",
+        lambda c: dl.read_xena_matrix(_raw(c, "x.tsv", "id\tS1\nG1\t1\n".encode("utf-16")), units="linear"),
+        DataFormatError,
+        r"x\.tsv.*UTF-16",
+        r"re-save it as UTF-8",
+    ),
+    (
+        "xena-xlsx",
+        lambda c: dl.read_xena_matrix(_raw(c, "x.xlsx", b"PK\x03\x04\x14\x00\x06\x00"), units="linear"),
+        DataFormatError,
+        r"x\.xlsx.*Excel",
+        r"save the sheet as tab-separated",
+    ),
+    (
+        "xena-folder",
+        lambda c: dl.read_xena_matrix(c.tmp, units="linear"),
+        DataFormatError,
+        r"is a folder, not a file",
+        r"pass the file itself",
+    ),
+    ("cbio-missing-near-name", _missing_near, FileNotFoundError, r"clin\.tx'", r"did you mean \['clin\.txt'\]"),
+    (
+        "pyradiomics-h5mu-given",
+        lambda c: dl.read_pyradiomics_csv(rg.io.write_h5mu(c.mdata, c.tmp / "c.h5mu"), id_column="patient_id"),
+        DataFormatError,
+        r"c\.h5mu.*HDF5",
+        r"rg\.io\.read_h5mu",
+    ),
+    (
+        "ihc-truncated-bz2",
+        lambda c: dl.read_ihc_scores(_truncated(c, "ihc.csv.bz2", b"patient_id,score\nP1,5\n", bz2.compress)),
+        DataFormatError,
+        r"ihc\.csv\.bz2",
+        r"truncated or damaged bzip2.*Download it again",
+    ),
+    ("dicom-file-not-folder", _dicom_file, DataFormatError, r"slice\.dcm' is a file, not a folder", r"pass the folder"),
+    (
+        "gmt-latin1",
+        lambda c: rg.enrich.read_gmt(_latin1(c, "s.gmt", "SET\tdésc\tA\n")),
+        DataFormatError,
+        r"s\.gmt', line 1: byte 0xe9",
+        r"iconv",
+    ),
+    (
+        "gmt-truncated-gz",
+        lambda c: rg.enrich.read_gmt(_truncated(c, "s.gmt.gz", b"SET\tdesc\tA\tB\n")),
+        DataFormatError,
+        r"s\.gmt\.gz",
+        r"truncated or damaged gzip.*Download it again",
+    ),
+    ("gmt-folder", lambda c: rg.enrich.read_gmt(c.tmp), DataFormatError, r"is a folder", r"pass the file itself"),
+    ("extract-manifest-latin1", _manifest_latin1, DataFormatError, r"manifest\.csv', line 2", r"CSV UTF-8"),
     # ---- data_loaders ------------------------------------------------------------------------
     (
         "xena-units",

@@ -29,6 +29,16 @@ def _with_symbols():
     return adata
 
 
+def _text_kps(c):
+    c.mdata.obs["kps"] = [str(v) for v in np.arange(c.mdata.n_obs) % 5 * 10 + 60]
+    return c.mdata
+
+
+def _no_risk(c):
+    c.mdata.obs["risk"] = np.nan
+    rg.survival.evaluate(c.mdata, "risk", n_boot=2)
+
+
 CASES = [
     # ---- rg.omics ----------------------------------------------------------------------------
     (
@@ -121,6 +131,52 @@ CASES = [
         MissingColumnError,
         r"NOTAGENE",
         r"gene|symbol",
+    ),
+    # ---- dependency errors translated (issue 11, item 16) --------------------------------------
+    (
+        "cox-anndata",
+        lambda c: rg.survival.cox(c.mdata["rna"], ["age"]),
+        TypeError,
+        r"rg\.survival\.cox.*AnnData",
+        r"mudata\.MuData\(\{\"rna\": adata\}\)|build_mudata",
+    ),
+    (
+        "ora-empty-list",
+        lambda c: rg.enrich.ora([], _sets(c), background=list(c.mdata["rna"].var_names)),
+        ValueError,
+        r"query gene list is empty",
+        r"pass the genes to test",
+    ),
+    (
+        "mofa-factors-over-patients",
+        lambda c: rg.integrate.mofa(c.mdata, mods=["radiomics"], n_factors=500),
+        ValueError,
+        r"n_factors=500.*120 patients",
+        r"Use 1 <= n_factors <= 100",
+    ),
+    ("evaluate-all-missing-risk", _no_risk, ValueError, r"'risk' is missing for all", r"score them first"),
+    (
+        "associate-text-covariate",
+        lambda c: rg.integrate.associate(_text_kps(c), x="radiomics", y="rna", covariates=["kps"]),
+        DataFormatError,
+        r"associate covariates: column 'kps'",
+        r"pd\.to_numeric",
+    ),
+    (
+        "harmonize-text-covariate",
+        lambda c: rg.imaging.harmonize(_text_kps(c), batch_key="site", covariates=["kps"]),
+        DataFormatError,
+        r"harmonize covariates: column 'kps'",
+        r"pd\.to_numeric",
+    ),
+    (
+        "correlate-text-covariate",
+        lambda c: rg.integrate.correlate(
+            np.ones((6, 2)), np.ones((6, 2)), covariates=pd.DataFrame({"kps": ["60", "70", "80", "90", "60", "70"]})
+        ),
+        DataFormatError,
+        r"correlate covariates: column 'kps'",
+        r"pd\.to_numeric",
     ),
     # ---- rg.enrich ---------------------------------------------------------------------------
     (

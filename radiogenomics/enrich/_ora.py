@@ -58,6 +58,15 @@ def ora(
     A query that hits no tested set gives every set overlap 0 and ``p = padj = 1``, with a
     warning.
 
+    Raises
+    ------
+    InputTypeError
+        ``genes`` or ``background`` is a single string.
+    ParameterError
+        An empty background.
+    InsufficientDataError
+        An empty query, or no query gene in the background (the message shows both kinds of IDs).
+
     Examples
     --------
     >>> import radiogenomics as rg
@@ -78,9 +87,18 @@ def ora(
         msg = "background is empty; pass all genes that could have been selected (e.g. mdata['rna'].var_names)."
         raise ParameterError(msg)
     query = list(dict.fromkeys(str(g) for g in genes))
+    if not query:
+        msg = (
+            "ora: the query gene list is empty; pass the genes to test, e.g. the genes with padj < 0.05 of "
+            "rg.get.associations(mdata) (check that the filter that made the list kept any gene)."
+        )
+        raise InsufficientDataError(msg)
     in_bg = [g for g in query if g in set(universe)]
     if not in_bg:
-        msg = "None of the query genes is in the background; check that both use the same gene identifiers."
+        msg = (
+            f"ora: None of the query genes ({len(query)}, e.g. {query[:3]}) is in the background (e.g. "
+            f"{universe[:3]}); check that both use the same gene identifiers (symbols or Ensembl IDs)."
+        )
         raise InsufficientDataError(msg)
     if len(in_bg) < len(query):
         missing = [g for g in query if g not in set(universe)]

@@ -14,6 +14,7 @@ from .._compat import copy_mudata, stored_matrix
 from .._fits import stored_fit
 from .._utils import dense, get_modality, resolve_keys
 from ..errors import DataFormatError, MissingColumnError, MissingResultError, ParameterError
+from ..io._checks import refuse_numeric_text
 from ._combat import combat_apply, combat_design, combat_fit
 
 if TYPE_CHECKING:
@@ -185,6 +186,7 @@ def harmonize(
     adata = get_modality(data, mod)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
     info = _columns(data, adata, [batch_key, *covariates])
+    refuse_numeric_text(info, covariates, where="harmonize covariates")
     design, levels = combat_design(info[covariates] if covariates else None)
     x = _values(adata)
     _check_batches(info[batch_key].astype(str), batch_key, mean_only=mean_only)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataFormatError, ParameterError
+from ..io._checks import refuse_numeric_text
 from ._engine import Maps, run_exact, run_masked
 from ._fdr import TESTS, fdr_adjust
 from ._inputs import Side, missing_patterns
@@ -159,6 +160,7 @@ def _covariate_array(covariates, n: int) -> np.ndarray | None:
         return None
     if isinstance(covariates, pd.DataFrame | pd.Series):
         frame = covariates.to_frame() if isinstance(covariates, pd.Series) else covariates
+        refuse_numeric_text(frame, frame.columns, where="correlate covariates")
         frame = pd.get_dummies(frame, drop_first=True, dtype=float)
         z = frame.to_numpy(dtype=np.float64)
     else:

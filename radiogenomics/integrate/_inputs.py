@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 from .._utils import get_modality, resolve_keys
 from ..errors import DataFormatError, InputTypeError, InsufficientDataError, MissingColumnError
+from ..io._checks import refuse_numeric_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -137,6 +138,7 @@ def covariate_matrix(mdata: MuData, covariates: Sequence[str] | None) -> pd.Data
     if not covariates:
         return None
     frame = resolve_keys(mdata, covariates)
+    refuse_numeric_text(frame, frame.columns, where="associate covariates")
     parts = []
     for col in frame.columns:
         s = frame[col]

@@ -174,8 +174,27 @@ def prepare_views(
     return views
 
 
+def _check_n_factors(views: Sequence[View], n_factors: int) -> None:
+    """Refuse more factors than patients or features (mofapy2 fails in its PCA initialisation)."""
+    present = np.zeros(len(views[0].values), dtype=bool)
+    for view in views:
+        present |= ~np.isnan(view.values.to_numpy(dtype=float)).all(axis=1)
+    n_used, n_features = int(present.sum()), sum(view.values.shape[1] for view in views)
+    if not 1 <= n_factors <= min(n_used, n_features):
+        msg = (
+            f"mofa: n_factors={n_factors} but the views hold {n_used} patients and {n_features} features; MOFA "
+            f"cannot estimate more factors than either. Use 1 <= n_factors <= {min(n_used, n_features)}, better "
+            f"<= {max(n_used // MIN_PATIENTS_PER_FACTOR, 1)} (at least {MIN_PATIENTS_PER_FACTOR} patients per factor)."
+        )
+        raise ParameterError(msg)
+
+
 def check_views(views: Sequence[View], n_factors: int, *, scale_features: bool) -> tuple[pd.DataFrame, np.ndarray]:
-    """Warn about the usual mistakes; return the per-view table and which patients have any view."""
+    """Warn about the usual mistakes; return the per-view table and which patients have any view.
+
+    Raises :class:`ParameterError` when ``n_factors`` exceeds the patients or features.
+    """
+    _check_n_factors(views, n_factors)
     rows = []
     n_patients = len(views[0].values)
     has_any = np.zeros(n_patients, dtype=bool)

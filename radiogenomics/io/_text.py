@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-__all__ = ["check_path", "open_text", "read_table", "read_text"]
+__all__ = ["check_path", "open_text", "read_bytes", "read_table", "read_text"]
 
 # Compressed files are read whatever their name: the format is recognised by its first bytes.
 _COMPRESSED: dict[bytes, tuple[str, Callable[..., Any]]] = {
@@ -44,9 +44,9 @@ _COMPRESSED: dict[bytes, tuple[str, Callable[..., Any]]] = {
 _BINARY = {
     b"PK\x03\x04": ("a zip archive (or an Excel .xlsx workbook)", "unzip it, or save the sheet as tab-separated text"),
     b"\xd0\xcf\x11\xe0": ("an Excel .xls workbook", "save the sheet as tab-separated or CSV UTF-8 text"),
-    b"\x89HDF": ("an HDF5 file (.h5ad/.h5mu)", "read it with rg.io.read_h5mu or anndata.read_h5ad"),
     b"%PDF": ("a PDF document", "export the table as tab-separated text"),
 }
+_HDF5 = b"\x89HDF\r\n\x1a\n"  # at offset 0, or after a user block of 512, 1024, 2048... bytes (.h5mu)
 _UTF16 = {b"\xff\xfe": "UTF-16 (little-endian)", b"\xfe\xff": "UTF-16 (big-endian)"}
 
 
@@ -170,7 +170,11 @@ def open_text(path: PathLike[str] | str, what: str) -> Iterator[io.TextIOBase]:
     """
     p = check_path(path, what)
     with p.open("rb") as raw:
-        head = raw.read(8)
+        block = raw.read(4104)
+    head = block[:8]
+    if any(block[i : i + 8] == _HDF5 for i in (0, 512, 1024, 2048, 4096)):
+        msg = f"{what} file {str(p)!r} is an HDF5 file (.h5mu/.h5ad), not text; read it with rg.io.read_h5mu or anndata.read_h5ad."
+        raise DataFormatError(msg)
     for magic, (kind, fix) in _BINARY.items():
         if head.startswith(magic):
             msg = f"{what} file {str(p)!r} is {kind}, not text; {fix}."
@@ -182,20 +186,69 @@ def open_text(path: PathLike[str] | str, what: str) -> Iterator[io.TextIOBase]:
                 "(Excel: 'CSV UTF-8'; shell: iconv -f UTF-16 -t UTF-8 in.txt > out.txt)."
             )
             raise DataFormatError(msg)
-    kind, opener = next(((k, o) for magic, (k, o) in _COMPRESSED.items() if head.startswith(magic)), ("", open))
+    opener = _opener(p)
     handle = io.TextIOWrapper(opener(p, "rb"), encoding="utf-8-sig", newline=None)
     try:
-        yield handle
+        with _truncation(p, what):
+            yield handle
     except UnicodeDecodeError:
         raise _encoding_error(p, what, opener) from None
-    except (EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError) as err:
-        msg = (
-            f"{what} file {str(p)!r} is a truncated or damaged {kind or 'compressed'} file ({err}); the download or "
-            f"copy is incomplete. Download it again (check it with: {kind or 'gzip'} -t {p.name})."
-        )
-        raise DataFormatError(msg) from None
     finally:
         handle.close()
+
+
+def _opener(p: Path):
+    """``open``, or the decompressing opener of the compression recognised by the file's first bytes."""
+    with p.open("rb") as raw:
+        head = raw.read(8)
+    return next((o for magic, (_, o) in _COMPRESSED.items() if head.startswith(magic)), open)
+
+
+@contextmanager
+def _truncation(p: Path, what: str) -> Iterator[None]:
+    """Translate the errors of reading a truncated or damaged compressed file."""
+    try:
+        yield
+    except (EOFError, zlib.error, gzip.BadGzipFile, lzma.LZMAError) as err:
+        kind = next((k for k, o in _COMPRESSED.values() if o is _opener(p)), "compressed")
+        msg = (
+            f"{what} file {str(p)!r} is a truncated or damaged {kind} file ({err}); the download or copy is "
+            f"incomplete. Download it again (check it with: {kind} -t {p.name})."
+        )
+        raise DataFormatError(msg) from None
+
+
+def read_bytes(path: PathLike[str] | str, what: str, limit: int | None = None) -> bytes:
+    r"""Return the (decompressed) bytes of a file, or its first ``limit`` bytes, for content checks.
+
+    Compression is recognised by content as in :func:`open_text`; a truncated or damaged
+    compressed file raises :class:`DataFormatError` naming the file.
+
+    Parameters
+    ----------
+    path
+        Path of a file.
+    what
+        What the file holds, for messages.
+    limit
+        Number of bytes to read; ``None`` reads all.
+
+    Returns
+    -------
+    The bytes.
+
+    Examples
+    --------
+    >>> import gzip, pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "table.csv"
+    ...     _ = path.write_bytes(gzip.compress(b"a,b\n1,2\n"))
+    ...     read_bytes(path, "table", limit=3)
+    b'a,b'
+    """
+    p = Path(path)
+    with _truncation(p, what), _opener(p)(p, "rb") as handle:
+        return handle.read() if limit is None else handle.read(limit)
 
 
 def read_text(path: PathLike[str] | str, what: str) -> str:

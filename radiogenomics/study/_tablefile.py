@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
 import json
-import lzma
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..errors import DataFormatError
-from ..io._text import open_text
+from ..io._text import open_text, read_bytes
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
 __all__ = ["read_text_table", "reading"]
 
-_OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _HEAD = 1 << 20  # bytes checked for binary content before pandas reads the file
 
 
 def _bytes(path: Path, limit: int | None) -> bytes:
-    opener = _OPENERS.get(path.suffix.lower(), open)
-    with opener(path, "rb") as handle:
-        return handle.read() if limit is None else handle.read(limit)
+    return read_bytes(path, "table", limit)  # compression recognised by content, as open_text reads it
 
 
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:

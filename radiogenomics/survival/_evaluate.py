@@ -11,6 +11,7 @@ from scipy import stats
 
 from .._compat import copy_mudata
 from .._utils import bootstrap_indices, require_mudata, resolve_keys
+from ..errors import InsufficientDataError
 from ._coxnet import survival_y
 from ._km import km_table
 from ._metrics import baseline_hazard, default_times, harrell_c, ibs, survival_at, td_auc, uno_c
@@ -261,6 +262,11 @@ def evaluate(
         and ``apparent`` (the score is the final model of a signature fitted on these patients:
         in-sample metrics, warned).
 
+    Raises
+    ------
+    InsufficientDataError
+        The risk score is missing for every patient with follow-up.
+
     Examples
     --------
     >>> import radiogenomics as rg
@@ -275,6 +281,13 @@ def evaluate(
     t, e, usable = survival_columns(mdata, time, event, where="evaluate", name_patients=True)
     score = resolve_keys(mdata, [risk])[risk].to_numpy(dtype=float)
     rows = usable & ~np.isnan(score)
+    if not rows.any():
+        msg = (
+            f"evaluate: the risk score {risk!r} is missing for all {int(usable.sum())} patients with follow-up; "
+            "score them first (rg.survival.signature or apply_signature writes obs['risk_score']), or check that "
+            "the column was joined on the patient IDs of mdata.obs_names (a join on other IDs leaves it all missing)."
+        )
+        raise InsufficientDataError(msg)
     if (usable & np.isnan(score)).any():
         warnings.warn(
             f"evaluate: {int((usable & np.isnan(score)).sum())} patients have no {risk!r} and are left out.",
