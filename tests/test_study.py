@@ -75,6 +75,7 @@ def test_run_writes_h5mu_report_r_bundle_and_provenance(first_run):
     for fig in ("km", "forest", "roc_mut_IDH1", "nomogram", "gsea_dot", "volcano", "mofa_variance"):
         assert (out / "figures" / f"{fig}.png").is_file() and (out / "figures" / f"{fig}.svg").is_file()
     mdata = rg.io.read_h5mu(out / "study.h5mu")
+    assert mdata.uns["evaluate"]["params"]["calibration_time"] == 12  # evaluate.calibration_time of the example
     # the clinical column map: days -> months, "Dead" -> event, renamed covariates
     clinical = pd.read_csv(file.parent / "study_data" / "clinical.csv").set_index("Patient")
     assert mdata.obs["os_months"].to_numpy() == pytest.approx(clinical.loc[mdata.obs_names, "OS_days"] / 30.4375)

@@ -215,6 +215,7 @@ class EvaluateStep(_Model):
     """``rg.survival.evaluate`` + a Kaplan-Meier split of the risk score."""
 
     times: list[float] | None = None
+    calibration_time: float | None = Field(None, gt=0)
     n_boot: int = Field(200, ge=0)
     n_groups: int = Field(3, ge=2)
     cutpoint: Literal["median", "maxstat"] = "median"
