@@ -42,7 +42,8 @@ def zscore_scores(data: pd.DataFrame, sets: Mapping[str, Sequence[str]], *, chun
     scores = np.zeros((len(data), len(sets)))
     for start in range(0, len(used), chunk_size):
         cols = used[start : start + chunk_size]
-        values = data.iloc[:, cols].to_numpy(dtype=float)
+        # a private copy: scaled in place below (pandas 3 returns read-only arrays)
+        values = data.iloc[:, cols].to_numpy(dtype=float, copy=True)
         sd = values.std(axis=0, ddof=1)
         values -= values.mean(axis=0)
         values /= np.where(sd > 0, sd, np.nan)
