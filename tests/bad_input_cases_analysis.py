@@ -178,6 +178,13 @@ CASES = [
         r"correlate covariates: column 'kps'",
         r"pd\.to_numeric",
     ),
+    (
+        "index_dicom-file",
+        lambda c: rg.imaging.index_dicom(c.write("a.dcm", "x")),
+        DataFormatError,
+        r"a\.dcm' is a file, not a folder",
+        r"pass the folder",
+    ),
     # ---- rg.enrich ---------------------------------------------------------------------------
     (
         "gene_sets-unknown",

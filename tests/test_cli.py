@@ -75,3 +75,29 @@ def test_import_and_help_load_no_heavy_dependency():
 def test_unknown_attribute_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
         rg.nonexistent  # noqa: B018
+
+
+def test_errors_print_one_line_with_exit_2(tmp_path, mdata, capsys):
+    cohort = rg.io.write_h5mu(mdata, tmp_path / "c.h5mu")
+    truncated = tmp_path / "t.h5mu"
+    truncated.write_bytes(cohort.read_bytes()[:4096])
+    assert main(["info", str(truncated)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("radiogenomics info: read_h5mu: ")
+    assert "t.h5mu' (4,096 bytes) is truncated or damaged" in err and "copy it again" in err
+    assert main(["export", str(tmp_path), str(tmp_path / "out")]) == 2
+    assert "is a folder; pass a cohort written by rg.io.write_h5mu" in capsys.readouterr().err
+
+
+def test_multi_line_messages_and_bare_os_errors_become_one_line():
+    from radiogenomics.cli import _one_line
+    from radiogenomics.errors import DataFormatError
+
+    problems = DataFormatError(
+        "Cannot write this cohort to h5mu:\n  mdata.uns['a/b']: no '/'\n  mdata.obs column 'x': mixed"
+    )
+    assert (
+        _one_line(problems) == "Cannot write this cohort to h5mu: mdata.uns['a/b']: no '/'; mdata.obs column 'x': mixed"
+    )
+    denied = PermissionError(13, "Permission denied", "/data/cohort.h5mu")
+    assert _one_line(denied) == "Permission denied: '/data/cohort.h5mu'; check the path and its permissions."

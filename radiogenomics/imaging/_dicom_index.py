@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import DataFormatError, MissingFileError
+from ..errors import DataFormatError
+from ..io._text import check_path
 from ._rtstruct import RTSTRUCT_SOP_CLASS, match_roi, referenced_instances, referenced_series, rtstruct_rois
 
 SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
@@ -352,9 +353,9 @@ def index_dicom(
     Raises
     ------
     MissingFileError
-        When ``path`` is not a folder.
+        When nothing exists at ``path``.
     DataFormatError
-        When no DICOM file is found.
+        When ``path`` is a file, not a folder, or no DICOM file is found.
 
     Examples
     --------
@@ -365,10 +366,7 @@ def index_dicom(
     >>> index["status"].value_counts().to_dict()
     {'used': 6, 'skipped': 2}
     """
-    root = Path(path)
-    if not root.is_dir():
-        msg = f"{root}: folder not found; pass the root of a DICOM folder tree."
-        raise MissingFileError(msg)
+    root = check_path(path, "DICOM archive", kind="folder")
     files, skipped = _crawl(root)
     if not files:
         msg = f"{root}: no DICOM file found ({len(skipped)} other files)."
