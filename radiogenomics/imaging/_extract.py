@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataFormatError, InputTypeError, MissingFileError, ParameterError
+from ..io._text import read_text
 from . import _checkpoint
 from ._backends import resolve_jobs, runner
 from ._case import ITK_THREADS, make_extractor, tolerance_of
@@ -52,8 +53,7 @@ def _load_params(params: dict | str | os.PathLike | None) -> tuple[dict[str, Any
     if not path.is_file():
         msg = f"params={params!r}: no such YAML file; pass a pyradiomics parameter file, a dict, 'CT' or 'MR'."
         raise MissingFileError(msg)
-    with path.open() as fh:
-        loaded = yaml.safe_load(fh) or {}
+    loaded = yaml.safe_load(read_text(path, "pyradiomics parameter")) or {}
     return loaded, str(path)
 
 

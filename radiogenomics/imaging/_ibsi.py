@@ -233,12 +233,13 @@ def ibsi_check(
     import SimpleITK as sitk
 
     from ..datasets import ibsi_phantom
+    from ..io._text import read_table
     from ._case import make_extractor
 
     paths = ibsi_phantom()
     image_itk = sitk.ReadImage(str(image or paths["image"]))
     mask_itk = sitk.ReadImage(str(mask or paths["mask"]))
-    ref = pd.read_csv(reference or paths["reference"], sep=";").set_index("tag")
+    ref = read_table(reference or paths["reference"], "IBSI reference", sep=";").set_index("tag")
     extractor = make_extractor(PARAMS)
     glcm_logger = logging.getLogger("radiomics.glcm")
     level = glcm_logger.level

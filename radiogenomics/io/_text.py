@@ -1,7 +1,8 @@
 r"""The one reading path for text inputs: path checks, gzip by content, UTF-8, byte-order mark, CRLF.
 
-Every reader of a text file (the ``data_loaders`` readers, GMT gene-set files, the table inputs of
-a study file, extraction manifests) opens it through :func:`open_text`, so each of them
+Every reader of a text file given by a user (the ``data_loaders`` readers, GMT gene-set files, the
+study file and its table inputs, extraction manifests, pyradiomics parameter files, IBSI reference
+tables) opens it through :func:`open_text`, so each of them
 
 - says which file is missing, is a folder, or is empty, and what to do;
 - reads gzip, bzip2 and xz files whatever their name (recognised by content, not by suffix);
