@@ -9,7 +9,7 @@ import pandas as pd
 
 from .._explain import stored_shap
 from .._utils import require_mudata
-from ..errors import MissingResultError
+from ..errors import MissingResultError, ParameterError
 from ._utils import new_axes
 
 if TYPE_CHECKING:
@@ -259,8 +259,11 @@ def shap_feature_maps(
     else:
         axes = [ax] if not isinstance(ax, list | tuple | np.ndarray) else list(np.ravel(ax))
     if len(axes) < len(table):
-        msg = f"shap_feature_maps: {len(table)} features to draw but {len(axes)} axes given."
-        raise ValueError(msg)
+        msg = (
+            f"shap_feature_maps: {len(table)} features to draw but {len(axes)} axes given; pass ax=None (a figure "
+            f"with one panel per feature) or at least {len(table)} axes."
+        )
+        raise ParameterError(msg)
     scale = stored_shap(mdata, key, target_class)[2]
     for panel, (feature, row) in zip(axes, table.iterrows(), strict=False):
         feature_map(
