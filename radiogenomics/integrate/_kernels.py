@@ -126,7 +126,7 @@ def _keep_pairs(p, padj, alpha, k):  # pragma: no cover - compiled
     best = np.empty(max(k, 1), np.float64)  # the k smallest p so far, ascending
     for i in range(rows):
         filled = 0
-        for j in range(cols):
+        for j in range(cols if k > 0 else 0):
             v = p[i, j]
             if v != v or (filled == k and not v < best[k - 1]):  # missing, or not among the k smallest
                 continue
