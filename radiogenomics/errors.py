@@ -51,7 +51,12 @@ class MissingResultError(MissingColumnError):
 
 
 class DataFormatError(RadiogenomicsError, ValueError):
-    """A file or table does not have the expected layout or value types."""
+    """A file or table does not have the expected layout, encoding or value types.
+
+    Also raised for a path of the wrong kind (a folder where a file is expected, or the reverse), an
+    empty, binary or truncated file and text that is not UTF-8; the message names the file (and the
+    line and byte where known) and the conversion to apply.
+    """
 
 
 class ConvergenceError(RadiogenomicsError, ArithmeticError):
@@ -71,7 +76,7 @@ class InputTypeError(RadiogenomicsError, TypeError):
 
 
 class MissingFileError(RadiogenomicsError, FileNotFoundError):
-    """A file or folder that was named does not exist (or a folder was given where a file is expected)."""
+    """A file or folder that was named does not exist (the message suggests similar names in its folder)."""
 
 
 class OutOfRangeError(RadiogenomicsError, IndexError):

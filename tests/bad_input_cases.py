@@ -251,6 +251,13 @@ CASES = [
     # ---- dependency errors translated (issue 11, item 16) --------------------------------------
     ("read_h5mu-truncated", _truncated_h5mu, DataFormatError, r"c\.h5mu", r"truncated or damaged.*copy it again"),
     ("read_h5mu-backed-truncated", _truncated_backed, DataFormatError, r"c\.h5mu", r"copy it again"),
+    (
+        "read_h5mu-gzipped",
+        lambda c: rg.io.read_h5mu(_raw(c, "c.h5mu.gz", gzip.compress(b"\x89HDF\r\n\x1a\n"))),
+        DataFormatError,
+        r"c\.h5mu\.gz' is gzip-compressed",
+        r"gunzip c\.h5mu\.gz",
+    ),
     ("read_h5mu-h5ad", _h5ad, DataFormatError, r"rna\.h5ad", r"anndata\.read_h5ad.*mudata\.MuData"),
     (
         "write_h5mu-anndata",

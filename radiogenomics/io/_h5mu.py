@@ -14,6 +14,7 @@ from .._compat import expected_duplicate_names, md, restore_obs_dtypes
 from .._utils import require_mudata
 from ..errors import DataFormatError, MissingFileError
 from ._atomic import atomic_path
+from ._text import compression
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -159,9 +160,9 @@ def read_h5mu(path: PathLike[str] | str, *, backed: bool = False) -> MuData:
     FileNotFoundError
         When the file does not exist.
     DataFormatError
-        When the path is a folder, the file is not HDF5 (e.g. a study YAML or an ``.h5ad``
-        renamed by hand) or the file is truncated or damaged (an interrupted copy); the message
-        names the file and what to do.
+        When the path is a folder, the file is compressed (``cohort.h5mu.gz``) or not HDF5
+        (e.g. a study YAML), an ``.h5ad`` without modalities, or the file is truncated or damaged
+        (an interrupted copy); the message names the file and what to do.
 
     Examples
     --------
@@ -175,6 +176,14 @@ def read_h5mu(path: PathLike[str] | str, *, backed: bool = False) -> MuData:
     if not path.exists():
         msg = f"No cohort file at {str(path)!r}; write one with rg.io.write_h5mu(mdata, path)."
         raise MissingFileError(msg)
+    packed = "" if path.is_dir() else compression(path)
+    if packed:
+        tool = {"gzip": "gunzip", "bzip2": "bunzip2", "xz": "unxz", "zip": "unzip"}[packed]
+        msg = (
+            f"read_h5mu: {str(path)!r} is {packed}-compressed; decompress it first ({tool} {path.name}) and pass "
+            "the .h5mu file inside."
+        )
+        raise DataFormatError(msg)
     if path.is_dir() or not h5py.is_hdf5(path):
         what = "a folder" if path.is_dir() else "not an HDF5 file"
         hint = " (a study file: run it with `radiogenomics run`)" if path.suffix in {".yaml", ".yml"} else ""

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-__all__ = ["check_path", "open_text", "read_bytes", "read_table", "read_text"]
+__all__ = ["check_path", "compression", "open_text", "read_bytes", "read_table", "read_text"]
 
 # Compressed files are read whatever their name: the format is recognised by its first bytes.
 _COMPRESSED: dict[bytes, tuple[str, Callable[..., Any]]] = {
@@ -196,6 +196,34 @@ def open_text(path: PathLike[str] | str, what: str) -> Iterator[io.TextIOBase]:
         raise _encoding_error(p, what, opener) from None
     finally:
         handle.close()
+
+
+def compression(path: PathLike[str] | str) -> str:
+    """Return ``"gzip"``, ``"bzip2"``, ``"xz"`` or ``"zip"`` when the file's first bytes say it is compressed, else ``""``.
+
+    Parameters
+    ----------
+    path
+        An existing file.
+
+    Returns
+    -------
+    The compression format, or ``""``.
+
+    Examples
+    --------
+    >>> import gzip, pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = pathlib.Path(tmp) / "cohort.h5mu"
+    ...     _ = path.write_bytes(gzip.compress(b"x"))
+    ...     compression(path)
+    'gzip'
+    """
+    with Path(path).open("rb") as raw:
+        head = raw.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    return next((kind for magic, (kind, _) in _COMPRESSED.items() if head.startswith(magic)), "")
 
 
 def _opener(p: Path):
