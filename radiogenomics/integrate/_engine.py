@@ -100,19 +100,25 @@ def _rank_sum_tests(r, p, stat, test, n, xside, yside):
             _mann_whitney(r, p, stat, test, n, ([row], cols), xn1[row], ynorm[cols][None, :])
 
 
-def chunk_stats(xa, xnorm, yraw, basis, k, rank, test_code, min_count, perms=None, dtype=None, xbinary=None) -> dict:
+def chunk_stats(
+    xa, xnorm, yraw, basis, k, rank, test_code, min_count, perms=None, dtype=None, xbinary=None, work=None
+) -> dict:
     """Correlate prepared x columns with a raw, complete y block on the same patients.
 
     ``xbinary`` is :func:`binary_columns` of the raw x block (``None``: no binary x feature).
+    ``work`` optionally holds three flat float64 buffers of at least x features x chunk values,
+    reused from chunk to chunk for ``r``, ``p`` and ``statistic`` (the results are views into them).
     Returns x-by-chunk ``r``, ``p``, ``statistic`` (float64, or ``dtype``), int8 ``test``, the number ``n``
     of patients, the count of pairs left untested (a binary feature, on either side, whose smaller group is
     below ``min_count``) and, for each row permutation in ``perms``, the largest ``|r|``.
     """
     n = yraw.shape[0]
     ya, ynorm = prepare_block(yraw, basis, rank=rank)
-    r = xa.T @ ya
+    shape = (xa.shape[1], ya.shape[1])
+    views = None if work is None else [w[: shape[0] * shape[1]].reshape(shape) for w in work]
+    r = xa.T @ ya if views is None else np.matmul(xa.T, ya, out=views[0])
     np.clip(r, -1.0, 1.0, out=r)
-    p, stat = corr_pvalues(r, n - 2 - k)
+    p, stat = corr_pvalues(r, n - 2 - k, out=None if views is None else (views[1], views[2]))
     test = np.full(r.shape, test_code, dtype=np.int8)
     ybin, yn1 = binary_columns(yraw)
     xbin, xn1 = xbinary if xbinary is not None else (np.zeros(r.shape[0], dtype=bool), np.zeros(r.shape[0], int))
@@ -149,9 +155,12 @@ def _chunks(client, fixed: dict, blocks, window: int):
     Without a client the chunks run here, one at a time. With a Dask client the fixed inputs
     are scattered once and at most ``window`` chunks are in flight, so memory stays bounded.
     """
-    if client is None:
+    if client is None:  # each result is written into the maps before the next chunk: reuse its buffers
+        work = None
         for key, block in blocks:
-            yield key, chunk_stats(yraw=block, **{**fixed, "dtype": None})
+            if work is None:
+                work = [np.empty(fixed["xa"].shape[1] * block.shape[1]) for _ in range(3)]
+            yield key, chunk_stats(yraw=block, **{**fixed, "dtype": None, "work": work})
         return
     from distributed import as_completed
 
