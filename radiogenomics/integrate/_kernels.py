@@ -147,7 +147,12 @@ def _compiled():
     """Compile (or load from numba's on-disk cache) the kernels on first use."""
     import numba
 
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    def jit(func):
+        try:
+            return numba.njit(cache=True, nogil=True, error_model="numpy")(func)
+        except RuntimeError:  # no writable cache folder (read-only install, no home): compile in memory
+            return numba.njit(cache=False, nogil=True, error_model="numpy")(func)
+
     return jit(_spline), jit(_bucket_top), jit(_sort_buckets), jit(_step_up), jit(_tie_ranks), jit(_keep_pairs)
 
 
