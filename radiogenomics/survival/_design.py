@@ -107,9 +107,7 @@ def covariate_terms(raw: pd.DataFrame, *, where: str = "design") -> tuple[pd.Dat
                 raise InsufficientDataError(msg)
             for level in levels[1:]:
                 term = f"{cov}[{level}]"
-                col = (values == level).astype(float)
-                col[values.isna()] = np.nan
-                columns[term] = col
+                columns[term] = (values == level).astype(float).where(values.notna())  # missing stays missing
                 rows.append((term, cov, str(level), str(levels[0]), "categorical", False))
         else:
             try:
