@@ -18,6 +18,11 @@ if TYPE_CHECKING:
 
 __all__ = ["read_xena_matrix"]
 
+XenaUnits = Literal[
+    "log2(count+1)", "log2(norm_count+1)", "log2(tpm+0.001)", "log2(fpkm+1)", "log2(fpkm-uq+1)", "linear", "other"
+]
+"""Units of a Xena matrix, as :func:`read_xena_matrix` takes them (the study file's ``units`` too)."""
+
 # units -> (layer holding the back-transformed values, pseudocount); None: no back-transform
 _UNITS = {
     "log2(count+1)": ("counts", 1.0),
@@ -34,9 +39,7 @@ _LOG2_MAX = 40.0  # 2**40 reads on one gene is impossible: larger "log2" values 
 def read_xena_matrix(
     path: PathLike[str] | str,
     *,
-    units: Literal[
-        "log2(count+1)", "log2(norm_count+1)", "log2(tpm+0.001)", "log2(fpkm+1)", "log2(fpkm-uq+1)", "linear", "other"
-    ],
+    units: XenaUnits,
 ) -> ad.AnnData:
     """Read a UCSC Xena matrix (genes as rows, samples as columns) into samples x genes.
 

@@ -269,6 +269,20 @@ def test_missing_input_file_names_line(tmp_path):
     assert "line 3" in msg and "nowhere.csv" in msg and "inputs.radiomics.path" in msg
 
 
+def test_unknown_xena_units_names_line_and_choices(tmp_path):
+    # checked when the file is read (the values read_xena_matrix takes), not when the step runs
+    text = (
+        "inputs:\n  omics:\n    rna:\n      path: rna.tsv\n      format: xena\n      units: tpm\nsteps:\n  pair: {}\n"
+    )
+    msg = _error(tmp_path, text)
+    assert msg.startswith("s.yaml, line 6, column 7: 'inputs.omics.rna.units': expected")
+    assert "'log2(tpm+0.001)'" in msg and "'linear' or 'other' (got 'tpm')" in msg
+    (tmp_path / "rna.tsv").write_text("sample\tS1\nG1\t1.0\n")
+    good = tmp_path / "good.yaml"
+    good.write_text(text.replace("units: tpm", "units: log2(tpm+0.001)"))
+    assert study.load(good).inputs.omics["rna"].units == "log2(tpm+0.001)"
+
+
 def test_missing_dependency_and_bad_yaml(tmp_path):
     msg = _error(tmp_path, "inputs:\n  dataset: synthetic\nsteps:\n  compare:\n    clinical: [age]\n")
     assert "line 4" in msg and "needs steps.signature" in msg

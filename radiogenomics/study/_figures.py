@@ -13,9 +13,13 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from matplotlib.axes import Axes
+    from matplotlib.typing import RcKeyType
     from mudata import MuData
 
     from ._schema import Study
+
+    # (id, section, title, caption, draw on an Axes, size in inches)
+    FigureSpec = tuple[str, str, str, str, Callable[[Axes], Any], tuple[float, float]]
 
 __all__ = ["Figure", "label", "make_figures"]
 
@@ -178,7 +182,7 @@ _TEXT = {
 }
 
 
-def _specs(mdata: MuData, study: Study) -> list[tuple[str, str, str, str, Callable[[Axes], Any], tuple]]:
+def _specs(mdata: MuData, study: Study) -> list[FigureSpec]:
     """``(id, section, title, caption, draw, size)`` for every figure whose results exist."""
     from functools import partial
 
@@ -223,13 +227,14 @@ def _specs(mdata: MuData, study: Study) -> list[tuple[str, str, str, str, Callab
         text = {"title": f"Running score: {set_name(term)}"}
         text["caption"] = f"Running enrichment score of the top gene set along the ranking by {label(ranking, labels)}."
         plots.append(("gsea", "gsea_running", partial(pl.gsea_running_score, ranking=ranking, term=term), text))
-    specs = []
+    specs: list[FigureSpec] = []
     for key, fid, plot, differs in plots:
         if key is None or key in stored:
             section, title, caption, size = _TEXT[fid.split("_")[0] if fid.startswith("roc_") else fid]
-            text = {"title": title, "caption": caption, "size": size, **differs}
+            title, caption = differs.get("title", title), differs.get("caption", caption)
+            size = differs.get("size", size)
             draw = partial(lambda ax, plot: plot(mdata, ax=ax), plot=plot)
-            specs.append((fid, section, text["title"], text["caption"], draw, text["size"]))
+            specs.append((fid, section, title, caption, draw, size))
     return specs
 
 
@@ -252,7 +257,7 @@ def make_figures(mdata: MuData, study: Study, folder: Path) -> list[Figure]:
 
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    style = {
+    style: dict[RcKeyType, Any] = {
         "font.size": 9,
         "axes.titlesize": 10,
         "axes.labelsize": 9,

@@ -9,7 +9,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from ..errors import DataFormatError, MissingColumnError
+from ..errors import DataFormatError, MissingColumnError, ParameterError
 from ._tablefile import read_text_table, reading
 
 if TYPE_CHECKING:
@@ -39,6 +39,9 @@ def _reader_args(study: Study, key: tuple, path: Path, sep: str | None) -> dict[
 
 def read_manifest(study: Study) -> pd.DataFrame:
     """The image manifest of the study cohort, image and mask paths made absolute."""
+    if study.inputs.images is None:
+        msg = "the study file has no inputs.images; add inputs.images.manifest (the image manifest) for steps.extract"
+        raise ParameterError(msg)
     path = study.resolve(study.inputs.images.manifest)
     table = read_text_table(path, **_reader_args(study, ("inputs", "images", "manifest"), path, None))
     for col in ("image", "mask"):
@@ -74,11 +77,10 @@ def _read_matrix(study: Study, spec: FileInput, key: tuple) -> ad.AnnData | pd.D
     args = _reader_args(study, key, path, spec.sep)
     if spec.format == "table":
         frame = _read_table(path, spec, args)
-        adata = ad.AnnData(
-            X=frame.to_numpy(), obs=pd.DataFrame(index=frame.index), var=pd.DataFrame(index=frame.columns)
-        )
+        values = frame.to_numpy()
+        adata = ad.AnnData(X=values, obs=pd.DataFrame(index=frame.index), var=pd.DataFrame(index=frame.columns))
         if spec.layer is not None:
-            adata.layers[spec.layer] = adata.X.copy()
+            adata.layers[spec.layer] = values.copy()
         return adata
     with reading(path, **args):
         return _read_with_loader(study, spec, path)

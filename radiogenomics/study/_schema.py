@@ -7,6 +7,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from data_loaders.xena import XenaUnits  # noqa: TC001 (pydantic reads the annotation at run time)
+
 from ..errors import ParameterError
 
 __all__ = ["STEP_MODELS", "STEP_ORDER", "Study"]
@@ -27,7 +29,7 @@ class FileInput(_Model):
     transpose: bool = False
     layer: str | None = None
     sample_sheet: str | None = None
-    units: str | None = None
+    units: XenaUnits | None = None  # of a 'xena' matrix; read_xena_matrix's values
     genes: list[str] | None = None
 
 

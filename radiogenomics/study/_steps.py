@@ -6,7 +6,7 @@ import contextlib
 import inspect
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import enrich, imaging, integrate, omics, survival
 from ..errors import MissingColumnError, MissingResultError
@@ -97,6 +97,11 @@ def _endpoint(mdata: MuData, endpoint: str) -> tuple[str, str]:
     return time, event
 
 
+def _signature_endpoint(study: s.Study) -> str:
+    """Endpoint of the signature step, which evaluate, compare and nomogram need (the schema checks it is there)."""
+    return cast("s.SignatureStep", study.step_params("signature")).endpoint
+
+
 def predict_key(target: str) -> str:
     """Key of the stored prediction of one target (``mut:IDH1`` -> ``predict_mut_IDH1``)."""
     return "predict_" + re.sub(r"\W", "_", target)
@@ -114,7 +119,8 @@ def _manifest(study: s.Study) -> pd.DataFrame:
 
 
 def _params(study: s.Study, p: s.ExtractStep | None) -> Any:
-    params = (p.params if p is not None else None) or study.inputs.images.params
+    images = study.inputs.images
+    params = (p.params if p is not None else None) or (images.params if images is not None else None)
     return str(study.resolve(params)) if isinstance(params, str) else params
 
 
@@ -131,7 +137,7 @@ def robustness(state: State, p: s.RobustnessStep, ctx: Context) -> None:
     """ICC of every feature under perturbations of mask and image."""
     params = _params(ctx.study, ctx.study.steps.extract)
     table = _forward(imaging.robustness, ctx, p, _manifest(ctx.study), params=params, progress=False)
-    state.mdata.uns["robustness"] = table
+    state.cohort.uns["robustness"] = table
 
 
 def pair(state: State, p: s.PairStep, ctx: Context) -> None:
@@ -152,15 +158,15 @@ def pair(state: State, p: s.PairStep, ctx: Context) -> None:
 
 def filter(state: State, p: s.FilterStep, ctx: Context) -> None:
     """Remove unstable (ICC), redundant, constant and incomplete features."""
-    icc = state.mdata.uns.get("robustness") if p.min_icc is not None else None
-    _forward(imaging.filter_features, ctx, p, state.mdata, icc=icc)
+    icc = state.cohort.uns.get("robustness") if p.min_icc is not None else None
+    _forward(imaging.filter_features, ctx, p, state.cohort, icc=icc)
 
 
 def harmonize(state: State, p: s.HarmonizeStep, ctx: Context) -> None:
     """ComBat across batches; the validation cohort gets the training fit."""
-    _forward(imaging.harmonize, ctx, p, state.mdata)
+    _forward(imaging.harmonize, ctx, p, state.cohort)
     if state.validation is not None:
-        imaging.apply_harmonization(state.validation, fit=state.mdata, mod=p.mod)
+        imaging.apply_harmonization(state.validation, fit=state.cohort, mod=p.mod)
 
 
 def normalize(state: State, p: s.NormalizeStep, ctx: Context) -> None:
@@ -172,7 +178,7 @@ def normalize(state: State, p: s.NormalizeStep, ctx: Context) -> None:
             _forward(omics.filter_genes, ctx, p, mdata)
         _forward(omics.normalize, ctx, p, mdata)
     if p.n_top_genes is not None:
-        _forward(omics.highly_variable, ctx, p, state.mdata)
+        _forward(omics.highly_variable, ctx, p, state.cohort)
 
 
 def mutation_status(state: State, p: s.MutationStatusStep, ctx: Context) -> None:
@@ -184,17 +190,17 @@ def mutation_status(state: State, p: s.MutationStatusStep, ctx: Context) -> None
 
 def markers(state: State, p: s.MarkersStep, ctx: Context) -> None:
     """High/low marker expression (cut-points fitted on the study cohort)."""
-    _forward(omics.markers, ctx, p, state.mdata)
+    _forward(omics.markers, ctx, p, state.cohort)
 
 
 def associate(state: State, p: s.AssociateStep, ctx: Context) -> None:
     """Feature-by-feature associations with FDR."""
-    _forward(integrate.associate, ctx, p, state.mdata)
+    _forward(integrate.associate, ctx, p, state.cohort)
 
 
 def mofa(state: State, p: s.MofaStep, ctx: Context) -> None:
     """MOFA+ factors, then their association with clinical variables, mutations and survival."""
-    mdata = state.mdata
+    mdata = state.cohort
     _forward(integrate.mofa, ctx, p, mdata)
     obs = p.obs if p.obs is not None else [c for c in ctx.study.labels if c in mdata.obs and not c.endswith("_months")]
     time = "os_months" if "os_months" in mdata.obs else None
@@ -205,51 +211,51 @@ def mofa(state: State, p: s.MofaStep, ctx: Context) -> None:
 def predict(state: State, p: s.PredictStep, ctx: Context) -> None:
     """Nested cross-validated prediction of each target from the features."""
     for target in p.targets:
-        _forward(integrate.predict, ctx, p, state.mdata, target, key_added=predict_key(target))
+        _forward(integrate.predict, ctx, p, state.cohort, target, key_added=predict_key(target))
 
 
 def signature(state: State, p: s.SignatureStep, ctx: Context) -> None:
     """Radiomic survival signature; applied unchanged to the validation cohort."""
-    time, event = _endpoint(state.mdata, p.endpoint)
-    _forward(survival.signature, ctx, p, state.mdata, time=time, event=event)
+    time, event = _endpoint(state.cohort, p.endpoint)
+    _forward(survival.signature, ctx, p, state.cohort, time=time, event=event)
     if state.validation is not None:
-        survival.apply_signature(state.validation, state.mdata.uns["signature"])
+        survival.apply_signature(state.validation, state.cohort.uns["signature"])
 
 
 def evaluate(state: State, p: s.EvaluateStep, ctx: Context) -> None:
     """Discrimination, calibration and decision curves of the risk score; Kaplan-Meier of risk groups."""
-    endpoint = ctx.study.step_params("signature").endpoint
-    time, event = _endpoint(state.mdata, endpoint)
+    endpoint = _signature_endpoint(ctx.study)
+    time, event = _endpoint(state.cohort, endpoint)
     risk = risk_column(ctx.study)
-    _forward(survival.evaluate, ctx, p, state.mdata, risk, time=time, event=event)
-    survival.dichotomize(state.mdata, risk, method=p.cutpoint, time=time, event=event, seed=ctx.seed)
-    survival.kaplan_meier(state.mdata, time=time, event=event, groupby=f"{risk}_group")
-    survival.logrank(state.mdata, f"{risk}_group", time=time, event=event)
+    _forward(survival.evaluate, ctx, p, state.cohort, risk, time=time, event=event)
+    survival.dichotomize(state.cohort, risk, method=p.cutpoint, time=time, event=event, seed=ctx.seed)
+    survival.kaplan_meier(state.cohort, time=time, event=event, groupby=f"{risk}_group")
+    survival.logrank(state.cohort, f"{risk}_group", time=time, event=event)
     if state.validation is not None:
         vdata = state.validation
         _forward(survival.evaluate, ctx, p, vdata, "risk_score", time=time, event=event)
         survival.apply_cutpoint(
-            vdata, state.mdata.uns[f"{risk}_group"], score="risk_score", key_added="risk_score_group"
+            vdata, state.cohort.uns[f"{risk}_group"], score="risk_score", key_added="risk_score_group"
         )
         survival.kaplan_meier(vdata, time=time, event=event, groupby="risk_score_group")
 
 
 def compare(state: State, p: s.CompareStep, ctx: Context) -> None:
     """Added value of the risk score over the clinical model (bootstrap and cross-validated)."""
-    time, event = _endpoint(state.mdata, ctx.study.step_params("signature").endpoint)
+    time, event = _endpoint(state.cohort, _signature_endpoint(ctx.study))
     added = [risk_column(ctx.study)]
-    _forward(survival.compare, ctx, p, state.mdata, rename={"clinical": "base"}, added=added, time=time, event=event)
+    _forward(survival.compare, ctx, p, state.cohort, rename={"clinical": "base"}, added=added, time=time, event=event)
 
 
 def nomogram(state: State, p: s.NomogramStep, ctx: Context) -> None:
     """Cox model of the clinical covariates plus the risk score, drawn as a nomogram."""
-    time, event = _endpoint(state.mdata, ctx.study.step_params("signature").endpoint)
+    time, event = _endpoint(state.cohort, _signature_endpoint(ctx.study))
     covariates = p.covariates
     if covariates is None:
         clinical = ctx.study.steps.compare.clinical if ctx.study.steps.compare else []
         covariates = [*clinical, risk_column(ctx.study)]
-    _forward(survival.cox, ctx, p, state.mdata, covariates=covariates, time=time, event=event)
-    _forward(survival.nomogram, ctx, p, state.mdata)
+    _forward(survival.cox, ctx, p, state.cohort, covariates=covariates, time=time, event=event)
+    _forward(survival.nomogram, ctx, p, state.cohort)
 
 
 def enrichment_rankings(mdata: MuData, names: list[str], study: s.Study) -> list[str]:
@@ -270,10 +276,10 @@ def enrichment_rankings(mdata: MuData, names: list[str], study: s.Study) -> list
 
 def enrichment(state: State, p: s.EnrichmentStep, ctx: Context) -> None:
     """Pre-ranked GSEA of each ranking (patient-permutation null where the cohort allows it)."""
-    keys = enrichment_rankings(state.mdata, p.rankings, ctx.study)
+    keys = enrichment_rankings(state.cohort, p.rankings, ctx.study)
     sets = ctx.study.resolve(p.gene_sets)
     gene_sets = str(sets) if sets.is_file() else p.gene_sets
-    _forward(enrich.gsea, ctx, p, state.mdata, keys, rename={"permutations": "n_permutations"}, gene_sets=gene_sets)
+    _forward(enrich.gsea, ctx, p, state.cohort, keys, rename={"permutations": "n_permutations"}, gene_sets=gene_sets)
 
 
 STEPS: dict[str, Callable[[State, Any, Context], None]] = {
