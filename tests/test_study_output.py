@@ -53,7 +53,7 @@ def test_numbers_formatted_by_meaning_and_headers_in_words():
     assert table["columns"] == ["Metric", "Mean", "SD", "Folds", "p"]  # all-empty column dropped
     assert table["rows"] == [
         ["Harrell's C", "0.621", "0.115", "5", "3.20e-07"],
-        ["AUC at 6.6 months", "0.607", "0.143", "5", "2.00e-01"],
+        ["AUC at 6.6 months", "0.607", "0.143", "5", "0.20"],
     ]
     assert table["numeric"] == [False, True, True, True, True]
     ci = format_table(pd.DataFrame({"metric": ["auc"], "value": [0.8761], "ci_lower": [0.8162], "ci_upper": [0.934]}))
@@ -70,7 +70,7 @@ def test_report_tables_have_no_raw_names_or_stray_index(small_run):
     assert head[:2] == ["Metric", "Estimate (95% CI)"] and "Permutation p" not in head  # no permutations: no p
     assert rows[0][0] == "AUC" and re.fullmatch(r"0\.\d{3} \(0\.\d{3} to [01]\.\d{3}\)", rows[0][1])
     head, rows = _cells(html, "Likelihood-ratio test")
-    assert head == ["Test", "Chi-square", "df", "p"] and re.fullmatch(r"\d\.\d\de[-+]\d\d", rows[0][3])
+    assert head == ["Test", "Chi-square", "df", "p"] and re.fullmatch(r"\d\.\d\de-\d\d|0\.\d+", rows[0][3])
     assert rows[0][2] == "1"
     for raw in ("auc_", "n_folds", "ci_lower", "harrell_c", "<th></th>", "5.000", "3.000"):
         assert raw not in html, raw
@@ -144,3 +144,20 @@ def test_cli_run_into_a_log_file_has_no_carriage_returns(small_run, tmp_path):
     assert "\r" not in text
     names = [line.split()[0] for line in text.splitlines() if line.startswith("  ")]
     assert names == [*(s["name"] for s in small_run.steps), "figures"]  # once each, not twice
+
+
+def test_gene_set_table_uses_the_dot_plot_names_and_journal_p_values(small_run):
+    from radiogenomics.study._tables import report_tables
+
+    mdata = small_run.mdata
+    res = pd.DataFrame(
+        {"ranking": ["mofa:2"], "term": ["HALLMARK_TNFA_SIGNALING_VIA_NFKB"], "nes": [1.4], "p": [0.2], "padj": [0.31]}
+    )
+    mdata.uns["gsea"] = {"results": res}
+    try:
+        tables = report_tables(mdata, study.load(small_run.out.parent / "small.yaml", check_files=False))
+    finally:
+        del mdata.uns["gsea"]
+    (title, table), *_ = tables["enrichment"]
+    assert title == "Top gene sets"
+    assert table["rows"] == [["MOFA factor 2", "Hallmark: TNFA signaling via NFKB", "1.400", "0.20", "0.31"]]

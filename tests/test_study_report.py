@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import time
 import warnings
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,11 @@ def test_readme_quick_start_runs(tmp_path, monkeypatch):
     expected = ("dropped", "var_names are not unique")  # the pairing note; same gene in rna and mut (pyproject)
     unexpected = [str(w.message) for w in caught if not any(e in str(w.message) for e in expected)]
     assert unexpected == []
+
+
+def test_enrichment_caption_names_the_ranking_and_states_the_fdr(report):
+    text = unescape(re.sub(r"<[^>]+>", " ", report.read_text()))
+    table = text.split("Top gene sets", 1)[1].split("Methods", 1)[0]
+    assert "MOFA factor 1" in table and not re.search(r"\n\s*[123]\s+PLANTED", table)  # mofa:1, not a bare 1
+    caption = text.split("Running enrichment score of the top gene set", 1)[1].split("figures/")[0]
+    assert re.search(r"\(NES -?\d[\d.]*; p [\d.e-]+; FDR [\d.e-]+", caption), caption

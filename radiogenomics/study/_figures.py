@@ -187,7 +187,7 @@ def _specs(mdata: MuData, study: Study) -> list[FigureSpec]:
     from functools import partial
 
     from .. import pl
-    from ..pl._enrich import set_name
+    from ..pl._enrich import _ranking_name, set_name
 
     uns, labels = mdata.uns, study.labels
     stored = set(uns) | ({"harmonize"} if any("harmonize" in a.uns for a in mdata.mod.values()) else set())
@@ -225,7 +225,13 @@ def _specs(mdata: MuData, study: Study) -> list[FigureSpec]:
         plots.append(("gsea", "gsea_dot", partial(pl.enrichment_dotplot, key="gsea", top=12), {"size": size}))
         ranking, term = str(best["ranking"]), str(best["term"])
         text = {"title": f"Running score: {set_name(term)}"}
-        text["caption"] = f"Running enrichment score of the top gene set along the ranking by {label(ranking, labels)}."
+        text["caption"] = (
+            f"Running enrichment score of the top gene set along the ranking by {label(_ranking_name(ranking), labels)}"
+        )
+        stats = [f"{k} {best[c]:.2g}" for k, c in (("NES", "nes"), ("p", "p"), ("FDR", "padj")) if c in best]
+        if "padj" in best and not best["padj"] <= 0.25:  # a reader must not take the top set for a finding
+            stats.append("no gene set reaches FDR 0.25")
+        text["caption"] += f" ({'; '.join(stats)})." if stats else "."
         plots.append(("gsea", "gsea_running", partial(pl.gsea_running_score, ranking=ranking, term=term), text))
     specs: list[FigureSpec] = []
     for key, fid, plot, differs in plots:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..pl._enrich import _ranking_name, set_name
 from ._figures import label
 
 if TYPE_CHECKING:
@@ -110,8 +111,9 @@ def _number(value: object, column: str) -> str:
         return ""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
         return str(value)
-    if column in P_COLUMNS:
-        return f"{float(value):.2e}"
+    if column in P_COLUMNS:  # as in journals: 0.20, 0.032, 0.0012; scientific only below 0.001
+        p = float(value)
+        return f"{p:.2e}" if p < 1e-3 else f"{p:#.2g}"
     if column in INT_COLUMNS or column.startswith("n_") or isinstance(value, int | np.integer):
         return f"{round(float(value)):d}"
     number = float(value)
@@ -293,7 +295,11 @@ def report_tables(mdata: MuData, study: Study) -> dict[str, list[tuple[str, dict
         res = uns["gsea"]["results"].sort_values("p").head(12).reset_index(drop=True)
         res = res[[c for c in ("ranking", "term", "nes", "p", "padj", "overlap") if c in res]]
         if "ranking" in res:
-            res["ranking"] = [label(str(r), study.labels) for r in res["ranking"]]
+            res["ranking"] = [
+                label(_ranking_name(str(r)), study.labels) for r in res["ranking"]
+            ]  # mofa:1 -> MOFA factor 1
+        if "term" in res:  # the names the dot plot shows
+            res["term"] = [set_name(str(t)) for t in res["term"]]
         out["enrichment"].append(("Top gene sets", format_table(res, headers={"term": "Gene set"})))
     return out
 
