@@ -240,6 +240,15 @@ def test_key_suggestion_only_for_real_typos(tmp_path):
     assert study._load.closest("cv", ["cv", "repeats"]) == "cv"
 
 
+def test_unknown_step_suggests_the_step_it_extends_and_reads_as_a_sentence(tmp_path):
+    msg = _error(tmp_path, GOOD + "  pairing:\n    how: inner\n")
+    assert "unknown step 'pairing' in steps; did you mean 'pair'? Valid steps:" in msg
+    msg = _error(tmp_path, GOOD + "  frobnicate: {}\n")
+    assert "unknown step 'frobnicate' in steps. Valid steps:" in msg
+    assert study._load.closest("enrich", ["enrichment", "evaluate"]) == "enrichment"
+    assert study._load.closest("mut", ["mutation_status", "markers"]) is None  # too short to tell
+
+
 @pytest.mark.parametrize("seed", ["-1", "4294967296", "1.5"])
 def test_seed_must_be_a_non_negative_32_bit_integer(tmp_path, seed):
     msg = _error(tmp_path, f"seed: {seed}\n" + GOOD)
@@ -405,3 +414,15 @@ steps:
     # lesion size is planted in the images: shape features predict it
     assert run.mdata.uns["predict_large"]["metrics"].loc[0, "value"] > 0.8
     assert (run.out / "figures" / "icc.png").is_file()
+
+
+def test_clinical_column_map_typo_names_the_key_and_the_closest_column(tmp_path):
+    file = study.init(tmp_path / "s.yaml", example="synthetic")
+    text = file.read_text()
+    assert "      time: OS_days" in text
+    file.write_text(text.replace("      time: OS_days", "      time: OS_day"))
+    with pytest.raises(rg.errors.MissingColumnError) as err:
+        study.run(file, progress=False)
+    msg = str(err.value)
+    assert "inputs.clinical.columns" in msg and "time: OS_day (did you mean 'OS_days'?)" in msg
+    assert "columns are Patient, Age, Site, IDH, OS_days, Status" in msg

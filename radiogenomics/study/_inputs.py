@@ -133,9 +133,14 @@ def read_clinical(study: Study, spec: ClinicalInput, key: tuple = ("inputs", "cl
         frame = read_text_table(path, **args)
     cols = spec.columns
     wanted = {"id": cols.id, "time": cols.time, "event": cols.event, **cols.covariates}
-    missing = [f"{k}: {v}" for k, v in wanted.items() if v is not None and v not in frame.columns]
+    missing = [(k, v) for k, v in wanted.items() if v is not None and v not in frame.columns]
     if missing:
-        msg = f"{path.name}: clinical.columns name columns that are not in the table ({'; '.join(missing)}); columns are {', '.join(map(str, frame.columns))}"
+        from ._load import closest
+
+        names = list(map(str, frame.columns))
+        hints = [(k, v, closest(str(v), names)) for k, v in missing]
+        text = "; ".join(f"{k}: {v}" + (f" (did you mean '{c}'?)" if c else "") for k, v, c in hints)
+        msg = f"{path.name}: inputs.clinical.columns name columns that are not in the table ({text}); columns are {', '.join(names)}"
         raise MissingColumnError(msg)
     out = frame.set_index(cols.id)
     out.index = out.index.astype(str)

@@ -129,7 +129,13 @@ def closest(name: str, valid: list[str]) -> str | None:
         a, b = name.lower(), match.lower()
         if _edit_distance(a, b) <= 2 or a[:3] == b[:3]:
             return match
-    return None
+    lower = name.lower()  # a longer or shorter form of one key: 'pairing' -> 'pair', 'enrich' -> 'enrichment'
+    grown = [
+        v
+        for v in valid
+        if min(len(v), len(lower)) >= 4 and (lower.startswith(v.lower()) or v.lower().startswith(lower))
+    ]
+    return grown[0] if len(grown) == 1 else None
 
 
 def _describe(err: Mapping[str, Any], data: Any, path: tuple) -> str:
@@ -139,7 +145,7 @@ def _describe(err: Mapping[str, Any], data: Any, path: tuple) -> str:
         model = _model_at(Study, parent)
         valid = list(model.model_fields) if model is not None else []
         close = closest(str(name), valid)
-        hint = f"; did you mean '{close}'?" if close else ""
+        hint = f"; did you mean '{close}'?" if close else "."
         what = "step" if parent == ("steps",) else "key"
         where = f" in {_dotted(parent)}" if parent else ""
         return f"unknown {what} '{name}'{where}{hint} Valid {what}s: {', '.join(valid)}"
