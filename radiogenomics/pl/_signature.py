@@ -64,7 +64,7 @@ def calibration(mdata: MuData, *, key: str = "evaluate", ax: Axes | None = None,
     by = _by(params)
     ax.set_xlabel(f"predicted risk of {by}")
     ax.set_ylabel(f"observed risk of {by} (Kaplan-Meier)")
-    ci = f"{slope['ci_lower']:.2f}-{slope['ci_upper']:.2f}"
+    ci = f"95% CI {slope['ci_lower']:.2f} to {slope['ci_upper']:.2f}"  # a hyphen reads as a minus sign
     ax.set_title(
         f"calibration at {at_time(params['calibration_time'], params['time'])}: slope {slope['slope']:.2f} ({ci})"
     )
@@ -276,5 +276,5 @@ def nomogram(mdata: MuData, *, key: str = "nomogram", ax: Axes | None = None) ->
     ax.set_ylim(-0.7, len(labels) - 0.3)
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
-    ax.set_title("nomogram", fontsize=9)
+    ax.set_title("Nomogram", fontsize=9)
     return ax

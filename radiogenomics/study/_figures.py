@@ -96,7 +96,7 @@ def _relabel(ax: Axes, labels: dict[str, str]) -> None:
 
     ax.set_xlabel(capital(fix(ax.get_xlabel())))
     ax.set_ylabel(capital(fix(ax.get_ylabel())))
-    ax.set_title(fix(ax.get_title()))
+    ax.set_title(capital(fix(ax.get_title())))
     for axis in (ax.xaxis, ax.yaxis):
         ticks = axis.get_ticklabels()
         if ticks and any(t.get_text() for t in ticks):
