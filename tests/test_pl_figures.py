@@ -64,7 +64,13 @@ def test_volcano_without_significant_pairs_has_no_fdr_line():
     rg.integrate.associate(mdata, y="rna", y_features=mdata.mod["rna"].var_names[:20])
     ax = rg.pl.volcano(mdata, ax=_axes(), alpha=1e-300)
     assert not [line for line in ax.get_lines() if line.get_label().startswith("FDR")]
-    assert "padj <= 1e-300 (0)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == [
+        f"adj. p > 1e-300 ({len(ax.collections[0].get_offsets()):,})",
+        "adj. p \u2264 1e-300 (0)",
+    ]
+    title = rg.pl.associate_heatmap(mdata, ax=_axes()).get_title()
+    assert title == "Association map (adjusted p: * \u2264 0.05, ** \u2264 0.01, *** \u2264 0.001)"  # no raw 'padj'
 
 
 def test_calibration_and_decision_curve_name_the_time_point_with_its_unit(evaluated):

@@ -166,7 +166,7 @@ def associate_heatmap(
     ax.set_ylabel(str(params.get("x", "x")))
     partial = "partial " if len(params.get("covariates", [])) else ""
     ax.figure.colorbar(image, ax=ax, label=f"{partial}{params.get('method', '')} r".strip())
-    ax.set_title("Association map (* padj<=0.05, ** <=0.01, *** <=0.001)", fontsize=9)
+    ax.set_title("Association map (adjusted p: * \u2264 0.05, ** \u2264 0.01, *** \u2264 0.001)", fontsize=9)
     return ax
 
 
@@ -235,8 +235,22 @@ def volcano(
     many = len(p) > 50_000
     kwargs.setdefault("s", 6)
     n_sig = int(sig.sum())
-    ax.scatter(r[rest], logp[rest], color="0.6", rasterized=many, label=f"padj > {alpha} ({len(p) - n_sig})", **kwargs)
-    ax.scatter(r[sig], logp[sig], color="tab:red", rasterized=many, label=f"padj <= {alpha} ({n_sig})", **kwargs)
+    ax.scatter(
+        r[rest],
+        logp[rest],
+        color="0.6",
+        rasterized=many,
+        label=f"adj. p > {alpha:g} ({len(p) - n_sig:,})",
+        **kwargs,
+    )
+    ax.scatter(
+        r[sig],
+        logp[sig],
+        color="tab:red",
+        rasterized=many,
+        label=f"adj. p \u2264 {alpha:g} ({n_sig:,})",
+        **kwargs,
+    )
     if sig.any():  # the p-value cut-off of the FDR: the largest p with padj <= alpha
         ax.axhline(logp[sig].min(), color="0.3", linestyle="--", linewidth=0.8, label=f"FDR {alpha * 100:g}%")
     ax.set_xlabel(f"{mdata.uns[key].get('params', {}).get('method', '')} r".strip())
