@@ -235,22 +235,12 @@ def volcano(
     many = len(p) > 50_000
     kwargs.setdefault("s", 6)
     n_sig = int(sig.sum())
-    ax.scatter(
-        r[rest],
-        logp[rest],
-        color="0.6",
-        rasterized=many,
-        label=f"adj. p > {alpha:g} ({len(p) - n_sig:,})",
-        **kwargs,
+    groups = (
+        (rest, "0.6", f"> {alpha:g} ({len(p) - n_sig:,})"),
+        (np.flatnonzero(sig), "tab:red", f"\u2264 {alpha:g} ({n_sig:,})"),
     )
-    ax.scatter(
-        r[sig],
-        logp[sig],
-        color="tab:red",
-        rasterized=many,
-        label=f"adj. p \u2264 {alpha:g} ({n_sig:,})",
-        **kwargs,
-    )
+    for idx, colour, text in groups:
+        ax.scatter(r[idx], logp[idx], color=colour, rasterized=many, label=f"adj. p {text}", **kwargs)
     if sig.any():  # the p-value cut-off of the FDR: the largest p with padj <= alpha
         ax.axhline(logp[sig].min(), color="0.3", linestyle="--", linewidth=0.8, label=f"FDR {alpha * 100:g}%")
     ax.set_xlabel(f"{mdata.uns[key].get('params', {}).get('method', '')} r".strip())
