@@ -292,15 +292,7 @@ def report_tables(mdata: MuData, study: Study) -> dict[str, list[tuple[str, dict
         table = format_table(uns["evaluate"]["concordance"], index="metric", unit=unit)
         out["survival"].append(("Discrimination of the out-of-fold risk score", table))
     if "gsea" in uns:
-        res = uns["gsea"]["results"].sort_values("p").head(12).reset_index(drop=True)
-        res = res[[c for c in ("ranking", "term", "nes", "p", "padj", "overlap") if c in res]]
-        if "ranking" in res:
-            res["ranking"] = [
-                label(_ranking_name(str(r)), study.labels) for r in res["ranking"]
-            ]  # mofa:1 -> MOFA factor 1
-        if "term" in res:  # the names the dot plot shows
-            res["term"] = [set_name(str(t)) for t in res["term"]]
-        out["enrichment"].append(("Top gene sets", format_table(res, headers={"term": "Gene set"})))
+        out["enrichment"].append(("Top gene sets", _gene_set_table(uns["gsea"]["results"], study)))
     return out
 
 
@@ -310,3 +302,17 @@ def validation_table(state: State, study: Study) -> dict[str, Any] | None:
     if vdata is None or "evaluate" not in vdata.uns:
         return None
     return format_table(vdata.uns["evaluate"]["concordance"], index="metric", unit=study.report.time_unit)
+
+
+def _gene_set_table(results: pd.DataFrame, study: Study) -> dict[str, Any]:
+    """The 12 gene sets of smallest p, named as in the dot plot; a permutation p of 0 as ``< 1/permutations``."""
+    res = results.sort_values("p").head(12).reset_index(drop=True)
+    res = res[[c for c in ("ranking", "term", "nes", "p", "padj", "overlap") if c in res]]
+    if "ranking" in res:
+        res["ranking"] = [label(_ranking_name(str(r)), study.labels) for r in res["ranking"]]  # mofa:1 -> MOFA factor 1
+    if "term" in res:  # the names the dot plot shows
+        res["term"] = [set_name(str(t)) for t in res["term"]]
+    n_perm = study.steps.enrichment.permutations if study.steps.enrichment else None
+    if n_perm and "p" in res:  # no permutation as extreme: the p-value is below 1/permutations, not 0
+        res["p"] = [f"< {1 / n_perm:.2g}" if p == 0 else p for p in res["p"].astype(float)]
+    return format_table(res, headers={"term": "Gene set"})
