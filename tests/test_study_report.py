@@ -26,7 +26,7 @@ HEADINGS = [
     "Feature quality",
     "Radiogenomic associations",
     "Multi-omics factors (MOFA+)",
-    "Prediction of molecular status",
+    "Prediction from radiomic features",  # targets need not be molecular (images example: lesion size)
     "Survival signature",
     "Pathway enrichment",
     "Methods",

@@ -30,7 +30,7 @@ SECTIONS = [
     ("quality", "Feature quality"),
     ("associations", "Radiogenomic associations"),
     ("mofa", "Multi-omics factors (MOFA+)"),
-    ("prediction", "Prediction of molecular status"),
+    ("prediction", "Prediction from radiomic features"),
     ("survival", "Survival signature"),
     ("enrichment", "Pathway enrichment"),
 ]
