@@ -295,6 +295,15 @@ def test_results_round_trip_and_plots_redraw(tmp_path, mdata):
     assert "AUC" in ax.get_legend().get_texts()[-1].get_text()
 
 
+def test_roc_with_one_repeat_draws_one_curve_with_the_reported_auc_and_ci(mdata):
+    rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=1, grid=GRID)
+    row = mdata.uns["predict"]["metrics"].iloc[0]
+    ax = rg.pl.roc(mdata)
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == [f"out-of-fold scores: AUC {row['value']:.3f} [{row['ci_lower']:.3f}, {row['ci_upper']:.3f}]"]
+    assert [line.get_linewidth() for line in ax.get_lines()] == [2, 0.8]  # the curve and the chance diagonal
+
+
 def test_roc_legend_auc_is_the_area_of_the_drawn_curve(mdata):
     from sklearn.metrics import auc, roc_auc_score
 

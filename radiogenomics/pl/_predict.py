@@ -31,6 +31,7 @@ def roc(mdata: MuData, *, key: str = "predict", ax: Axes | None = None, **kwargs
     reported value (mean of the per-repeat AUCs, with its 95% interval) labels the repeats, and
     the thick curve is labelled with its own AUC (``metrics["averaged_scores"]``, the area under
     the drawn curve), which is usually a little higher because averaging smooths the scores.
+    With one repeat there is one curve, labelled with the reported AUC and its interval.
     Multi-class results show one averaged curve per class (one-vs-rest) with its AUC.
 
     Parameters
@@ -52,7 +53,7 @@ def roc(mdata: MuData, *, key: str = "predict", ax: Axes | None = None, **kwargs
     --------
     >>> import radiogenomics as rg
     >>> mdata = rg.datasets.synthetic_cohort(n_patients=80, n_genes=100, seed=0)
-    >>> rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=1)
+    >>> rg.integrate.predict(mdata, "idh_mutant", model="logistic_l2", cv=3, repeats=2)
     >>> ax = rg.pl.roc(mdata)
     >>> [t.get_text().split(":")[0] for t in ax.get_legend().get_texts()]
     ['repeats', 'averaged scores']
@@ -67,13 +68,15 @@ def roc(mdata: MuData, *, key: str = "predict", ax: Axes | None = None, **kwargs
     classes = list(dict.fromkeys(table["class"]))
     name = str(metrics["metric"]).replace("auc_macro", "macro AUC").replace("auc", "AUC")
     reported = f"{name} {metrics['value']:.3f} [{metrics['ci_lower']:.3f}, {metrics['ci_upper']:.3f}]"
-    if len(classes) == 1:
+    single = table.loc[table["repeat"] > 0, "repeat"].nunique() <= 1  # one repeat: its curve is the averaged one
+    if len(classes) == 1 and not single:
         for repeat, curve in table[table["repeat"] > 0].groupby("repeat"):
             label = f"repeats: mean {reported}" if repeat == 1 else None
             ax.plot(curve["fpr"], curve["tpr"], color="grey", alpha=0.35, lw=0.8, label=label)
     for cls in classes:
         curve = table[(table["repeat"] == 0) & (table["class"] == cls)]
         label = f"averaged scores: AUC {_area(curve):.3f}" if len(classes) == 1 else f"{cls}: AUC {_area(curve):.3f}"
+        label = f"out-of-fold scores: {reported}" if len(classes) == 1 and single else label
         ax.plot(curve["fpr"], curve["tpr"], lw=2, label=label, **kwargs)
     ax.plot([0, 1], [0, 1], ls="--", color="black", lw=0.8)
     ax.set_xlabel("false positive rate")
