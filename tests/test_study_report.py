@@ -203,5 +203,8 @@ def test_enrichment_caption_names_the_ranking_and_states_the_fdr(report):
     table = text.split("Top gene sets", 1)[1].split("Methods", 1)[0]
     assert "MOFA factor 1" in table and not re.search(r"\n\s*[123]\s+PLANTED", table)  # mofa:1, not a bare 1
     assert re.search(r"PLANTED_F\d\s+-?\d\.\d+\s+< 0\.02\s", table)
+    assert (
+        "Patients split at the median of the out-of-fold risk score; Kaplan-Meier curves" in text
+    )  # how the groups came
     caption = text.split("Running enrichment score of the top gene set", 1)[1].split("figures/")[0]
     assert re.search(r"\(NES -?\d[\d.]*; p [\d.e-]+; FDR [\d.e-]+", caption), caption

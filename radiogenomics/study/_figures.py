@@ -211,7 +211,12 @@ def _specs(mdata: MuData, study: Study) -> list[FigureSpec]:
         target = uns[key]["params"].get("target", key.removeprefix("predict_"))
         title = f"ROC: {label(target, labels)}"
         plots.append((key, f"roc_{key.removeprefix('predict_')}", partial(pl.roc, key=key), {"title": title}))
-    caption = f"Kaplan-Meier curves with 95% CI; numbers at risk shown while at least {at_risk} patients remain."
+    cut = study.steps.evaluate.cutpoint if study.steps.evaluate else "median"
+    cut = {"maxstat": "maximally selected log-rank cut-point"}.get(cut, cut)
+    caption = (
+        f"Patients split at the {cut} of the out-of-fold risk score; Kaplan-Meier curves with 95% CI; "
+        f"numbers at risk shown while at least {at_risk} patients remain."
+    )
     plots.append(
         ("kaplan_meier", "km", partial(_km, unit=study.report.time_unit, min_at_risk=at_risk), {"caption": caption})
     )
