@@ -378,7 +378,8 @@ def test_gsea_patient_null_on_a_dask_cluster_equals_local(mdata):
     keys = [f"radiomics:{_planted_feature(mdata, f)}" for f in ("F1", "F2")]
     local = rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, n_permutations=50, copy=True)
     with (
-        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
+        # spawned workers: forking a process that runs threads (logging, tqdm, dask) can deadlock the child
+        dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}),
         distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):

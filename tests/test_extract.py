@@ -183,7 +183,8 @@ def test_parallel_and_dask_equal_serial(tmp_path):
     pd.testing.assert_frame_equal(pooled.obs, serial.obs)
     # worker processes forked from this one start without re-importing the package (seconds saved)
     with (
-        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
+        # spawned workers: forking a process that runs threads (logging, tqdm, dask) can deadlock the child
+        dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}),
         distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -375,7 +375,8 @@ def test_predict_on_a_dask_cluster_equals_local(mdata):
     kwargs = {"model": "logistic_l2", "cv": 3, "repeats": 2, "grid": GRID, "n_permutations": 4, "copy": True}
     local = rg.integrate.predict(sub, "idh_mutant", **kwargs)
     with (
-        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
+        # spawned workers: forking a process that runs threads (logging, tqdm, dask) can deadlock the child
+        dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}),
         distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -250,7 +250,8 @@ def test_outer_folds_on_a_dask_cluster_equal_local():
     mdata = rg.datasets.synthetic_cohort(n_patients=60, n_features=30, seed=3)
     local = rg.survival.signature(mdata, cv=3, n_alphas=20, copy=True)
     with (
-        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
+        # spawned workers: forking a process that runs threads (logging, tqdm, dask) can deadlock the child
+        dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}),
         distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
