@@ -169,3 +169,13 @@ def test_volcano_draws_into_a_subfigure():
     left, _ = Figure(layout="constrained").subfigures(1, 2)
     ax = rg.pl.volcano(mdata, ax=left.add_subplot(), label_top=3)
     assert len(ax.texts) == 3
+
+
+def test_mofa_variance_values_read_on_dark_cells_and_title_has_no_default_group():
+    mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=100, seed=0)
+    rg.integrate.mofa(mdata, mods=["radiomics", "rna"], n_factors=3, scale_features=True, max_iter=100)
+    ax = rg.pl.mofa_variance(mdata, ax=_axes())
+    assert ax.get_title() == "Variance explained (%)"  # not the internal group name 'group1'
+    cells = {float(t.get_text()): t.get_color() for t in ax.texts}
+    top = max(cells)
+    assert cells[top] == "white" and all(c == "black" for v, c in cells.items() if v <= 0.6 * top)

@@ -47,8 +47,8 @@ def mofa_variance(
     >>> mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=100, seed=0)
     >>> rg.integrate.mofa(mdata, mods=["radiomics"], n_factors=3, scale_features=True, max_iter=100)
     >>> ax = rg.pl.mofa_variance(mdata)
-    >>> ax.get_ylabel()
-    'view'
+    >>> ax.get_ylabel(), ax.get_title()
+    ('view', 'Variance explained (%)')
     """
     require_mudata(mdata, "pl.mofa_variance")
     table = result(mdata, key, "variance")
@@ -57,13 +57,15 @@ def mofa_variance(
     wide = wide[sorted(wide.columns, key=lambda f: int("".join(filter(str.isdigit, f)) or 0))]
     ax = new_axes(ax, figsize=(1.0 + 0.6 * wide.shape[1], 1.2 + 0.5 * wide.shape[0]))
     image = ax.imshow(wide.to_numpy(), aspect="auto", cmap=kwargs.pop("cmap", "Blues"), vmin=0, **kwargs)
-    for (i, j), v in np.ndenumerate(wide.to_numpy()):
-        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8)
+    top = np.nanmax(wide.to_numpy()) if wide.size else 0.0
+    for (i, j), v in np.ndenumerate(wide.to_numpy()):  # white on the dark cells, so that every value reads
+        ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=8, color="white" if v > 0.6 * top else "black")
     ax.set_xticks(range(wide.shape[1]), wide.columns, rotation=90)
     ax.set_yticks(range(wide.shape[0]), wide.index)
     ax.set_xlabel("factor")
     ax.set_ylabel("view")
-    ax.set_title(f"Variance explained (%), {group}")
+    several = table["group"].nunique() > 1  # the group name only where there is a choice of groups
+    ax.set_title(f"Variance explained (%), {group}" if several else "Variance explained (%)")
     ax.figure.colorbar(image, ax=ax, label="R² (%)")
     return ax
 
