@@ -161,3 +161,22 @@ def test_gene_set_table_uses_the_dot_plot_names_and_journal_p_values(small_run):
     (title, table), *_ = tables["enrichment"]
     assert title == "Top gene sets"
     assert table["rows"] == [["MOFA factor 2", "Hallmark: TNFA signaling via NFKB", "1.400", "0.20", "0.31"]]
+
+
+def test_checklist_judges_events_per_term_and_states_the_calibration_slope(small_run):
+    from radiogenomics.study._checklist import EVENTS_PER_TERM, _calibration_evidence, checklist
+    from radiogenomics.study._steps import State
+
+    file = next(small_run.out.parent.glob("small.yaml"))
+    items = {i["item"]: i for i in checklist(study.load(file), State(mdata=small_run.mdata))}
+    size = items["Sample size: events per candidate term"]
+    params = small_run.mdata.uns["signature"]["params"]
+    per_term = params["n_events"] / len(small_run.mdata.uns["signature"]["selection"])
+    assert f"{per_term:.2g} events per candidate term" in size["evidence"]
+    assert size["status"] == ("met" if per_term >= EVENTS_PER_TERM else "not met")
+    slope = small_run.mdata.uns["evaluate"]["calibration_slope"].iloc[0]
+    assert f"calibration slope {slope['slope']:.2f}" in items["Calibration reported"]["evidence"]
+    table = pd.DataFrame({"slope": [2.96], "ci_lower": [1.4], "ci_upper": [4.5]})
+    assert _calibration_evidence({"evaluate": {"calibration_slope": table}}).endswith("too modest (underfitting)")
+    table = pd.DataFrame({"slope": [0.5], "ci_lower": [0.3], "ci_upper": [0.8]})
+    assert _calibration_evidence({"evaluate": {"calibration_slope": table}}).endswith("too extreme (overfitting)")

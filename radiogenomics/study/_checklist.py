@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 __all__ = ["checklist"]
 
 MET, NOT_MET, NA = "met", "not met", "not applicable"
+EVENTS_PER_TERM = 10  # the classic minimum of events per candidate predictor (Peduzzi 1996; Riley et al. BMJ 2020)
 
 
 def _item(framework: str, item: str, status: str, evidence: str) -> dict[str, str]:
@@ -25,12 +26,21 @@ def _models(study: Study, state: State) -> list[dict[str, str]]:
     if st.signature is not None and "signature" in uns:
         p = uns["signature"]["params"]
         n_features = len(uns["signature"].get("selection", []))
+        n_events = int(p.get("n_events") or 0)
+        per_term = n_events / max(n_features, 1)
         out.append(
             _item(
                 "TRIPOD+AI 8",
-                "Sample size: number of events",
-                MET,
-                f"{p.get('n_patients')} patients, {p.get('n_events')} events; {n_features} candidate terms (penalised selection).",
+                "Sample size: events per candidate term",
+                MET if per_term >= EVENTS_PER_TERM else NOT_MET,
+                f"{p.get('n_patients')} patients, {n_events} events, {n_features} candidate terms: "
+                f"{per_term:.2g} events per candidate term"
+                + (
+                    ""
+                    if per_term >= EVENTS_PER_TERM
+                    else f" (below {EVENTS_PER_TERM}; penalised selection and resampling reduce but do not remove "
+                    "overfitting; justify the size, e.g. Riley et al. 2020, or use fewer candidates)"
+                ),
             )
         )
     folds = []
@@ -76,7 +86,7 @@ def _models(study: Study, state: State) -> list[dict[str, str]]:
     )
     evaluated = "evaluate" in uns
     for framework, item, evidence in (
-        ("TRIPOD+AI 23", "Calibration reported", "calibration plot by risk group"),
+        ("TRIPOD+AI 23", "Calibration reported", _calibration_evidence(uns)),
         ("TRIPOD+AI 12", "Clinical utility (decision curve)", "decision curve against treat-all/none"),
     ):
         status = MET if evaluated else (NOT_MET if st.signature else NA)
@@ -122,6 +132,20 @@ def _models(study: Study, state: State) -> list[dict[str, str]]:
         )
     )
     return out
+
+
+def _calibration_evidence(uns) -> str:
+    """The calibration slope with its CI and what it says (1 = ideal; below 1 = too extreme, above 1 = too modest)."""
+    table = uns.get("evaluate", {}).get("calibration_slope")
+    if table is None or not len(table):
+        return "calibration plot by risk group"
+    row = table.iloc[0]
+    slope, lo, hi = float(row["slope"]), float(row["ci_lower"]), float(row["ci_upper"])
+    if lo <= 1 <= hi:
+        verdict = "consistent with 1"
+    else:
+        verdict = "predictions too extreme (overfitting)" if hi < 1 else "predictions too modest (underfitting)"
+    return f"calibration plot by risk group; calibration slope {slope:.2f} (95% CI {lo:.2f} to {hi:.2f}): {verdict}"
 
 
 def checklist(study: Study, state: State) -> list[dict[str, str]]:
