@@ -211,8 +211,8 @@ def _specs(mdata: MuData, study: Study) -> list[FigureSpec]:
         target = uns[key]["params"].get("target", key.removeprefix("predict_"))
         title = f"ROC: {label(target, labels)}"
         plots.append((key, f"roc_{key.removeprefix('predict_')}", partial(pl.roc, key=key), {"title": title}))
-    cut = study.steps.evaluate.cutpoint if study.steps.evaluate else "median"
-    cut = {"maxstat": "maximally selected log-rank cut-point"}.get(cut, cut)
+    method: str = study.steps.evaluate.cutpoint if study.steps.evaluate else "median"
+    cut = {"maxstat": "maximally selected log-rank cut-point"}.get(method, method)
     caption = (
         f"Patients split at the {cut} of the out-of-fold risk score; Kaplan-Meier curves with 95% CI; "
         f"numbers at risk shown while at least {at_risk} patients remain."
