@@ -180,3 +180,31 @@ def test_checklist_judges_events_per_term_and_states_the_calibration_slope(small
     assert _calibration_evidence({"evaluate": {"calibration_slope": table}}).endswith("too modest (underfitting)")
     table = pd.DataFrame({"slope": [0.5], "ci_lower": [0.3], "ci_upper": [0.8]})
     assert _calibration_evidence({"evaluate": {"calibration_slope": table}}).endswith("too extreme (overfitting)")
+
+
+@pytest.mark.parametrize(
+    ("name", "readable"),
+    [
+        ("CT_tumour_original_shape_Elongation", "Shape Elongation (CT tumour)"),
+        ("original_glcm_Contrast", "GLCM Contrast"),
+        ("MR_gtv_wavelet-LLH_firstorder_Mean", "First-order Mean (MR gtv, wavelet-LLH)"),
+        ("TEXTURE_GLCM_ET_T1Gd_Contrast", "GLCM Contrast (enhancing tumour, T1-Gd)"),
+        ("HISTO_ED_FLAIR_Bin3", "Histogram bin 3 (oedema, FLAIR)"),
+        ("INTENSITY_STD_NET_T2", "Intensity SD (necrotic/non-enhancing core, T2)"),
+        ("VOLUME_ET_OVER_BRAIN", "Volume ratio enhancing tumour / brain"),
+        ("TGM_Cog_X_1", None),  # no documented meaning: stays raw
+        ("risk_score_cv", None),
+    ],
+)
+def test_radiomic_feature_names_read_as_words(name, readable):
+    from radiogenomics.study._figures import label, radiomic_label
+
+    assert radiomic_label(name) == readable
+    assert label(name, {name: "own label"}) == "own label"  # the study's labels map wins
+
+
+def test_top_pairs_table_shows_readable_feature_names(small_run):
+    head, rows = _cells(small_run.report.read_text(), "Top 15 pairs by p")
+    assert head[0] == "Radiomics feature" and rows
+    assert not any("_original_" in r[0] for r in rows)
+    assert all(re.search(r"\((CT|MR|PET)[^)]*\)$", r[0]) for r in rows), [r[0] for r in rows]

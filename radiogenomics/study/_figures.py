@@ -46,8 +46,78 @@ DEFAULT_LABELS = {
 }
 
 
+# BraTS sub-regions and MR sequences of the TCIA glioma features (Bakas et al., Sci Data 2017)
+_REGIONS = {
+    "ET": "enhancing tumour",
+    "NET": "necrotic/non-enhancing core",
+    "ED": "oedema",
+    "TC": "tumour core",
+    "WT": "whole tumour",
+}
+_SEQUENCES = {"T1": "T1", "T1Gd": "T1-Gd", "T2": "T2", "FLAIR": "FLAIR"}
+# pyradiomics feature classes (van Griethuysen et al., Cancer Res 2017)
+_CLASSES = {"firstorder": "first-order", "shape": "shape", "shape2D": "2D shape"}
+_BRATS = re.compile(r"^(TEXTURE|INTENSITY)_(\w+?)_(ET|NET|ED|TC|WT)_(T1Gd|T1|T2|FLAIR)(?:_(\w+))?$")
+_PYRADIOMICS = re.compile(
+    r"^(?:(?P<prefix>.+?)_)?(?P<image>original|wavelet-[HL]{2,3}|log-sigma-[\d-]+mm-[23]D|square|squareroot|logarithm"
+    r"|exponential|gradient|lbp-2D|lbp-3D-\w+)_(?P<cls>shape|shape2D|firstorder|glcm|glrlm|glszm|gldm|ngtdm)"
+    r"_(?P<feature>[A-Za-z0-9]+)$"
+)
+
+
+def radiomic_label(name: str) -> str | None:
+    """Readable name of a pyradiomics or BraTS (TCIA glioma) feature, or ``None`` for other names.
+
+    Examples
+    --------
+    >>> radiomic_label("original_glcm_Contrast")
+    'GLCM Contrast'
+    >>> radiomic_label("wavelet-LLH_firstorder_Mean")
+    'First-order Mean (wavelet-LLH)'
+    >>> radiomic_label("CT_tumour_original_shape_Elongation")
+    'Shape Elongation (CT tumour)'
+    >>> radiomic_label("TEXTURE_GLSZM_ET_T1Gd_LZE")
+    'GLSZM LZE (enhancing tumour, T1-Gd)'
+    >>> radiomic_label("VOLUME_ET_over_TC")
+    'Volume ratio enhancing tumour / tumour core'
+    >>> radiomic_label("age") is None
+    True
+    """
+    brats = _BRATS.match(name)
+    if brats:
+        kind, first, region, sequence, last = brats.groups()
+        where = f"{_REGIONS[region]}, {_SEQUENCES[sequence]}"
+        if kind == "TEXTURE" and last:
+            family = "Global" if first == "GLOBAL" else first
+            return f"{family} {last} ({where})"
+        if kind == "INTENSITY" and last is None:
+            return f"Intensity {first.lower() if first != 'STD' else 'SD'} ({where})"
+    histo = re.match(r"^HISTO_(ET|NET|ED|TC|WT)_(T1Gd|T1|T2|FLAIR)_Bin(\d+)$", name)
+    if histo:
+        region, sequence, k = histo.groups()
+        return f"Histogram bin {k} ({_REGIONS[region]}, {_SEQUENCES[sequence]})"
+    regions = {**_REGIONS, "BRAIN": "brain"}
+    volume = re.match(r"^VOLUME_(ET|NET|ED|TC|WT|BRAIN)(?:_over_(ET|NET|ED|TC|WT|BRAIN))?$", name, re.IGNORECASE)
+    if volume:
+        a, b = (g.upper() if g else g for g in volume.groups())
+        return f"Volume ratio {regions[a]} / {regions[b]}" if b else f"Volume ({regions[a]})"
+    shape = re.match(r"^(ECCENTRICITY|SOLIDITY|DIST_Vent)_(ET|NET|ED|TC|WT)$", name)
+    if shape:
+        kind, region = shape.groups()
+        text = {"ECCENTRICITY": "Eccentricity", "SOLIDITY": "Solidity", "DIST_Vent": "Distance to ventricles"}[kind]
+        return f"{text} ({_REGIONS[region]})"
+    radiomics = _PYRADIOMICS.match(name)
+    if radiomics:
+        prefix, image, cls, feature = radiomics.group("prefix", "image", "cls", "feature")
+        family = _CLASSES.get(cls, cls.upper())
+        parts = [p for p in ((prefix or "").replace("_", " "), "" if image == "original" else image) if p]
+        text = f"{family[:1].upper()}{family[1:]} {feature}"
+        return f"{text} ({', '.join(parts)})" if parts else text
+    return None
+
+
 def label(name: str, labels: dict[str, str] | None = None) -> str:
-    """Human label of a column or key: the study's ``labels``, then defaults, then ``snake_case`` to words."""
+    """Human label of a column or key: study ``labels``, defaults, radiomic feature names, then words."""
     labels = labels or {}
     if name in labels:
         return labels[name]
@@ -55,6 +125,9 @@ def label(name: str, labels: dict[str, str] | None = None) -> str:
         return DEFAULT_LABELS[name]
     if ":" in name:
         return name.split(":", 1)[1]
+    readable = radiomic_label(name)
+    if readable is not None:
+        return readable
     if "_" in name and name.islower():
         return name.replace("_", " ").capitalize()
     return name
@@ -87,7 +160,7 @@ def _relabel(ax: Axes, labels: dict[str, str]) -> None:
         if " + " in text:
             return " + ".join(fix(part) for part in text.split(" + "))
         match = pattern.match(text.strip())
-        if match and match.group(1) in known:
+        if match and (match.group(1) in known or radiomic_label(match.group(1)) is not None):
             return label(match.group(1), labels) + (match.group(2) or "").replace("[", " (").replace("]", ")")
         return inner.sub(lambda m: label(m.group(1), labels), text) if inner else text
 

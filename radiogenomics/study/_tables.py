@@ -256,6 +256,9 @@ def report_tables(mdata: MuData, study: Study) -> dict[str, list[tuple[str, dict
     if "associate" in uns:
         top = get.associations(mdata, top=15)
         cols = [c for c in ("x_feature", "y_feature", "r", "p", "padj", "n") if c in top]
+        for col in ("x_feature", "y_feature"):  # readable radiomic names; the cohort and R bundle keep the raw ones
+            if col in top:
+                top[col] = [label(str(v), study.labels) for v in top[col]]
         headers = _association_headers(mdata, study)
         table = format_table(
             top[cols].reset_index(drop=True), headers=headers, note=_association_note(uns["associate"])
