@@ -59,6 +59,18 @@ def test_volcano_draws_the_fdr_line_and_labels_without_overlap():
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
 
 
+def test_volcano_labels_use_readable_names():
+    from radiogenomics.study._figures import radiomic_label
+
+    mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=200, seed=0)
+    rg.integrate.associate(mdata, y="rna", y_features=mdata.mod["rna"].var_names[:20])
+    names = {f: radiomic_label(f) for f in mdata.mod["radiomics"].var_names}
+    plain = [t.get_text() for t in rg.pl.volcano(mdata, ax=_axes(), label_top=5).texts]
+    readable = [t.get_text() for t in rg.pl.volcano(mdata, ax=_axes(), label_top=5, labels=names).texts]
+    assert [t.split(" | ")[1] for t in readable] == [t.split(" | ")[1] for t in plain]  # genes unlisted: unchanged
+    assert [t.split(" | ")[0] for t in readable] == [names[t.split(" | ")[0]] for t in plain]
+
+
 def test_volcano_without_significant_pairs_has_no_fdr_line():
     mdata = rg.datasets.synthetic_cohort(n_patients=60, n_genes=200, seed=0)
     rg.integrate.associate(mdata, y="rna", y_features=mdata.mod["rna"].var_names[:20])

@@ -13,6 +13,8 @@ from ..get import result
 from ._utils import new_axes
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from matplotlib.axes import Axes
     from matplotlib.transforms import Bbox
     from mudata import MuData
@@ -178,6 +180,7 @@ def volcano(
     alpha: float = 0.05,
     label_top: int = 10,
     max_points: int = 200_000,
+    labels: Mapping[str, str] | None = None,
     **kwargs,
 ) -> Axes:
     """Draw a volcano plot of an association map: correlation against -log10 p.
@@ -202,6 +205,9 @@ def volcano(
         Number of pairs labelled.
     max_points
         Maximum number of non-significant points drawn.
+    labels
+        Readable names of features for the point labels (``{"original_glcm_Contrast": "GLCM
+        contrast"}``); features not listed keep their names.
     **kwargs
         Passed to :meth:`matplotlib.axes.Axes.scatter` for both groups of pairs (e.g. ``s``, ``alpha``).
 
@@ -247,9 +253,17 @@ def volcano(
     ax.set_ylabel("-log10 p")
     ax.legend(frameon=False, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3)
     x_names, y_names = np.asarray(stored["x_features"]), np.asarray(stored["y_features"])
+    readable = dict(labels or {})
+
+    def name(feature: str) -> str:
+        return readable.get(str(feature), str(feature))
+
     k = min(label_top, len(p))
     order = np.argpartition(p, k - 1)[:k] if 0 < k < len(p) else np.arange(k)
     order = order[np.lexsort((-np.abs(r[order]), p[order]))]
-    names = [f"{x_names[row]} | {y_names[col]}" for row, col in (divmod(int(tested[i]), len(y_names)) for i in order)]
+    names = [
+        f"{name(x_names[row])} | {name(y_names[col])}"
+        for row, col in (divmod(int(tested[i]), len(y_names)) for i in order)
+    ]
     _label_points(ax, np.column_stack([r, logp]), order, names)
     return ax

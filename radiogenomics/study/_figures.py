@@ -274,7 +274,7 @@ def _specs(mdata: MuData, study: Study) -> list[FigureSpec]:
         ("robustness", "icc", lambda m, ax: pl.icc_distribution(m.uns["robustness"], threshold=threshold, ax=ax), {}),
         ("harmonize", "harmonization", pl.harmonization_pca, {}),
         ("associate", "assoc_heatmap", partial(pl.associate_heatmap, top=20), {}),
-        ("associate", "volcano", pl.volcano, {}),
+        ("associate", "volcano", partial(pl.volcano, labels=_feature_labels(uns.get("associate"), labels)), {}),
         ("mofa", "mofa_variance", pl.mofa_variance, {}),
         ("mofa", "mofa_scatter", partial(pl.factor_scatter, x=1, y=2, color=color), {"caption": "Not coloured."}),
     ]
@@ -328,6 +328,14 @@ def _km(mdata: MuData, *, ax: Axes, unit: str, min_at_risk: int) -> Axes:
     pl.kaplan_meier(mdata, ax=ax, min_at_risk=min_at_risk)
     ax.set_xlabel(f"Time ({unit})")
     return ax
+
+
+def _feature_labels(result: dict | None, labels: dict[str, str]) -> dict[str, str]:
+    """Readable names of the x and y features of an association map (the study's labels first)."""
+    if result is None:
+        return {}
+    names = [str(f) for side in ("x_features", "y_features") for f in result.get(side, [])]
+    return {n: label(n, labels) for n in names if n in labels or radiomic_label(n) is not None}
 
 
 def make_figures(mdata: MuData, study: Study, folder: Path) -> list[Figure]:
