@@ -42,3 +42,21 @@ def require_r() -> str:
         pytest.fail("Rscript not found but RG_REQUIRE_R=1 (CI installs r-base-core).")
     pytest.skip("Rscript not installed (apt-get install r-base-core r-cran-survival)")
     return ""
+
+
+@pytest.fixture
+def dask_client():
+    """A client of a two-worker local Dask cluster with processes, as a user's cluster would run.
+
+    Workers are spawned: forking a process that runs threads (logging, tqdm, dask) can deadlock a child
+    on a lock held at the time of the fork.
+    """
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    with (
+        dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}),
+        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

@@ -369,20 +369,11 @@ def test_pathways_feed_association_map_and_heatmap(mdata):
     assert len(ax.get_yticklabels()) == 12
 
 
-def test_gsea_patient_null_on_a_dask_cluster_equals_local(mdata):
-    distributed = pytest.importorskip("distributed")
-    import dask
-
+def test_gsea_patient_null_on_a_dask_cluster_equals_local(mdata, dask_client):
     _log_layer(mdata)
     sets = _planted_sets(mdata)
     keys = [f"radiomics:{_planted_feature(mdata, f)}" for f in ("F1", "F2")]
     local = rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, n_permutations=50, copy=True)
-    with (
-        # spawned workers: forking a process that runs threads (logging, tqdm, dask) can deadlock the child
-        dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}),
-        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        dasked = rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, n_permutations=50, client=client, copy=True)
+    dasked = rg.enrich.gsea(mdata, keys, layer="log", gene_sets=sets, n_permutations=50, client=dask_client, copy=True)
     pd.testing.assert_frame_equal(dasked.uns["gsea"]["results"], local.uns["gsea"]["results"])
     assert (local.uns["gsea"]["results"]["null"] == "patients").all()

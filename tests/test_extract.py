@@ -181,7 +181,7 @@ def test_parallel_and_dask_equal_serial(tmp_path):
     assert pooled.uns["extraction"]["backend"] == "processes"
     np.testing.assert_array_equal(pooled.X, serial.X)
     pd.testing.assert_frame_equal(pooled.obs, serial.obs)
-    # worker processes forked from this one start without re-importing the package (seconds saved)
+    # not the dask_client fixture: the cluster's threads must not be alive while the pool above forks
     with (
         # spawned workers: forking a process that runs threads (logging, tqdm, dask) can deadlock the child
         dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}),

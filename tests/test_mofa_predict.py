@@ -367,20 +367,11 @@ def test_predict_splits_are_checked_before_fitting_no_solver_message(mdata):
     assert "solver" not in text and "multiclass" not in text
 
 
-def test_predict_on_a_dask_cluster_equals_local(mdata):
-    distributed = pytest.importorskip("distributed")
-    import dask
-
+def test_predict_on_a_dask_cluster_equals_local(mdata, dask_client):
     sub = mdata[:60].copy()
     kwargs = {"model": "logistic_l2", "cv": 3, "repeats": 2, "grid": GRID, "n_permutations": 4, "copy": True}
     local = rg.integrate.predict(sub, "idh_mutant", **kwargs)
-    with (
-        # spawned workers: forking a process that runs threads (logging, tqdm, dask) can deadlock the child
-        dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}),
-        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        dasked = rg.integrate.predict(sub, "idh_mutant", client=client, **kwargs)
+    dasked = rg.integrate.predict(sub, "idh_mutant", client=dask_client, **kwargs)
     for table in ("metrics", "folds", "roc", "predictions", "permutation", "model", "intercept"):
         pd.testing.assert_frame_equal(dasked.uns["predict"][table], local.uns["predict"][table])
 

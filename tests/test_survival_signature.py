@@ -243,19 +243,10 @@ def test_empty_outer_folds_are_reported_with_their_ties():
     assert (mdata.obs["risk_score_cv"] == 0).sum() == 40
 
 
-def test_outer_folds_on_a_dask_cluster_equal_local():
-    distributed = pytest.importorskip("distributed")
-    import dask
-
+def test_outer_folds_on_a_dask_cluster_equal_local(dask_client):
     mdata = rg.datasets.synthetic_cohort(n_patients=60, n_features=30, seed=3)
     local = rg.survival.signature(mdata, cv=3, n_alphas=20, copy=True)
-    with (
-        # spawned workers: forking a process that runs threads (logging, tqdm, dask) can deadlock the child
-        dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}),
-        distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        dasked = rg.survival.signature(mdata, cv=3, n_alphas=20, client=client, copy=True)
+    dasked = rg.survival.signature(mdata, cv=3, n_alphas=20, client=dask_client, copy=True)
     for table in ("cv_scores", "coefficients", "selection", "performance"):
         pd.testing.assert_frame_equal(dasked.uns["signature"][table], local.uns["signature"][table])
     np.testing.assert_array_equal(dasked.obs["risk_score_cv"], local.obs["risk_score_cv"])
