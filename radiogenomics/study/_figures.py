@@ -334,8 +334,9 @@ def _feature_labels(result: dict | None, labels: dict[str, str]) -> dict[str, st
     """Readable names of the x and y features of an association map (the study's labels first)."""
     if result is None:
         return {}
-    names = [str(f) for side in ("x_features", "y_features") for f in result.get(side, [])]
-    return {n: label(n, labels) for n in names if n in labels or radiomic_label(n) is not None}
+    names = (str(f) for side in ("x_features", "y_features") for f in result.get(side, []))
+    readable = {n: labels.get(n) or radiomic_label(n) for n in names}
+    return {n: text for n, text in readable.items() if text}
 
 
 def make_figures(mdata: MuData, study: Study, folder: Path) -> list[Figure]:
